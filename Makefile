@@ -1,0 +1,46 @@
+# The two commands of the README. Each creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format bench clean broker-check
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	# chirpstack-api's declared deps (grpcio, google-api-core) are not needed for gw/common.
+	$(PIP) install --quiet --no-deps 'chirpstack-api>=4.20.0'
+	touch $(STAMP)
+
+broker-check:
+	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "mosquitto missing: installing the Debian package"; \
+	    (apt-get install -y -q mosquitto >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q mosquitto >/dev/null)); \
+	    systemctl disable --now mosquitto >/dev/null 2>&1 || true; \
+	  else \
+	    echo "mosquitto is missing: run 'sudo apt-get install mosquitto mosquitto-clients'"; exit 1; \
+	  fi; }
+
+test: $(STAMP) broker-check
+	PATH="$$PATH:/usr/sbin" $(PY) -m pytest -q tests
+
+demo: $(STAMP) broker-check
+	PATH="$$PATH:/usr/sbin" $(PY) -m edge_agent.demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP) broker-check
+	PATH="$$PATH:/usr/sbin" $(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,40 @@
+"""Errors raised by the daemon.
+
+    AgentError
+     ├── ConfigError (+ValueError)   the configuration file is missing, unreadable or invalid;
+     │                                the message names the key and what is allowed
+     ├── SpoolError                  the on-disk spool cannot be opened or written
+     │    └── SpoolFull              the disk is full (ENOSPC); records stay in memory meanwhile
+     ├── BackendError                a network-server backend failed (broker, UDP server)
+     └── StatusError                 the status socket cannot be reached or answered nonsense
+"""
+
+from __future__ import annotations
+
+
+class AgentError(Exception):
+    """Root of every error raised by ``edge_agent``."""
+
+
+class ConfigError(AgentError, ValueError):
+    """The configuration is invalid; the message names the key and what is allowed."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}" if key else message)
+        self.key = key
+
+
+class SpoolError(AgentError):
+    """The on-disk spool cannot be opened or written."""
+
+
+class SpoolFull(SpoolError):
+    """The disk holding the spool is full."""
+
+
+class BackendError(AgentError):
+    """A network-server backend failed."""
+
+
+class StatusError(AgentError):
+    """The running daemon's status socket did not answer."""
