@@ -1,12 +1,12 @@
 """Errors raised by the daemon.
 
-    AgentError
-     ├── ConfigError (+ValueError)   the configuration file is missing, unreadable or invalid;
-     │                                the message names the key and what is allowed
-     ├── SpoolError                  the on-disk spool cannot be opened or written
-     │    └── SpoolFull              the disk is full (ENOSPC); records stay in memory meanwhile
-     ├── BackendError                a network-server backend failed (broker, UDP server)
-     └── StatusError                 the status socket cannot be reached or answered nonsense
+AgentError
+ ├── ConfigError (+ValueError)   the configuration file is missing, unreadable or invalid;
+ │                                the message names the key and what is allowed
+ ├── SpoolError                  the on-disk spool cannot be opened or written
+ │    └── SpoolFull              the disk is full (ENOSPC); records stay in memory meanwhile
+ ├── BackendError                a network-server backend failed (broker, UDP server)
+ └── StatusError                 the status socket cannot be reached or answered nonsense
 """
 
 from __future__ import annotations

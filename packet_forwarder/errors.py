@@ -1,10 +1,10 @@
 """Errors raised by the forwarding engine.
 
-    ForwardError
-     ├── ContextError (+ValueError)     a downlink context is malformed or from another session
-     ├── PlanError (+ValueError)        a channel plan breaks the chip's or the region's limits
-     ├── PhyError (+ValueError)         a PHYPayload is not a LoRaWAN frame we can parse
-     └── ScheduleError                  a downlink cannot be scheduled; ``status`` says why
+ForwardError
+ ├── ContextError (+ValueError)     a downlink context is malformed or from another session
+ ├── PlanError (+ValueError)        a channel plan breaks the chip's or the region's limits
+ ├── PhyError (+ValueError)         a PHYPayload is not a LoRaWAN frame we can parse
+ └── ScheduleError                  a downlink cannot be scheduled; ``status`` says why
 """
 
 from __future__ import annotations
