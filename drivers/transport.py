@@ -43,6 +43,9 @@ class Transport(ABC):
     max_burst: int = 1024
     #: the URL this transport was opened with, for logs and diagnostics
     url: str = ""
+    #: True once a simulated source has played its whole scenario and its RX FIFO is empty;
+    #: real hardware never sets it
+    exhausted: bool = False
 
     @abstractmethod
     def read(self, target: int, address: int, length: int) -> bytes:
