@@ -1,0 +1,95 @@
+"""The RX record codec against the records Semtech's HAL popped from the reference buffers."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from drivers.errors import RxDataError
+from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
+from tests.vectors import VALID_CATEGORIES, rows, rx_fifo_cases
+
+VALID = [c for c in rx_fifo_cases() if c["category"] in VALID_CATEGORIES]
+
+
+@pytest.mark.parametrize("case", VALID, ids=[c["name"] for c in VALID])
+def test_valid_buffers_parse_to_the_hal_records_and_re_encode_exactly(case: dict) -> None:
+    buf = bytes.fromhex(case["buffer_hex"])
+    offset = 0
+    for expected in case["records"]:
+        record = RxRecord.from_bytes(buf[offset:])
+        assert record.payload.hex() == expected["payload_hex"]
+        assert record.if_chain == expected["if_chain"]
+        assert (record.sf, record.coding_rate) == (expected["sf"], expected["coding_rate"])
+        assert record.crc_en == bool(expected["crc_en"])
+        assert record.modem_id == expected["modem_id"]
+        assert record.freq_offset_raw == expected["freq_offset_raw"]
+        assert record.crc_error == bool(expected["crc_error"])
+        assert record.sync_error == bool(expected["sync_error"])
+        assert record.header_error == bool(expected["header_error"])
+        assert record.timing_set == bool(expected["timing_set"])
+        assert record.snr_raw == expected["snr_raw"]
+        assert record.rssi_chan_raw == expected["rssi_chan_raw"]
+        assert record.rssi_sig_raw == expected["rssi_sig_raw"]
+        assert record.timestamp == expected["timestamp"]
+        assert record.crc16 == expected["crc16"]
+        assert list(record.ts_metrics) == expected["ts_metrics"]
+        deltas = expected["rssi_delta_nibbles_not_parsed_by_hal"]
+        assert record.rssi_chan_max_neg_delta == deltas["rssi_chan_max_neg_delta"]
+        assert record.rssi_chan_max_pos_delta == deltas["rssi_chan_max_pos_delta"]
+        assert record.rssi_sig_max_neg_delta == deltas["rssi_sig_max_neg_delta"]
+        assert record.rssi_sig_max_pos_delta == deltas["rssi_sig_max_pos_delta"]
+        assert record.to_bytes() == buf[offset : offset + record.size]
+        offset += record.size
+
+
+@pytest.mark.parametrize("row", rows("lora_payload_crc"), ids=lambda r: str(r["payload_len"]))
+def test_payload_crc_matches_the_hal(row: dict) -> None:
+    assert lora_payload_crc(bytes.fromhex(row["payload_hex"])) == row["crc16"]
+
+
+def test_payload_crc_check_value() -> None:
+    assert lora_payload_crc(b"123456789") == 0xBEEF
+
+
+def test_bad_checksum_is_refused() -> None:
+    data = bytearray(bytes.fromhex(VALID[0]["buffer_hex"]))
+    data[-1] ^= 0xFF
+    with pytest.raises(RxDataError, match="checksum"):
+        RxRecord.from_bytes(bytes(data))
+
+
+def test_truncated_record_is_refused() -> None:
+    data = bytes.fromhex(VALID[1]["buffer_hex"])
+    with pytest.raises(RxDataError, match="truncated"):
+        RxRecord.from_bytes(data[:-3])
+
+
+records = st.builds(
+    RxRecord,
+    payload=st.binary(max_size=255),
+    if_chain=st.integers(0, 255),
+    sf=st.integers(0, 15),
+    coding_rate=st.integers(0, 7),
+    crc_en=st.booleans(),
+    modem_id=st.integers(0, 255),
+    freq_offset_raw=st.integers(-(1 << 19), (1 << 19) - 1),
+    crc_error=st.booleans(),
+    sync_error=st.booleans(),
+    header_error=st.booleans(),
+    timing_set=st.booleans(),
+    snr_raw=st.integers(-128, 127),
+    rssi_chan_raw=st.integers(0, 255),
+    rssi_sig_raw=st.integers(0, 255),
+    timestamp=st.integers(0, 2**32 - 1),
+    crc16=st.integers(0, 0xFFFF),
+    ts_metrics=st.lists(st.integers(-128, 127), max_size=64).map(
+        lambda m: tuple(m[: len(m) // 2 * 2])
+    ),
+)
+
+
+@given(records)
+def test_build_then_parse_round_trips(record: RxRecord) -> None:
+    assert RxRecord.from_bytes(record.to_bytes()) == record
