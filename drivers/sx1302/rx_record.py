@@ -16,6 +16,7 @@ one codec for both sides. Construct containers never leave this module.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from construct import (
@@ -135,11 +136,18 @@ class RxRecord:
             raise RxDataError(f"record truncated: {len(data)} bytes < {MIN_RECORD_SIZE}")
         if data[:2] != SYNC:
             raise RxDataError(f"no sync word at record start: {data[:2].hex()}")
+        payload_len = data[2]
+        if len(data) < record_size(payload_len, 0):
+            raise RxDataError(
+                f"record truncated: {len(data)} bytes for a {payload_len}-byte payload"
+            )
+        end = record_size(payload_len, data[HEAD_SIZE + payload_len + TAIL_SIZE - 2])
+        if len(data) < end:
+            raise RxDataError(f"record truncated: {len(data)} bytes, the record needs {end}")
         try:
-            parsed = _CODEC.parse(data)
-        except ConstructError as exc:
-            raise RxDataError(f"record truncated: {exc}") from exc
-        end = record_size(parsed.payload_len, parsed.num_ts_metrics)
+            parsed = _CODEC.parse(data[:end])
+        except (ConstructError, struct.error) as exc:  # the compiled parser raises struct.error
+            raise RxDataError(f"record unparsable: {exc}") from exc
         if checksum(data[: end - 1]) != parsed.checksum:
             raise RxDataError(
                 f"record checksum mismatch: computed {checksum(data[: end - 1]):#04x}, "
