@@ -28,6 +28,7 @@ leaves the rest IGNORED (ChirpStack's semantics for a DownlinkFrame).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -157,6 +158,8 @@ class DownlinkScheduler:
         self._region_max_eirp_dbm = region_max_eirp_dbm
         self._duty_cycle = duty_cycle
         self._clock_s = clock_s
+        # one lock: the check-then-record of the duty cycle and the counters must not interleave
+        self._lock = threading.Lock()
 
     def schedule_frame(self, items: Sequence[DownlinkRequest], now_us: int) -> TxAck:
         """Try the items in order until one is queued; the others stay IGNORED."""
@@ -170,40 +173,43 @@ class DownlinkScheduler:
 
     def schedule(self, req: DownlinkRequest, now_us: int) -> TxStatus:
         """Check and queue one downlink item; the status to report for it."""
-        self.stats.tx_packets_received += 1
-        status = self._schedule(req, now_us)
-        self.stats.per_status[status.value] = self.stats.per_status.get(status.value, 0) + 1
+        with self._lock:
+            self.stats.tx_packets_received += 1
+            status = self._schedule(req, now_us)
+            self.stats.per_status[status.value] = self.stats.per_status.get(status.value, 0) + 1
         if status is not TxStatus.OK:
             LOGGER.info("downlink %d refused: %s", req.downlink_id, status.value)
         return status
 
     def next_due(self, now_us: int) -> ScheduledTx | None:
         """For the radio thread: the next packet to program now (start < 40 ms away)."""
-        for rf_chain, queue in self.queues.items():
-            missed = queue.expire(now_us)
-            self.stats.tx_packets_missed += len(missed)
-            due = queue.dequeue(now_us)
-            if due is not None:
-                return replace(due.item, rf_chain=rf_chain, count_us=due.count_us)
-        return None
+        with self._lock:
+            for rf_chain, queue in self.queues.items():
+                self.stats.tx_packets_missed += len(queue.expire(now_us))
+                due = queue.dequeue(now_us)
+                if due is not None:
+                    return replace(due.item, rf_chain=rf_chain, count_us=due.count_us)
+            return None
 
     def mark_emitted(self, tx: ScheduledTx) -> None:
         """Count a packet the chip reported as sent (scheduled or emitting)."""
-        self.stats.tx_packets_emitted += 1
-        freq = tx.request.freq_hz
-        self.stats.per_frequency[freq] = self.stats.per_frequency.get(freq, 0) + 1
-        key = modulation_key(tx.request)
-        self.stats.per_modulation[key] = self.stats.per_modulation.get(key, 0) + 1
+        freq, key = tx.request.freq_hz, modulation_key(tx.request)
+        with self._lock:
+            self.stats.tx_packets_emitted += 1
+            self.stats.per_frequency[freq] = self.stats.per_frequency.get(freq, 0) + 1
+            self.stats.per_modulation[key] = self.stats.per_modulation.get(key, 0) + 1
 
     def reset_queues(self) -> None:
         """Drop every queued packet (concentrator restart: their count_us are meaningless)."""
-        for queue in self.queues.values():
-            self.stats.tx_packets_missed += len(queue.clear())
+        with self._lock:
+            for queue in self.queues.values():
+                self.stats.tx_packets_missed += len(queue.clear())
 
     def take_stats(self) -> TxStats:
         """Return the counters of the interval and start a new one."""
-        stats, self.stats = self.stats, TxStats()
-        return stats
+        with self._lock:
+            stats, self.stats = self.stats, TxStats()
+            return stats
 
     # -- policy ---------------------------------------------------------------------------
 
