@@ -199,6 +199,11 @@ class DownlinkScheduler:
             self.stats.per_frequency[freq] = self.stats.per_frequency.get(freq, 0) + 1
             self.stats.per_modulation[key] = self.stats.per_modulation.get(key, 0) + 1
 
+    def count_missed(self) -> None:
+        """Count a packet that was due but could not be programmed."""
+        with self._lock:
+            self.stats.tx_packets_missed += 1
+
     def reset_queues(self) -> None:
         """Drop every queued packet (concentrator restart: their count_us are meaningless)."""
         with self._lock:
@@ -282,3 +287,32 @@ class DownlinkScheduler:
             no_crc=req.no_crc,
             datarate_bps=req.datarate_bps,
         )
+
+
+def dispatch_once(
+    scheduler: DownlinkScheduler,
+    now_us: int,
+    tx_status: Callable[[int], str],
+    send: Callable[[ScheduledTx], None],
+) -> ScheduledTx | None:
+    """One radio-thread step: program the next due packet unless its chain is still emitting.
+
+    ``tx_status(rf_chain)`` returns ``drivers.sx1302.tx.tx_status_from_register`` of the chain's
+    status register; ``send`` programs the chip (``program_tx(..., program(tx.tx_request()))``).
+    As lora_pkt_fwd does: a chain still EMITTING loses the new packet; a SCHEDULED one is
+    overwritten (the earlier packet was already handed out, so that should not happen).
+    """
+    tx = scheduler.next_due(now_us)
+    if tx is None:
+        return None
+    status = tx_status(tx.rf_chain)
+    if status == "EMITTING":
+        LOGGER.warning("RF chain %d still emitting: downlink %d lost", tx.rf_chain,
+                       tx.request.downlink_id)  # fmt: skip
+        scheduler.count_missed()
+        return None
+    if status == "SCHEDULED":
+        LOGGER.warning("RF chain %d had a TX scheduled: overwritten", tx.rf_chain)
+    send(tx)
+    scheduler.mark_emitted(tx)
+    return tx

@@ -6,7 +6,7 @@ import pytest
 
 from drivers.sx1302.plan import eu868_corecell_plan
 from drivers.sx1302.tx import program
-from packet_forwarder.downlink import DownlinkScheduler, TxChain, pick_gain
+from packet_forwarder.downlink import DownlinkScheduler, TxChain, dispatch_once, pick_gain
 from packet_forwarder.dutycycle import DutyCycleTracker
 from packet_forwarder.model import (
     DownlinkRequest,
@@ -171,3 +171,22 @@ def test_scheduled_tx_programs_the_chip_at_its_start() -> None:
 @pytest.mark.parametrize("sf", [4, 13])
 def test_invalid_spreading_factor_is_internal_error(sf: int) -> None:
     assert scheduler().schedule(request(sf=sf), NOW) is TxStatus.INTERNAL_ERROR
+
+
+def test_dispatch_programs_the_due_packet_and_counts_it() -> None:
+    sched = scheduler()
+    sched.schedule(request(), NOW)
+    sent = []
+    assert dispatch_once(sched, NOW + 100_000, lambda chain: "FREE", sent.append) is None
+    tx = dispatch_once(sched, NOW + 470_000, lambda chain: "FREE", sent.append)
+    assert sent == [tx]
+    assert sched.stats.tx_packets_emitted == 1
+
+
+def test_dispatch_loses_the_packet_while_the_chain_is_emitting() -> None:
+    sched = scheduler()
+    sched.schedule(request(), NOW)
+    sent = []
+    assert dispatch_once(sched, NOW + 470_000, lambda chain: "EMITTING", sent.append) is None
+    assert sent == []
+    assert (sched.stats.tx_packets_emitted, sched.stats.tx_packets_missed) == (0, 1)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from packet_forwarder.jit import (
     JIT_QUEUE_MAX,
     TX_MAX_ADVANCE_US,
@@ -186,3 +191,22 @@ def test_clear_drops_everything() -> None:
 def test_wrap_diff_is_signed() -> None:
     assert wrap_diff(5, 0xFFFF_FFFF) == 6
     assert wrap_diff(0xFFFF_FFFF, 5) == -6
+
+
+@given(
+    now=st.integers(0, 0xFFFF_FFFF),
+    offsets=st.lists(st.integers(0, 3_000_000), min_size=1, max_size=40),
+    airtimes=st.lists(st.integers(1_000, 400_000), min_size=40, max_size=40),
+)
+@settings(max_examples=60, deadline=None)
+def test_accepted_packets_never_overlap_even_across_the_wrap(
+    now: int, offsets: list[int], airtimes: list[int]
+) -> None:
+    queue = JitQueue()
+    for offset, airtime in zip(offsets, airtimes, strict=False):
+        queue.enqueue(now, at(now + offset, airtime_us=airtime))
+    queued = queue.entries(now)
+    for before, after in itertools.pairwise(queued):
+        gap = wrap_diff(after.count_us, before.count_us)
+        assert gap > before.airtime_us + 41_500 + 1_000
+    assert len(queued) <= JIT_QUEUE_MAX
