@@ -17,7 +17,7 @@ from packet_forwarder.jit import (
 )
 from packet_forwarder.model import Timing, TxStatus
 
-AIRTIME_US = 62_000  # SF7 BW125, ~13 bytes, rounded to ms as the HAL does
+AIRTIME_US = 62_000  # a 62 ms reservation (the HAL rounds time on air to whole ms)
 NOW = 10_000_000
 
 
