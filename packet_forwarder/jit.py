@@ -18,10 +18,10 @@ Rules (sx1302_hal ``packet_forwarder/src/jitqueue.c``, ref/sx1302.md §7), with 
   refused even with room to spare. Nothing queued is ever evicted to make room.
 
 The radio thread calls ``dequeue(now)`` every few ms: it hands out the earliest packet whose
-start is less than TX_JIT_DELAY away, so the chip is programmed ~40 ms ahead. Packets that can
-no longer be programmed in time (start less than TX_START_DELAY away, or in the past) are
-removed by ``expire(now)`` and reported, never programmed: a delayed trigger in the past would
-fire one 32 MHz counter period (134 s) later.
+start is less than TX_JIT_DELAY away, so the chip is programmed ~30-40 ms ahead. Packets that
+can no longer be programmed safely (start less than TX_MIN_LEAD_US away, or in the past) are
+removed by ``expire(now)`` and reported, never programmed: a delayed trigger that is already
+past when the writes land would fire one 32 MHz counter period (134 s) later.
 """
 
 from __future__ import annotations
@@ -45,6 +45,10 @@ TX_PRE_DELAY_US = TX_START_DELAY_US + TX_JIT_DELAY_US
 TX_TOO_LATE_US = TX_START_DELAY_US + TX_MARGIN_DELAY_US + TX_JIT_DELAY_US
 #: TOO_EARLY beyond this much ahead of now: (3 beacon periods + 1) × 128 s
 TX_MAX_ADVANCE_US = 512_000_000
+#: hand a packet out no later than this before its start: the 1.5 ms start delay plus time for
+#: the register writes of one send (a few ms over USB); the 10 ms radio tick always finds a
+#: packet inside [TX_MIN_LEAD_US, TX_JIT_DELAY_US)
+TX_MIN_LEAD_US = 10_000
 #: Class C packets go no earlier than now + 80 ms
 TX_IMMEDIATE_ASAP_US = 2 * TX_JIT_DELAY_US
 JIT_QUEUE_MAX = 32
@@ -141,7 +145,7 @@ class JitQueue:
     def expire(self, now_us: int) -> list[QueuedTx]:
         """Remove and return the packets that can no longer start on time."""
         with self._lock:
-            late = [e for e in self._entries if wrap_diff(e.count_us, now_us) < TX_START_DELAY_US]
+            late = [e for e in self._entries if wrap_diff(e.count_us, now_us) < TX_MIN_LEAD_US]
             for entry in late:
                 self._entries.remove(entry)
                 LOGGER.warning("TX at count_us %d missed (now %d): dropped", entry.count_us, now_us)
@@ -171,9 +175,7 @@ class JitQueue:
         best_ahead = 0
         for entry in self._entries:
             ahead = wrap_diff(entry.count_us, now_us)
-            if TX_START_DELAY_US <= ahead < TX_JIT_DELAY_US and (
-                best is None or ahead < best_ahead
-            ):
+            if TX_MIN_LEAD_US <= ahead < TX_JIT_DELAY_US and (best is None or ahead < best_ahead):
                 best, best_ahead = entry, ahead
         return best
 

@@ -150,8 +150,8 @@ def test_dequeue_returns_the_earliest_due_packet_first() -> None:
 def test_missed_packet_is_expired_not_dequeued() -> None:
     queue = JitQueue()
     queue.enqueue(NOW, at(NOW + 100_000, item="late"))
-    assert queue.dequeue(NOW + 99_000) is None  # less than the 1.5 ms start delay left
-    assert [e.item for e in queue.expire(NOW + 99_000)] == ["late"]
+    assert queue.dequeue(NOW + 95_000) is None  # 5 ms left: less than the 10 ms minimum lead
+    assert [e.item for e in queue.expire(NOW + 95_000)] == ["late"]
     assert len(queue) == 0
 
 
@@ -210,3 +210,10 @@ def test_accepted_packets_never_overlap_even_across_the_wrap(
         gap = wrap_diff(after.count_us, before.count_us)
         assert gap > before.airtime_us + 41_500 + 1_000
     assert len(queued) <= JIT_QUEUE_MAX
+
+
+def test_packet_exactly_10_ms_ahead_is_still_handed_out() -> None:
+    queue = JitQueue()
+    queue.enqueue(NOW, at(NOW + 100_000, item="edge"))
+    assert queue.expire(NOW + 90_000) == []
+    assert queue.dequeue(NOW + 90_000).item == "edge"
