@@ -134,6 +134,12 @@ def pick_gain(lut: Sequence[TxGain], conducted_dbm: float) -> TxGain | None:
     return max(fitting, key=lambda g: g.rf_power_dbm) if fitting else None
 
 
+def _effective_preamble(req: DownlinkRequest) -> int:
+    """The preamble the chip will send: 0 means the standard one, short ones are raised."""
+    std, low = (8, 6) if req.modulation is Modulation.LORA else (5, 3)
+    return max(req.preamble or std, low)
+
+
 class DownlinkScheduler:
     """Downlink policy + one JIT queue per TX chain; used by the daemon and the radio thread."""
 
@@ -283,7 +289,7 @@ class DownlinkScheduler:
             sf=req.sf,
             bandwidth_hz=req.bandwidth_hz,
             code_rate=req.code_rate,
-            preamble=req.preamble or (8 if req.modulation is Modulation.LORA else 5),
+            preamble=_effective_preamble(req),
             no_crc=req.no_crc,
             datarate_bps=req.datarate_bps,
         )

@@ -190,3 +190,11 @@ def test_dispatch_loses_the_packet_while_the_chain_is_emitting() -> None:
     assert dispatch_once(sched, NOW + 470_000, lambda chain: "EMITTING", sent.append) is None
     assert sent == []
     assert (sched.stats.tx_packets_emitted, sched.stats.tx_packets_missed) == (0, 1)
+
+
+def test_short_preamble_is_reserved_as_the_chip_sends_it() -> None:
+    tracker = DutyCycleTracker()
+    sched = scheduler(duty_cycle=tracker)
+    assert sched.schedule(request(preamble=2), NOW) is TxStatus.OK
+    load = {b.name: b.load_tracked_us for b in tracker.stats(1001.0).bands}
+    assert load["M"] == 39_000  # raised to 6 symbols: 39.168 ms -> 39 ms reserved
