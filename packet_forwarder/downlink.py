@@ -228,7 +228,6 @@ class DownlinkScheduler:
         chain = self._chain_for(req.freq_hz)
         if chain is None:
             return TxStatus.TX_FREQ
-        entry_timing = req.timing
         count_us = 0
         if req.timing is Timing.DELAY:
             try:
@@ -260,7 +259,7 @@ class DownlinkScheduler:
             if self._duty_cycle.would_exceed(req.freq_hz, used_eirp, airtime_us, start_s):
                 return TxStatus.DUTY_CYCLE_OVERFLOW
         item = ScheduledTx(req, chain.rf_chain, count_us, airtime_us, gain, used_eirp)
-        entry = JitEntry(entry_timing, count_us, req.gps_epoch_us, airtime_us, item)
+        entry = JitEntry(req.timing, count_us, req.gps_epoch_us, airtime_us, item)
         status = self.queues[chain.rf_chain].enqueue(now_us, entry)
         if status is TxStatus.OK and self._duty_cycle is not None:
             self._duty_cycle.record(req.freq_hz, used_eirp, airtime_us, start_s)
