@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from drivers.sx1302.plan import eu868_corecell_plan
-from drivers.sx1302.tx import program
+from drivers.sx1302.tx import program, program_tx
 from packet_forwarder.downlink import DownlinkScheduler, TxChain, dispatch_once, pick_gain
 from packet_forwarder.dutycycle import DutyCycleTracker
 from packet_forwarder.model import (
@@ -198,3 +198,23 @@ def test_short_preamble_is_reserved_as_the_chip_sends_it() -> None:
     assert sched.schedule(request(preamble=2), NOW) is TxStatus.OK
     load = {b.name: b.load_tracked_us for b in tracker.stats(1001.0).bands}
     assert load["M"] == 39_000  # raised to 6 symbols: 39.168 ms -> 39 ms reserved
+
+
+def test_rx1_across_the_wrap_is_programmed_on_virtual_time() -> None:
+    sched = scheduler()
+    uplink_count_us = 0xFFFF_FFFF - 600_000
+    req = request(context=make_context(uplink_count_us, SESSION))
+    now = uplink_count_us + 200_000  # the downlink arrives 200 ms after the uplink
+    assert sched.schedule(req, now) is TxStatus.OK
+    writes: dict[int, int] = {}
+    programmed = None
+    while programmed is None:  # the radio thread's 10 ms ticks on a virtual counter
+        now = (now + 10_000) & 0xFFFF_FFFF
+        programmed = dispatch_once(
+            sched, now, lambda chain: "FREE",
+            lambda tx: program_tx(writes.__setitem__, lambda a, d: None, program(tx.tx_request())),
+        )  # fmt: skip
+    start = (uplink_count_us + 1_000_000) & 0xFFFF_FFFF
+    assert programmed.count_us == start == 399_999
+    trigger = int.from_bytes(bytes(writes[a] for a in range(0x5201, 0x5205)), "big")
+    assert trigger == (start * 32 - 47_413) & 0xFFFF_FFFF
