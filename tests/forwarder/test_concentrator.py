@@ -288,3 +288,22 @@ def test_counter_us_reads_the_chip_counter() -> None:
     conc, _ = make()
     conc.start()
     assert conc.counter_us() == 3_000_000
+
+
+def test_failed_bring_up_leaves_the_concentrator_stopped() -> None:
+    class NoChip(FakeChip):
+        def version(self) -> int:
+            raise OSError("chip version reads 0x00")
+
+    conc = Concentrator(FakeTransport(), PLAN, temperature_c=lambda: 25.0, chip_factory=NoChip)
+    with pytest.raises(OSError):
+        conc.start()
+    assert not conc.started and conc.session_id == 0
+
+
+def test_lock_is_reentrant_so_callers_can_group_chip_accesses() -> None:
+    conc, _ = make()
+    conc.start()
+    with conc.lock:
+        assert conc.counter_us() == 3_000_000
+        assert conc.poll_once() == []
