@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.sx1302.plan import LoraStdChannel, MultiSfChannel, eu868_corecell_plan
 from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
@@ -168,3 +170,33 @@ def test_implicit_header_service_chain_takes_code_rate_and_crc_from_the_plan() -
     )
     assert up is not None
     assert (up.code_rate, up.bandwidth_hz, up.crc_status) == ("4/7", 250_000, CrcStatus.OK)
+
+
+@given(
+    if_chain=st.integers(0, 255),
+    sf=st.integers(0, 15),
+    coding_rate=st.integers(0, 7),
+    crc_en=st.booleans(),
+    crc_error=st.booleans(),
+    payload=st.binary(max_size=255),
+    snr_raw=st.integers(-128, 127),
+    rssi=st.integers(0, 255),
+    count_us=st.integers(0, 2**32 - 1),
+    temperature_c=st.floats(-40, 85),
+)
+def test_any_record_converts_or_is_refused_with_a_reason(
+    if_chain, sf, coding_rate, crc_en, crc_error, payload, snr_raw, rssi, count_us, temperature_c
+) -> None:
+    record = lora_record(
+        if_chain=if_chain, sf=sf, coding_rate=coding_rate, crc_en=crc_en, crc_error=crc_error,
+        payload=payload, snr_raw=snr_raw, rssi_chan_raw=rssi, rssi_sig_raw=rssi,
+    )  # fmt: skip
+    reason = unmappable_reason(record, PLAN)
+    up = record_to_uplink(
+        record, PLAN, count_us=count_us, session_id=1, gw_time=0.0, temperature_c=temperature_c
+    )
+    assert (up is None) == (reason is not None)
+    if up is not None:
+        assert 0 <= up.count_us <= 0xFFFF_FFFF
+        assert up.freq_hz == PLAN.chain_freq_hz(if_chain)
+        assert -260 < up.rssi_dbm < 100
