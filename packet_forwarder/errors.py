@@ -4,6 +4,7 @@ ForwardError
  ├── ContextError (+ValueError)     a downlink context is malformed or from another session
  ├── PlanError (+ValueError)        a channel plan breaks the chip's or the region's limits
  ├── PhyError (+ValueError)         a PHYPayload is not a LoRaWAN frame we can parse
+ ├── GwmpError (+ValueError)        a Semtech UDP datagram or its JSON is malformed
  └── ScheduleError                  a downlink cannot be scheduled; ``status`` says why
 """
 
@@ -24,6 +25,10 @@ class PlanError(ForwardError, ValueError):
 
 class PhyError(ForwardError, ValueError):
     """A PHYPayload is too short or malformed for the LoRaWAN header parser."""
+
+
+class GwmpError(ForwardError, ValueError):
+    """A Semtech UDP (GWMP) datagram, or the JSON inside it, is malformed or unsupported."""
 
 
 class ScheduleError(ForwardError):

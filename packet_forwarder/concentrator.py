@@ -1,0 +1,260 @@
+"""The concentrator: one chip, polled step by step into ``Uplink`` objects (docs/uplinks.md).
+
+``poll_once()`` is the whole receive step (counter read, FIFO fetch, conversion); the daemon's
+radio thread repeats it on a fixed period. ``lock`` serialises every chip access, so the JIT
+dispatcher can share the chip between polls.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from packet_forwarder.errors import ForwardError
+from packet_forwarder.model import CrcStatus, Modulation, Uplink
+from packet_forwarder.uplink import record_to_uplink, unmappable_reason
+
+if TYPE_CHECKING:
+    from drivers.sx1302.plan import ChipPlan
+    from drivers.transport import Transport
+
+LOGGER = logging.getLogger(__name__)
+
+#: board temperature assumed until the sensor has answered once (°C); the HAL has no fallback
+DEFAULT_TEMPERATURE_C = 25.0
+#: at most one warning per kind of bad data in this many seconds
+LOG_INTERVAL_S = 60.0
+
+
+class RateLimitedLog:
+    """Log a warning per key at most once per ``interval_s``, saying how many were suppressed."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        interval_s: float = LOG_INTERVAL_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._logger = logger
+        self._interval_s = interval_s
+        self._monotonic = monotonic
+        self._last: dict[str, float] = {}
+        self._suppressed: Counter[str] = Counter()
+
+    def warning(self, key: str, msg: str, *args: object) -> bool:
+        """Log ``msg % args`` unless ``key`` was logged recently; True if it was logged."""
+        now = self._monotonic()
+        last = self._last.get(key)
+        if last is not None and now - last < self._interval_s:
+            self._suppressed[key] += 1
+            return False
+        suppressed = self._suppressed.pop(key, 0)
+        if suppressed:
+            msg += " (%d similar suppressed)"
+            args = (*args, suppressed)
+        self._last[key] = now
+        self._logger.warning(msg, *args)
+        return True
+
+
+def _default_chip_factory(transport: Transport) -> Any:
+    from drivers.sx1302.chip import SX1302  # lazily: the driver is only needed for real polling
+
+    return SX1302(transport)
+
+
+class Concentrator:
+    """Owns one SX1302 driver device and turns its RX FIFO into uplinks."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        plan: ChipPlan,
+        *,
+        temperature_c: Callable[[], float],
+        clock: Callable[[], float] = time.time,
+        chip_factory: Callable[[Transport], Any] | None = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self._transport = transport
+        self._plan = plan
+        self._temperature_source = temperature_c
+        self._clock = clock
+        self._chip_factory = chip_factory or _default_chip_factory
+        self._chip: Any = None
+        self._session_id = 0
+        self._eui: int | None = None
+        self._version: int | None = None
+        self._model: str | None = None
+        self._temperature_c: float | None = None
+        self._last_fetch_empty = False
+        self._log = RateLimitedLog(LOGGER)
+        self._rx_received = 0
+        self._rx_by_status: Counter[CrcStatus] = Counter()
+        self._bad_records: Counter[str] = Counter()
+        self._per_frequency: Counter[int] = Counter()
+        self._per_channel: Counter[int] = Counter()
+        self._per_sf: Counter[str] = Counter()
+        self._last_uplink: float | None = None
+
+    @property
+    def session_id(self) -> int:
+        """Random non-zero 32-bit id of the current start (0 before the first start)."""
+        return self._session_id
+
+    @property
+    def eui(self) -> int | None:
+        """The chip EUI from OTP, read at start."""
+        return self._eui
+
+    @property
+    def version(self) -> int | None:
+        """The chip version register, read at start."""
+        return self._version
+
+    @property
+    def model(self) -> str | None:
+        """The chip model, "SX1302" or "SX1303", read at start."""
+        return self._model
+
+    @property
+    def plan(self) -> ChipPlan:
+        """The channel plan the chip was (or will be) started with."""
+        return self._plan
+
+    @property
+    def exhausted(self) -> bool:
+        """True when a simulated source has no more packets and the last fetch was empty."""
+        return bool(getattr(self._transport, "exhausted", False)) and self._last_fetch_empty
+
+    @property
+    def started(self) -> bool:
+        """True between ``start()`` and ``stop()``."""
+        return self._chip is not None
+
+    def start(self) -> None:
+        """Bring the chip up with the plan and open a new session."""
+        with self.lock:
+            if self._chip is not None:
+                return
+            chip = self._chip_factory(self._transport)
+            version = chip.version()  # fails fast (ChipNotFound) before the slow bring-up
+            chip.start(self._plan)
+            self._version = version
+            self._model = chip.model()
+            self._eui = chip.eui()
+            self._session_id = secrets.randbits(32) or 1
+            self._last_fetch_empty = False
+            self._chip = chip
+            LOGGER.info(
+                "concentrator started: %s version %#04x eui %016x session %08x",
+                self._model,
+                self._version,
+                self._eui,
+                self._session_id,
+            )
+
+    def stop(self) -> None:
+        """Stop the chip; idempotent. The transport stays open (its owner closes it)."""
+        with self.lock:
+            chip, self._chip = self._chip, None
+            if chip is not None:
+                chip.stop()
+                LOGGER.info("concentrator stopped (session %08x)", self._session_id)
+
+    def counter_us(self) -> int:
+        """The chip's free-running counter now, in 32-bit µs (keeps the wrap tracking fresh)."""
+        with self.lock:
+            return self._require_chip().read_counter()
+
+    def poll_once(self) -> list[Uplink]:
+        """One receive step: read the counter, drain the FIFO, convert every record."""
+        with self.lock:
+            chip = self._require_chip()
+            gw_time = self._clock()
+            chip.read_counter()
+            parse = chip.fetch_rx()
+            self._last_fetch_empty = not parse.records and not parse.bytes_read
+            self._count_parse_errors(parse.errors)
+            if not parse.records:
+                return []
+            temperature_c = self._read_temperature()
+            uplinks = []
+            for record in parse.records:
+                count_us = chip.expand_timestamp(record.timestamp)
+                reason = unmappable_reason(record, self._plan)
+                if reason is not None:
+                    self._bad_records[reason] += 1
+                    self._log.warning(
+                        reason, "dropped RX record on IF chain %d: %s", record.if_chain, reason
+                    )
+                    continue
+                uplink = record_to_uplink(
+                    record,
+                    self._plan,
+                    count_us=count_us,
+                    session_id=self._session_id,
+                    gw_time=gw_time,
+                    temperature_c=temperature_c,
+                )
+                if uplink is not None:
+                    self._count(uplink)
+                    uplinks.append(uplink)
+            return uplinks
+
+    def stats(self) -> dict[str, Any]:
+        """Counters since construction (a snapshot; the daemon derives intervals from it)."""
+        with self.lock:
+            return {
+                "rx_received": self._rx_received,
+                "rx_ok": self._rx_by_status[CrcStatus.OK],
+                "rx_bad_crc": self._rx_by_status[CrcStatus.BAD],
+                "rx_no_crc": self._rx_by_status[CrcStatus.NONE],
+                "bad_records": dict(self._bad_records),
+                "rx_per_frequency": dict(self._per_frequency),
+                "rx_per_channel": dict(self._per_channel),
+                "rx_per_sf": dict(self._per_sf),
+                "last_uplink": self._last_uplink,
+                "temperature_c": self._temperature_c,
+                "session_id": self._session_id,
+            }
+
+    def _require_chip(self) -> Any:
+        if self._chip is None:
+            raise ForwardError("concentrator is not started")
+        return self._chip
+
+    def _count_parse_errors(self, errors: dict[str, int]) -> None:
+        for kind, count in errors.items():
+            if count:
+                self._bad_records[kind] += count
+                self._log.warning(kind, "RX FIFO: %d bad record(s) of kind %s", count, kind)
+
+    def _read_temperature(self) -> float:
+        try:
+            value = float(self._temperature_source())
+            if not math.isfinite(value):
+                raise ValueError(f"temperature is {value}")
+        except Exception as exc:  # any sensor failure: keep the last value
+            kept = self._temperature_c if self._temperature_c is not None else DEFAULT_TEMPERATURE_C
+            self._log.warning(
+                "temperature", "temperature read failed (%s); using %.2f °C", exc, kept
+            )
+            return kept
+        self._temperature_c = value
+        return value
+
+    def _count(self, uplink: Uplink) -> None:
+        self._rx_received += 1
+        self._rx_by_status[uplink.crc_status] += 1
+        self._per_frequency[uplink.freq_hz] += 1
+        self._per_channel[uplink.channel] += 1
+        label = f"SF{uplink.sf}" if uplink.modulation is Modulation.LORA else "FSK"
+        self._per_sf[label] += 1
+        self._last_uplink = uplink.gw_time
