@@ -23,7 +23,7 @@ def eu868_bus():
     def factory(lines: list[str] | None = None, **options: object) -> Bus:
         bus = Bus(make_chip(lines, **options))
         bus.program(eu868_corecell_plan())
-        assert bus.fifo_count() == 0  # the first FIFO poll starts the scenario clock
+        bus.fifo_count()  # the first FIFO poll starts the scenario clock
         return bus
 
     return factory
