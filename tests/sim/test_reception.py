@@ -241,3 +241,15 @@ def test_population_is_never_exhausted(eu868_bus):
     bus.chip.advance_us(60_000_000)
     bus.fetch()
     assert not bus.chip.exhausted
+
+
+def test_documented_example_scenario_plays_as_described(eu868_bus):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "docs" / "scenario-example.jsonl"
+    bus = eu868_bus(example.read_text().splitlines())
+    got = play(bus, 7000)
+    assert [r.if_chain for r in got] == [0, 1, 5, 7, 8, 1]
+    assert [r.crc_error for r in got] == [False, False, False, True, False, False]
+    assert bus.chip.stats["not_received"] == 1
+    assert bus.chip.exhausted
