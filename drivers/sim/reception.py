@@ -1,0 +1,220 @@
+"""Which IF chain of the simulated SX1302 receives a packet, and the RX record it writes.
+
+Reception follows what the driver programmed, read back from the register file (addresses from
+sx1302_hal ``loragw_reg.c``; ref/sx1302.md §3):
+
+- radio centres from SET_RF_FREQUENCY, and the radio must be in RX (SX1250 chip mode 5);
+- multi-SF chains n = 0..7: IF 0x5800+2n (MSB [4:0]) / 0x5801+2n, 13-bit signed, x 15625/32 Hz;
+  radio = bit n of 0x5810; enabled = bit n of 0x5821 (correlators); SFs = 0x5822 (bit0 = SF5);
+  BW 125 kHz only;
+- LoRa-service chain 8: IF 0x5B00/0x5B01, radio 0x5B02 bit0, BW code 0x5B21[7:4] (4/5/6 =
+  125/250/500 kHz), SF 0x5B21[3:0]; enabled by 0x5605 bit0 (MBWSSF_MODEM_ENABLE), or by
+  ``plan.lora_std.enable`` when a plan is given (the HAL sets every modem-enable bit whatever the
+  plan, so the register alone cannot say whether chain 8 is in use).
+
+A packet is received by the first enabled chain whose centre is within IF quantisation + 1 kHz of
+its frequency, with the same BW and an enabled SF. FSK (chain 9) is not modelled: scenario packets
+are LoRa.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from drivers.sim.scenario import ScenarioPacket
+from drivers.sx1302.plan import ChipPlan
+from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
+
+LOGGER = logging.getLogger(__name__)
+
+#: IF register resolution: 15625/32 Hz per LSB (ref/sx1302.md §3)
+IF_STEP_HZ = 15625 / 32
+#: tolerance on a packet's frequency beyond the IF quantisation
+FREQ_TOLERANCE_HZ = 1000
+#: SX1250 chip mode of continuous RX (GET_STATUS bits 6:4)
+RADIO_MODE_RX = 5
+BW_CODES = {125_000: 4, 250_000: 5, 500_000: 6}
+LORA_SERVICE_MODEM_ID = 16
+MULTI_SF_DEMODULATORS = 16
+
+_REG_IF_BASE = 0x5800
+_REG_RADIO_SELECT = 0x5810
+_REG_CORR_EN = 0x5821
+_REG_CORR_SF_EN = 0x5822
+_REG_MODEM_ENABLE = 0x5605
+_REG_LS_IF = 0x5B00
+_REG_LS_RADIO = 0x5B02
+_REG_LS_BW_SF = 0x5B21
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """One IF chain as programmed: where it listens and what it demodulates."""
+
+    if_chain: int
+    rf_chain: int
+    centre_hz: float
+    bw_hz: int
+    sfs: frozenset[int]
+
+
+def _legacy_correction_us(
+    sf: int, bandwidth_hz: int, coding_rate: int, crc_en: bool, payload_len: int
+) -> int:
+    """Legacy-mode decoder delay the host subtracts from a packet timestamp (negative µs).
+
+    Formula of ref/sx1302.md §5 (sx1302_hal ``legacy_timestamp_correction``, DFT peak AUTO).
+    Private copy: switch to ``drivers.sx1302.convert.legacy_timestamp_correction_us`` once merged.
+    """
+    bw_pow = {125_000: 1, 250_000: 2, 500_000: 4}[bandwidth_hz]
+    clk = 250_000 // bw_pow
+    k = int(bool(crc_en))
+    ppm = int((bandwidth_hz == 125_000 and sf >= 11) or (bandwidth_hz == 250_000 and sf == 12))
+    dft_peak = 1
+    cr = coding_rate
+    nibbles = (payload_len + 2 * k) * 2 + 5
+    hdr_nibbles = sf if sf <= 6 else sf - 2
+    width = sf - 2 * ppm
+    last_block = (nibbles - hdr_nibbles) % width or width
+    iterations = (sf + 1) // 2
+    fits = 2 * (payload_len + 2 * k) - (sf - 7) <= 0 or (payload_len == 0 and not k)
+    if fits:
+        dft_peak, cr = 0, 4
+        last_block = sf - 2 if sf > 6 else sf
+    filtering = 16_000_000 // bw_pow + 2_031_250
+    if fits:
+        demap = clk + (1 << sf) * clk * 3 // 4 + 3 * clk + (sf - 2) * clk
+    else:
+        demap = clk + (1 << sf) * clk + 3 * clk + width * clk
+    fft3 = clk * (((1 << sf) - 6) + 2 * ((1 << sf) * (iterations - 1) + 6)) + 4 * clk
+    if dft_peak:
+        fft = (5 - 2 * ppm) * ((1 << sf) * clk + 7 * clk) + 2 * clk
+    else:
+        fft = (1 << sf) * 2 * clk + 3 * clk
+    decode = 5 * clk + (9 * clk + clk * cr) * last_block + 3 * clk
+    return -((filtering + fft3 + fft + demap + decode + 500_000) // 1_000_000)
+
+
+def _rssi_temperature_offset_db(tcomp: tuple[float, ...], temperature_c: float) -> float:
+    """RSSI temperature compensation T(t) = (a t^4 + b t^3 + c t^2 + d t + e) / 2^16 dB (§5).
+
+    Private copy: the lead should switch to ``drivers.sx1302.convert.rssi_temperature_offset_db``.
+    """
+    a, b, c, d, e = tcomp
+    t = temperature_c
+    return (a * t**4 + b * t**3 + c * t**2 + d * t + e) / 65536
+
+
+def _signed13(msb: int, lsb: int) -> int:
+    value = ((msb & 0x1F) << 8) | lsb
+    return value - (1 << 13) if value & (1 << 12) else value
+
+
+def programmed_chains(
+    mem: bytes | bytearray,
+    radio_freqs_hz: tuple[int | None, int | None],
+    radio_modes: tuple[int, int],
+    plan: ChipPlan | None = None,
+) -> list[Chain]:
+    """The LoRa IF chains that can receive now, from the register file and the radio states."""
+
+    def radio_ok(rf: int) -> bool:
+        return radio_freqs_hz[rf] is not None and radio_modes[rf] == RADIO_MODE_RX
+
+    chains: list[Chain] = []
+    enabled = mem[_REG_CORR_EN]
+    sfs = frozenset(sf for sf in range(5, 13) if mem[_REG_CORR_SF_EN] & (1 << (sf - 5)))
+    for n in range(8):
+        rf = (mem[_REG_RADIO_SELECT] >> n) & 1
+        if not enabled & (1 << n) or not radio_ok(rf):
+            continue
+        if_hz = _signed13(mem[_REG_IF_BASE + 2 * n], mem[_REG_IF_BASE + 2 * n + 1]) * IF_STEP_HZ
+        chains.append(Chain(n, rf, radio_freqs_hz[rf] + if_hz, 125_000, sfs))  # type: ignore[operator]
+    ls_enabled = plan.lora_std.enable if plan is not None else bool(mem[_REG_MODEM_ENABLE] & 1)
+    rf = mem[_REG_LS_RADIO] & 1
+    if ls_enabled and radio_ok(rf):
+        bw_code, sf = mem[_REG_LS_BW_SF] >> 4, mem[_REG_LS_BW_SF] & 0x0F
+        bw_hz = {code: hz for hz, code in BW_CODES.items()}.get(bw_code)
+        if bw_hz is not None:
+            if_hz = _signed13(mem[_REG_LS_IF], mem[_REG_LS_IF + 1]) * IF_STEP_HZ
+            centre = radio_freqs_hz[rf] + if_hz  # type: ignore[operator]
+            chains.append(Chain(8, rf, centre, bw_hz, frozenset({sf})))
+    return chains
+
+
+def select_chain(chains: list[Chain], packet: ScenarioPacket) -> Chain | None:
+    """The chain that demodulates ``packet``, or None when it is off the programmed plan."""
+    for chain in chains:
+        if (
+            abs(chain.centre_hz - packet.freq_hz) <= IF_STEP_HZ + FREQ_TOLERANCE_HZ
+            and chain.bw_hz == packet.bw_hz
+            and packet.sf in chain.sfs
+        ):
+            return chain
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class RadioCalibration:
+    """What the host will add to raw RSSI: the radio's offset and temperature compensation."""
+
+    rssi_offset_db: float = -215.4
+    rssi_tcomp: tuple[float, float, float, float, float] = (0.0, 0.0, 20.41, 2162.56, 0.0)
+    temperature_c: float = 25.0
+
+    def raw_rssi(self, rssi_dbm: float) -> int:
+        """The raw RSSI byte the host turns back into ``rssi_dbm`` (clipped to 0..255)."""
+        t_db = _rssi_temperature_offset_db(self.rssi_tcomp, self.temperature_c)
+        return max(0, min(255, round(rssi_dbm - self.rssi_offset_db - t_db)))
+
+
+def latch_delay_us(packet: ScenarioPacket) -> int:
+    """How long after the packet's count_us the chip latches its timestamp (end of packet)."""
+    crc_en = packet.crc != "none"
+    return -_legacy_correction_us(
+        packet.sf, packet.bw_hz, packet.coding_rate, crc_en, len(packet.phy)
+    )
+
+
+def build_record(
+    packet: ScenarioPacket,
+    chain: Chain,
+    modem_id: int,
+    count_ticks: int,
+    calibration: RadioCalibration,
+) -> bytes:
+    """The FIFO bytes the chip writes for ``packet`` received on ``chain``.
+
+    ``count_ticks`` is the counter value at the packet's ``at_ms``; the stored timestamp is the
+    end-of-packet latch, so that after the host's legacy correction count_us == count_ticks / 32.
+    """
+    crc_en = packet.crc != "none"
+    crc16 = lora_payload_crc(packet.phy) if crc_en else 0
+    if packet.crc == "bad":
+        crc16 ^= 0xA55A  # any other value: the chip stores the CRC it received, which was wrong
+    raw = RxRecord(
+        payload=packet.phy,
+        if_chain=chain.if_chain,
+        sf=packet.sf,
+        coding_rate=packet.coding_rate,
+        crc_en=crc_en,
+        modem_id=modem_id,
+        freq_offset_raw=_freq_offset_raw(packet.freq_hz - chain.centre_hz, chain.bw_hz),
+        crc_error=packet.crc == "bad",
+        sync_error=False,
+        header_error=False,
+        timing_set=False,
+        snr_raw=max(-128, min(127, round(packet.snr_db * 4))),
+        rssi_chan_raw=calibration.raw_rssi(packet.rssi_dbm),
+        rssi_sig_raw=calibration.raw_rssi(packet.rssi_dbm),
+        timestamp=(count_ticks + latch_delay_us(packet) * 32) & 0xFFFF_FFFF,
+        crc16=crc16,
+    )
+    return raw.to_bytes()
+
+
+def _freq_offset_raw(offset_hz: float, bw_hz: int) -> int:
+    # ref/sx1302.md §5: 20-bit signed, LSB = BW / 2^20 Hz
+    raw = round(offset_hz * (1 << 20) / bw_hz)
+    return max(-(1 << 19), min((1 << 19) - 1, raw))
