@@ -20,7 +20,7 @@ _TCOMP_KEYS = ("coeff_a", "coeff_b", "coeff_c", "coeff_d", "coeff_e")
 _REGIONS = (("EU868", 863_000_000, 870_000_000), ("US915", 902_000_000, 928_000_000))
 _USED_SX130X = {
     "com_type", "com_path", "antenna_gain", "radio_0", "radio_1", "chan_multiSF_All",
-    "chan_Lora_std", "chan_FSK", "lorawan_public",
+    "chan_Lora_std", "chan_FSK", "lorawan_public", "full_duplex", "fine_timestamp",
     *(f"chan_multiSF_{n}" for n in range(8)),
 }  # fmt: skip
 _USED_GATEWAY = {
@@ -69,54 +69,71 @@ def _radio(conf: dict[str, Any]) -> dict[str, Any]:
     tcomp = conf.get("rssi_tcomp")
     if isinstance(tcomp, dict):
         out["rssi_tcomp"] = [float(tcomp.get(key, 0.0)) for key in _TCOMP_KEYS]
+    if "type" in conf:
+        out["type"] = str(conf["type"])
+    if conf.get("single_input_mode"):
+        out["single_input_mode"] = True
     out["tx_enable"] = bool(conf.get("tx_enable", False))
     if out["tx_enable"]:
         for src, dst in (("tx_freq_min", "tx_freq_min_hz"), ("tx_freq_max", "tx_freq_max_hz")):
             if src in conf:
                 out[dst] = int(conf[src])
-        lut = conf.get("tx_gain_lut") or []
         out["tx_gain_lut"] = [
-            {k: int(entry[k]) for k in ("rf_power", "pa_gain", "pwr_idx") if k in entry}
-            for entry in lut
+            {
+                "rf_power_dbm": int(entry["rf_power"]),
+                "pa_gain": int(entry.get("pa_gain", 0)),
+                "pwr_idx": int(entry.get("pwr_idx", 0)),
+            }
+            for entry in conf.get("tx_gain_lut") or []
         ]
     return out
 
 
 def _channels(sx: dict[str, Any]) -> dict[str, Any]:
+    """The [concentrator.channels] table: the ChipPlan fields other than the radios."""
     out: dict[str, Any] = {}
     sfs = sx.get("chan_multiSF_All", {}).get("spreading_factor_enable")
     if sfs:
         out["spreading_factors"] = [int(sf) for sf in sfs]
-    out["multi_sf"] = [
-        {"radio": int(chan["radio"]), "if_hz": int(chan["if"])}
-        for n in range(8)
-        if (chan := sx.get(f"chan_multiSF_{n}", {})).get("enable")
-    ]
+    out["lorawan_public"] = bool(sx.get("lorawan_public", True))
+    if sx.get("full_duplex"):
+        out["full_duplex"] = True
+    if sx.get("fine_timestamp", {}).get("enable"):
+        out["fine_timestamp"] = True
+    # all eight chains, in order: the list index is the IF chain number
+    out["multi_sf"] = []
+    for n in range(8):
+        chan = sx.get(f"chan_multiSF_{n}", {})
+        entry: dict[str, Any] = {"enable": bool(chan.get("enable", False))}
+        entry |= {"radio": int(chan.get("radio", 0)), "if_hz": int(chan.get("if", 0))}
+        out["multi_sf"].append(entry)
     std = sx.get("chan_Lora_std", {})
-    if std.get("enable"):
+    if std:
         lora = {
-            "radio": int(std["radio"]),
-            "if_hz": int(std["if"]),
+            "enable": bool(std.get("enable", False)),
+            "radio": int(std.get("radio", 0)),
+            "if_hz": int(std.get("if", 0)),
             "bandwidth_hz": int(std.get("bandwidth", 250000)),
-            "spreading_factor": int(std.get("spread_factor", 7)),
+            "sf": int(std.get("spread_factor", 7)),
         }
         if std.get("implicit_hdr"):
             lora |= {
                 "implicit_header": True,
                 "implicit_payload_length": int(std.get("implicit_payload_length", 0)),
                 "implicit_crc": bool(std.get("implicit_crc_en", False)),
-                "implicit_coderate": int(std.get("implicit_coderate", 1)),
+                "implicit_code_rate": int(std.get("implicit_coderate", 1)),
             }
         out["lora_std"] = lora
     fsk = sx.get("chan_FSK", {})
-    if fsk.get("enable"):
+    if fsk:
         datarate = int(fsk.get("datarate", 50000))
         fdev = int(fsk.get("freq_deviation", 25000))
         # lora_pkt_fwd.c: a bandwidth of 0 means 2·fdev + datarate
         bandwidth = int(fsk.get("bandwidth", 0)) or 2 * fdev + datarate
         out["fsk"] = {
-            "radio": int(fsk["radio"]),
-            "if_hz": int(fsk["if"]),
+            "enable": bool(fsk.get("enable", False)),
+            "radio": int(fsk.get("radio", 0)),
+            "if_hz": int(fsk.get("if", 0)),
             "bandwidth_hz": bandwidth,
             "datarate_bps": datarate,
             "freq_deviation_hz": fdev,
@@ -163,13 +180,10 @@ def convert(conf: dict[str, Any], source: str = "global_conf.json") -> str:
         notes.append(f"region: no preset covers radio centres {freqs}; set [concentrator] region")
     if "antenna_gain" in sx:
         concentrator["antenna_gain_dbi"] = float(sx["antenna_gain"])
-    if sx.get("lorawan_public") is False:
-        notes.append("lorawan_public = false: edge-agent uses the public sync word only")
     tables.append(("concentrator", concentrator))
     for n, radio in radios.items():
-        radio_type = sx.get(f"radio_{n}", {}).get("type", "SX1250")
-        if radio_type != "SX1250":
-            notes.append(f"radio_{n} type {radio_type}: only SX1250 radios are supported")
+        if radio.get("type", "SX1250") != "SX1250":
+            notes.append(f"radio_{n} type {radio['type']}: only SX1250 radios are supported")
         tables.append((f"concentrator.radio_{n}", radio))
     tables.append(("concentrator.channels", _channels(sx)))
     if gw.get("gps_tty_path"):

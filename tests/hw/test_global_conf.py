@@ -89,24 +89,27 @@ def test_radio_calibration_and_tx_gain_table_are_carried(imported: dict) -> None
     assert radio["rssi_offset_db"] == -215.4
     assert radio["rssi_tcomp"] == [0.0, 0.0, 20.41, 2162.56, 0.0]
     assert (radio["tx_freq_min_hz"], radio["tx_freq_max_hz"]) == (863_000_000, 870_000_000)
-    assert radio["tx_gain_lut"][1] == {"rf_power": 27, "pa_gain": 1, "pwr_idx": 14}
+    assert radio["tx_gain_lut"][1] == {"rf_power_dbm": 27, "pa_gain": 1, "pwr_idx": 14}
     assert imported["concentrator"]["radio_1"]["tx_enable"] is False
 
 
-def test_only_enabled_multi_sf_channels_are_listed(imported: dict) -> None:
+def test_all_eight_multi_sf_chains_keep_their_index_and_enable_flag(imported: dict) -> None:
     channels = imported["concentrator"]["channels"]
-    assert len(channels["multi_sf"]) == 7
-    assert channels["multi_sf"][0] == {"radio": 1, "if_hz": -400000}
+    assert len(channels["multi_sf"]) == 8
+    assert channels["multi_sf"][0] == {"enable": True, "radio": 1, "if_hz": -400000}
+    assert channels["multi_sf"][7] == {"enable": False, "radio": 0, "if_hz": 400000}
     assert channels["spreading_factors"] == [5, 6, 7, 8, 9, 10, 11, 12]
+    assert channels["lorawan_public"] is True
 
 
 def test_lora_std_and_fsk_channels(imported: dict) -> None:
     channels = imported["concentrator"]["channels"]
     assert channels["lora_std"] == {
+        "enable": True,
         "radio": 1,
         "if_hz": -200000,
         "bandwidth_hz": 250000,
-        "spreading_factor": 7,
+        "sf": 7,
     }
     assert channels["fsk"]["datarate_bps"] == 50000
     assert channels["fsk"]["bandwidth_hz"] == 125000
@@ -125,7 +128,7 @@ def test_unmapped_keys_are_listed_as_a_comment() -> None:
     text = convert(load_global_conf(GLOBAL_CONF))
     assert "# not imported" in text
     assert "gateway_conf.server_address" in text
-    assert "full_duplex" in text
+    assert "clksrc" in text
 
 
 def test_usb_com_type_gives_a_usb_url() -> None:
@@ -152,3 +155,38 @@ def test_cli_prints_toml_to_stdout_or_a_file(tmp_path: Path) -> None:
     assert tomllib.loads(printed.stdout)["gateway"]["id"] == "aa555a0000000000"
     subprocess.run([*base, "-o", str(tmp_path / "out.toml")], check=True)
     assert (tmp_path / "out.toml").read_text() == printed.stdout
+
+
+def test_imported_tables_build_the_chip_plan_directly(imported: dict) -> None:
+    from drivers.sx1302.plan import (
+        ChipPlan,
+        FskChannel,
+        LoraStdChannel,
+        MultiSfChannel,
+        RadioPlan,
+        TxGain,
+        eu868_corecell_plan,
+    )
+
+    conc = imported["concentrator"]
+    radios = []
+    for n in (0, 1):
+        radio = dict(conc[f"radio_{n}"])
+        radio["rssi_tcomp"] = tuple(radio["rssi_tcomp"])
+        radio["tx_gain_lut"] = tuple(TxGain(**e) for e in radio.get("tx_gain_lut", []))
+        radios.append(RadioPlan(**radio))
+    chans = dict(conc["channels"])
+    plan = ChipPlan(
+        radios=(radios[0], radios[1]),
+        multi_sf=tuple(MultiSfChannel(**c) for c in chans.pop("multi_sf")),
+        lora_std=LoraStdChannel(**chans.pop("lora_std")),
+        fsk=FskChannel(**chans.pop("fsk")),
+        spreading_factors=tuple(chans.pop("spreading_factors")),
+        **chans,
+    )
+    reference = eu868_corecell_plan()
+    assert [plan.chain_freq_hz(n) for n in (0, 1, 2, 3, 8, 9)] == [
+        reference.chain_freq_hz(n) for n in (0, 1, 2, 3, 8, 9)
+    ]
+    assert (plan.lora_std, plan.fsk) == (reference.lora_std, reference.fsk)
+    assert plan.radios[0].tx_gain_lut[0] == reference.radios[0].tx_gain_lut[0]
