@@ -1,4 +1,4 @@
-"""Hardware tests: run on a gateway with ``pytest hw_tests --hw-config /etc/edge-agent/config.toml``.
+"""Hardware tests, run on a gateway: ``pytest hw_tests --hw-config PATH``.
 
 Without ``--hw-config``, or when the configured device is absent, every test is skipped with the
 reason. Test modules import only pytest at module level, so collection works anywhere; the
