@@ -46,6 +46,8 @@ class SimMcu:
         self.mute = False
         #: (port, pin, value) for every WRITE_GPIO, in order
         self.gpio_writes: list[tuple[int, int, int]] = []
+        #: exceptions raised by ``frame_handler`` (each answered with sub-request status FAIL)
+        self.handler_errors: list[Exception] = []
         #: order id of every request received, in order
         self.requests: list[int] = []
         self._started_ms = 0
@@ -137,8 +139,8 @@ class SimMcu:
                 frame = payload[pos + 5 : pos + 5 + size]
                 if len(frame) != size or payload[pos + 2] != 0:
                     return None  # truncated, or the SX1261 target this simulator does not have
-                miso = self.frame_handler(frame)
-                out += bytes((sub_id, SUB_SPI, 0)) + struct.pack(">H", size) + miso
+                status, miso = self._xfer(frame)
+                out += bytes((sub_id, SUB_SPI, status)) + struct.pack(">H", size) + miso
                 pos += 5 + size
             elif kind == SUB_RMW and len(payload) >= pos + 6:
                 address = struct.unpack_from(">H", payload, pos + 2)[0]
@@ -151,6 +153,18 @@ class SimMcu:
             else:
                 return None
         return bytes(out)
+
+    def _xfer(self, frame: bytes) -> tuple[int, bytes]:
+        """Status and MISO of one frame; a handler exception is the sub-request's FAIL status."""
+        try:
+            miso = bytes(self.frame_handler(frame))
+        except Exception as exc:  # the host sees FAIL; tests read the cause here
+            self.handler_errors.append(exc)
+            return 1, bytes(len(frame))
+        if len(miso) != len(frame):
+            self.handler_errors.append(ValueError(f"MISO {len(miso)} bytes for {len(frame)}"))
+            return 1, bytes(len(frame))
+        return 0, miso
 
     def _send(self, data: bytes) -> None:
         step = self.chunk_size or len(data) or 1

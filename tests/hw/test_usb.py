@@ -144,8 +144,7 @@ def test_old_mcu_firmware_uses_the_0x06_multiple_spi_order(chip: RegisterFile) -
         assert ORDERS_V1.multiple_spi not in mcu.requests
 
 
-def test_error_ack_raises_transport_error(usb: UsbTransport, mcu: SimMcu) -> None:
-    mcu.frame_handler = lambda frame: (_ for _ in ()).throw(AssertionError("unreachable"))
+def test_error_ack_raises_transport_error(usb: UsbTransport) -> None:
     with pytest.raises(TransportError, match="error ack"):
         usb._request(0x33, b"")
 
@@ -155,3 +154,13 @@ def test_close_is_idempotent(usb: UsbTransport) -> None:
     usb.close()
     with pytest.raises(TransportError, match="closed"):
         usb.read(Target.SX1302, 0, 1)
+
+
+def test_a_failing_frame_handler_is_a_sub_request_fail(usb: UsbTransport, mcu: SimMcu) -> None:
+    def broken(frame: bytes) -> bytes:
+        raise RuntimeError("chip exploded")
+
+    mcu.frame_handler = broken
+    with pytest.raises(TransportError, match="FAIL"):
+        usb.read(Target.SX1302, 0x5606, 1)
+    assert str(mcu.handler_errors[0]) == "chip exploded"
