@@ -25,7 +25,7 @@ LOGGER = logging.getLogger(__name__)
 
 BAUDRATE = 115200
 MAX_BURST = 4096  # LGW_USB_BURST_CHUNK
-MAX_PAYLOAD = 4200  # MAX_SIZE_COMMAND
+MAX_COMMAND = 4200  # MAX_SIZE_COMMAND: the whole request, 4-byte header included
 BULK_MAX_BYTES = 4096  # bulk buffer of loragw_usb.c
 BULK_MAX_REQUESTS = 255
 ACK_ERROR = 0xFF
@@ -275,8 +275,8 @@ class UsbTransport(Transport):
         return results
 
     def _request(self, order: int, payload: bytes) -> bytes:
-        if len(payload) > MAX_PAYLOAD:
-            raise ValueError(f"MCU request of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+        if len(payload) + 4 > MAX_COMMAND:
+            raise ValueError(f"MCU request of {len(payload) + 4} bytes exceeds {MAX_COMMAND}")
         if self._closed:
             raise TransportError(f"{self.url} is closed")
         req_id = self._rng.randrange(255)
