@@ -118,3 +118,52 @@ def test_sysfs_exports_a_line_not_yet_exported(tmp_path: Path) -> None:
 def test_sysfs_without_any_chip_is_a_sensor_error(tmp_path: Path) -> None:
     with pytest.raises(SensorError, match="no sysfs gpiochip"):
         SysfsBackend(tmp_path).claim("/dev/gpiochip0", 18)
+
+
+def test_gpiod_backend_requests_an_output_and_sets_logical_values(monkeypatch) -> None:
+    import enum
+    import types
+
+    from drivers.gpio import GpiodBackend
+
+    calls: list[tuple] = []
+
+    class Value(enum.Enum):
+        INACTIVE = 0
+        ACTIVE = 1
+
+    class Direction(enum.Enum):
+        OUTPUT = "out"
+
+    class Request:
+        def set_value(self, offset: int, value: Value) -> None:
+            calls.append(("set", offset, value))
+
+        def release(self) -> None:
+            calls.append(("release",))
+
+    def request_lines(path: str, config: dict, consumer: str | None = None) -> Request:
+        calls.append(("request", path, consumer, dict(config)))
+        return Request()
+
+    fake = types.ModuleType("gpiod")
+    fake.line = types.SimpleNamespace(Value=Value, Direction=Direction)
+    fake.LineSettings = lambda **kw: kw
+    fake.request_lines = request_lines
+    monkeypatch.setitem(__import__("sys").modules, "gpiod", fake)
+
+    line = GpiodBackend().claim("/dev/gpiochip0", 23)
+    line.set(1)
+    line.set(0)
+    line.release()
+    assert calls == [
+        (
+            "request",
+            "/dev/gpiochip0",
+            "edge-agent",
+            {23: {"direction": Direction.OUTPUT, "output_value": Value.INACTIVE}},
+        ),
+        ("set", 23, Value.ACTIVE),
+        ("set", 23, Value.INACTIVE),
+        ("release",),
+    ]
