@@ -146,6 +146,15 @@ class ResetLines:
         self._step_s = step_s
         self._lines: dict[str, GpioLine] = {}
 
+    @classmethod
+    def for_board(cls, board: Any, **kwargs: Any) -> ResetLines | None:
+        """The lines of a ``drivers.boards.BoardPreset``; None for USB boards or without a reset."""
+        if board.usb or board.reset_pin is None:
+            return None
+        return cls(
+            board.gpiochip, board.reset_pin, board.power_pin, board.sx1261_reset_pin, **kwargs
+        )
+
     def _line(self, role: str) -> GpioLine | None:
         pin = self.pins[role]
         if pin is None:

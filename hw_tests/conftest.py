@@ -97,9 +97,9 @@ def transport(hw: HwSetup) -> Iterator[Any]:
     from drivers.transport import open_transport
 
     lines = None
-    if hw.url.startswith("spi") and hw.board is not None and hw.board.reset_pin is not None:
-        board = hw.board
-        lines = ResetLines(board.gpiochip, board.reset_pin, board.power_pin, board.sx1261_reset_pin)
+    if hw.url.startswith("spi") and hw.board is not None:
+        lines = ResetLines.for_board(hw.board)
+    if lines is not None:
         lines.reset()
     opened = open_transport(hw.url)
     opened.reset()  # no-op on SPI, the MCU GPIO sequence on USB

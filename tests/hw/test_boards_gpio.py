@@ -167,3 +167,14 @@ def test_gpiod_backend_requests_an_output_and_sets_logical_values(monkeypatch) -
         ("set", 23, Value.INACTIVE),
         ("release",),
     ]
+
+
+def test_reset_lines_for_a_board_preset_use_its_pins() -> None:
+    backend = FakeBackend()
+    lines = ResetLines.for_board(board_preset("seeed_wm1302"), backend=backend, step_s=0)
+    lines.reset()
+    assert backend.log == [(18, 1), (17, 1), (17, 0), (5, 0), (5, 1)]
+
+
+def test_usb_boards_have_no_host_reset_lines() -> None:
+    assert ResetLines.for_board(board_preset("semtech_corecell_usb")) is None
