@@ -36,6 +36,7 @@ GPIO_PORT = 0
 GPIO_POWER_EN = 1  # loragw_usb.c: POWER_EN, SX1302_RESET, SX1261_NRESET on port 0
 GPIO_SX1302_RESET = 2
 GPIO_SX1261_NRESET = 8
+MAX_STALE_ACKS = 4
 SUB_STATUS = {0: "OK", 1: "FAIL", 2: "WRONG_PARAM", 3: "TIMEOUT"}
 
 
@@ -125,6 +126,7 @@ class UsbTransport(Transport):
         self._rng = random.Random()
         self._bulk: list[bytes] | None = None
         self._closed = False
+        self._stale = False
         self.orders = ORDERS_V1
         factory = serial_factory or (lambda p: _default_serial(p, timeout_s))
         self._port = factory(path)
@@ -282,13 +284,24 @@ class UsbTransport(Transport):
         req_id = self._rng.randrange(255)
         header = bytes((req_id,)) + struct.pack(">H", len(payload)) + bytes((order,))
         try:
+            if self._stale:  # an earlier request timed out: its ack may still be in the buffer
+                self._port.reset_input_buffer()
+                self._stale = False
             self._port.write(header + payload)
-            ack = self._read_exact(4)
-            length = struct.unpack(">H", ack[1:3])[0]
-            body = self._read_exact(length)
+            ack, body = self._read_ack()
+            for _ in range(MAX_STALE_ACKS):
+                if ack[0] == req_id:
+                    break
+                # the bridge echoes the request id; another id is a late ack of an older request
+                LOGGER.warning("discarding a stale MCU ack (id %d, expected %d)", ack[0], req_id)
+                ack, body = self._read_ack()
+            else:
+                raise TransportError(f"MCU acks do not match request id {req_id}")
         except TransportTimeout:
+            self._stale = True
             raise
         except OSError as exc:  # includes serial.SerialException
+            self._stale = True
             raise TransportError(f"{self.url}: serial I/O failed: {exc}") from exc
         if ack[3] == ACK_ERROR:
             raise TransportError(f"MCU refused order 0x{order:02x} (error ack)")
@@ -298,6 +311,10 @@ class UsbTransport(Transport):
                 f"expected 0x{order | 0x40:02x}"
             )
         return body
+
+    def _read_ack(self) -> tuple[bytes, bytes]:
+        ack = self._read_exact(4)
+        return ack, self._read_exact(struct.unpack(">H", ack[1:3])[0])
 
     def _read_exact(self, size: int) -> bytes:
         """Read exactly ``size`` bytes; pyserial may return fewer per call."""

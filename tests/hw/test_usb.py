@@ -164,3 +164,35 @@ def test_a_failing_frame_handler_is_a_sub_request_fail(usb: UsbTransport, mcu: S
     with pytest.raises(TransportError, match="FAIL"):
         usb.read(Target.SX1302, 0x5606, 1)
     assert str(mcu.handler_errors[0]) == "chip exploded"
+
+
+class LoopbackSerial:
+    """A serial port whose MCU is ``SimMcu.answer`` in-process, with bytes to inject first."""
+
+    def __init__(self, mcu: SimMcu, inject: bytes = b"") -> None:
+        self.mcu, self.rx = mcu, bytearray(inject)
+
+    def write(self, data: bytes) -> int:
+        length = int.from_bytes(data[1:3], "big")
+        ack_id, answer = self.mcu.answer(data[3], data[4 : 4 + length])
+        self.rx += bytes((data[0],)) + len(answer).to_bytes(2, "big") + bytes((ack_id,)) + answer
+        return len(data)
+
+    def read(self, size: int = 1) -> bytes:
+        out, self.rx = bytes(self.rx[:size]), self.rx[size:]
+        return out
+
+    def reset_input_buffer(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_late_ack_of_an_older_request_is_discarded(mcu: SimMcu, chip: RegisterFile) -> None:
+    chip.memory[0x5606] = 0x10
+    port = LoopbackSerial(mcu)
+    usb = UsbTransport("usb:///dev/loop", serial_factory=lambda _path: port)
+    usb._rng.randrange = lambda _n: 7  # our requests carry id 7; the stale ack has id 200
+    port.rx += bytes((200, 0, 1, 0x45, 0xEE))
+    assert usb.read(Target.SX1302, 0x5606, 1) == b"\x10"
