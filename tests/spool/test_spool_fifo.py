@@ -158,3 +158,18 @@ def test_stats_report_pending_bytes_and_oldest_age(make_spool) -> None:
     assert stats["bytes"] == 70 + 50 + 2 * 32
     assert 29 <= stats["oldest_age_s"] < 40
     assert stats["spooled"] == 2
+
+
+def test_mark_buffered_adds_metadata_and_keeps_reception_time() -> None:
+    from chirpstack_api import gw
+
+    from edge_agent.spool import mark_buffered
+
+    frame = gw.UplinkFrame(phy_payload=b"\x40\x01\x02")
+    frame.rx_info.metadata["region_config_id"] = "eu868"
+    frame.rx_info.gw_time.FromSeconds(1_700_000_000)
+    marked = gw.UplinkFrame()
+    marked.ParseFromString(mark_buffered(frame.SerializeToString()))
+    assert dict(marked.rx_info.metadata) == {"region_config_id": "eu868", "buffered": "true"}
+    assert marked.rx_info.gw_time.seconds == 1_700_000_000
+    assert marked.phy_payload == b"\x40\x01\x02"
