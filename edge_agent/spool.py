@@ -41,7 +41,7 @@ PERSIST_EVERY_COMMITS = 60
 DROP_LOG_INTERVAL_S = 10.0
 ERROR_LOG_INTERVAL_S = 10.0
 #: rows read from disk per query when looking for the oldest records to drop
-_DROP_PAGE = 256
+_DROP_PAGE = 64
 
 
 def _thread_write_bytes() -> int:
@@ -250,11 +250,11 @@ class Spool:
             state.cond.notify_all()
 
     def _wait(self, backend: str, timeout: float) -> bool:
-        deadline = self._clock() + timeout
+        deadline = time.monotonic() + timeout  # real time: the injected clock may be a test's
         with self._lock:
             state = self._state(backend)
             while True:
-                remaining = deadline - self._clock()
+                remaining = deadline - time.monotonic()
                 if state.takeable():
                     if state.limiter is None or state.limiter.available() >= 1:
                         return True
@@ -492,6 +492,32 @@ class Spool:
                 **self._counters,
                 "backends": backends,
             }
+
+    def metadata(self) -> dict[str, str]:
+        """Counters for ``event/stats`` metadata (string values, ``spool_`` prefix)."""
+        stats = self.stats()
+        keys = ("pending", "bytes", "oldest_age_s", "spooled", "delivered", "dropped")
+        keys += ("committed_writes", "disk_bytes_written", "enospc_errors")
+        return {f"spool_{key}": f"{stats[key]:g}" for key in keys}
+
+    def log_stats(self) -> None:
+        """One INFO line with the counters (the daemon calls it with its stats interval)."""
+        stats = self.stats()
+        LOGGER.info(
+            "spool: %d pending (%d bytes, oldest %.1f s, %d in memory), %d spooled, "
+            "%d delivered, %d dropped, %d group commits, %d disk bytes written, "
+            "%d disk-full errors",
+            stats["pending"],
+            stats["bytes"],
+            stats["oldest_age_s"],
+            stats["memory"],
+            stats["spooled"],
+            stats["delivered"],
+            stats["dropped"],
+            stats["committed_writes"],
+            stats["disk_bytes_written"],
+            stats["enospc_errors"],
+        )
 
     def close(self) -> None:
         """Commit the memory tail, persist the counters and close the file. Idempotent."""

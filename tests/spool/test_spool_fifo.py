@@ -173,3 +173,27 @@ def test_mark_buffered_adds_metadata_and_keeps_reception_time() -> None:
     assert dict(marked.rx_info.metadata) == {"region_config_id": "eu868", "buffered": "true"}
     assert marked.rx_info.gw_time.seconds == 1_700_000_000
     assert marked.phy_payload == b"\x40\x01\x02"
+
+
+def test_metadata_carries_the_counters_as_strings(make_spool) -> None:
+    spool = make_spool(max_bytes=2 * 102)
+    store = spool.store("cs")
+    seqs = [store.append(payload(i), received_at=NOW, buffered=False) for i in range(3)]
+    store.take(5)
+    store.ack(seqs[2])
+    metadata = spool.metadata()
+    assert metadata["spool_spooled"] == "3"
+    assert metadata["spool_delivered"] == "1"
+    assert metadata["spool_dropped"] == "1"
+    assert metadata["spool_pending"] == "1"
+    assert metadata["spool_disk_bytes_written"] == "0"
+
+
+def test_log_stats_writes_one_line_with_the_counts(make_spool, caplog) -> None:
+    import logging
+
+    spool = make_spool()
+    spool.store("cs").append(payload(1), received_at=NOW, buffered=False)
+    with caplog.at_level(logging.INFO, logger="edge_agent.spool"):
+        spool.log_stats()
+    assert [r.getMessage() for r in caplog.records][-1].startswith("spool: 1 pending (102 bytes")
