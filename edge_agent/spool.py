@@ -44,18 +44,6 @@ ERROR_LOG_INTERVAL_S = 10.0
 _DROP_PAGE = 64
 
 
-def _thread_write_bytes() -> int:
-    """Bytes this thread caused to be written to the block layer (Linux /proc thread io)."""
-    try:
-        with open("/proc/thread-self/io", "rb") as io:
-            for line in io:
-                if line.startswith(b"write_bytes:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 class Spool:
     """The SQLite spool of every backend; ``store(name)`` gives one backend's FIFO."""
 
@@ -123,30 +111,17 @@ class Spool:
             state.disk_count = int(count)
             state.disk_bytes = int(payload_bytes) + spool_db.RECORD_OVERHEAD * int(count)
             state.disk_max_seq = max(state.disk_max_seq, int(max_seq))
-        present = self._present(self._pending_delete)
+        present = spool_db.present_rows(self._reader, self._pending_delete)
         for seq in present:  # rows still on disk but already acked/dropped: not pending
             backend, size = present[seq]
             self._state(backend).disk_count -= 1
             self._state(backend).disk_bytes -= size
         for state in self._backends.values():
             on_disk = [s for s in state.inflight if s not in state.tail]
-            alive = self._present(on_disk)
+            alive = spool_db.present_rows(self._reader, on_disk)
             for seq in on_disk:
                 if seq not in alive:  # purged by another process while handed out
                     del state.inflight[seq]
-
-    def _present(self, seqs: Any) -> dict[int, tuple[str, int]]:
-        """Which of ``seqs`` are rows on disk: seq -> (backend, counted size)."""
-        found: dict[int, tuple[str, int]] = {}
-        seqs = list(seqs)
-        for start in range(0, len(seqs), 500):
-            chunk = seqs[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for seq, backend, length in self._reader.execute(
-                f"SELECT seq, backend, length(payload) FROM uplinks WHERE seq IN ({marks})", chunk
-            ):
-                found[int(seq)] = (backend, int(length) + spool_db.RECORD_OVERHEAD)
-        return found
 
     def _state(self, backend: str) -> BackendState:
         state = self._backends.get(backend)
@@ -371,31 +346,14 @@ class Spool:
     def _write(self, batch: list[MemoryRecord], deletes: list[int], counters: dict) -> bool:
         conn = self._writer
         assert conn is not None
-        before = _thread_write_bytes()
+        before = spool_db.thread_write_bytes()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            if deletes:
-                conn.executemany("DELETE FROM uplinks WHERE seq = ?", ((s,) for s in deletes))
-            if batch:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO uplinks(seq, backend, received_at, buffered, payload) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    ((r.seq, r.backend, r.received_at, int(r.buffered), r.payload) for r in batch),
-                )
-            if counters:
-                conn.executemany(
-                    "INSERT INTO counters(name, value) VALUES (?, ?) "
-                    "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                    counters.items(),
-                )
-            conn.execute("COMMIT")
+            spool_db.write_group(conn, batch, deletes, counters)
         except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
             self._write_failed(exc, len(batch))
             return False
         finally:
-            written = _thread_write_bytes() - before
+            written = spool_db.thread_write_bytes() - before
             with self._lock:
                 self._counters["disk_bytes_written"] += max(0, written)
         return True

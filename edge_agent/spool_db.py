@@ -14,7 +14,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,60 @@ def move_aside(path: Path) -> Path:
         if source.exists():
             os.replace(source, f"{target}{suffix}")
     return target
+
+
+def thread_write_bytes() -> int:
+    """Bytes this thread caused to be written to the block layer (Linux /proc thread io)."""
+    try:
+        with open("/proc/thread-self/io", "rb") as io:
+            for line in io:
+                if line.startswith(b"write_bytes:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def write_group(
+    conn: sqlite3.Connection, batch: Sequence[Any], deletes: list[int], counters: dict[str, int]
+) -> None:
+    """One group transaction: delete acked rows, insert records, store counters. Rolls back
+    and re-raises on any error (SQLITE_FULL included)."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        if deletes:
+            conn.executemany("DELETE FROM uplinks WHERE seq = ?", ((s,) for s in deletes))
+        if batch:
+            conn.executemany(
+                "INSERT OR REPLACE INTO uplinks(seq, backend, received_at, buffered, payload) "
+                "VALUES (?, ?, ?, ?, ?)",
+                ((r.seq, r.backend, r.received_at, int(r.buffered), r.payload) for r in batch),
+            )
+        if counters:
+            conn.executemany(
+                "INSERT INTO counters(name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                counters.items(),
+            )
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+
+
+def present_rows(conn: sqlite3.Connection, seqs: Iterable[int]) -> dict[int, tuple[str, int]]:
+    """Which of ``seqs`` are rows in the file: seq -> (backend, counted size)."""
+    found: dict[int, tuple[str, int]] = {}
+    seqs = list(seqs)
+    for start in range(0, len(seqs), 500):
+        chunk = seqs[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for seq, backend, length in conn.execute(
+            f"SELECT seq, backend, length(payload) FROM uplinks WHERE seq IN ({marks})", chunk
+        ):
+            found[int(seq)] = (backend, int(length) + RECORD_OVERHEAD)
+    return found
 
 
 def read_counters(conn: sqlite3.Connection) -> dict[str, int]:
