@@ -31,9 +31,21 @@ OPS = st.lists(
 @settings(max_examples=60, deadline=None)
 @given(OPS)
 def test_spool_matches_a_fifo_model(ops: list[tuple[str, float]]) -> None:
+    check_against_model(ops, capacity=None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(OPS)
+def test_full_spool_matches_a_model_that_drops_the_oldest(ops: list[tuple[str, float]]) -> None:
+    check_against_model(ops, capacity=4)
+
+
+def check_against_model(ops: list[tuple[str, float]], capacity: int | None) -> None:
+    """Run ``ops`` on a spool and on a list model; ``capacity`` records fit in max_bytes."""
     with tempfile.TemporaryDirectory() as workdir:
         path = Path(workdir) / "spool.db"
-        config = SpoolConfig(path=str(path))
+        max_bytes = capacity * (70 + 32) if capacity else 64 * 2**20
+        config = SpoolConfig(path=str(path), max_bytes=max_bytes)
         clock = FakeClock()
         spool = Spool(config, autocommit=False, clock=clock)
         store = spool.store("cs")
@@ -45,6 +57,10 @@ def test_spool_matches_a_fifo_model(ops: list[tuple[str, float]]) -> None:
                     for _ in range(int(arg)):
                         seq = store.append(payload(len(pending)), received_at=NOW, buffered=False)
                         pending.append(seq)
+                        while capacity and len(pending) > capacity:
+                            dropped = pending.pop(0)
+                            if dropped in handed:
+                                handed.remove(dropped)
                 elif op == "take":
                     expected = [s for s in pending if s not in handed][: int(arg)]
                     assert [r.seq for r in store.take(int(arg))] == expected
