@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from edge_agent import spool_db
+from edge_agent.errors import SpoolError
 from edge_agent.spool_config import SpoolConfig
 from edge_agent.spool_state import BackendState, DrainLimiter, MemoryRecord
 from edge_agent.spool_store import SpoolStore, mark_buffered
@@ -66,6 +67,7 @@ class Spool:
         self._counters: dict[str, int] = dict.fromkeys(PERSISTED, 0)
         self._counters["enospc_errors"] = 0
         self._counters["write_errors"] = 0
+        self._counters["read_errors"] = 0
         self._counters_dirty = False
         self._commits_since_persist = 0
         self._drops_unlogged = 0
@@ -144,7 +146,7 @@ class Spool:
     def _append(self, backend: str, payload: bytes, received_at: float, buffered: bool) -> int:
         with self._lock:
             if self._closed:
-                raise RuntimeError("spool is closed")
+                raise SpoolError(f"spool {self.config.path} is closed")
             state = self._state(backend)
             seq = self._next_seq
             self._next_seq += 1
@@ -172,11 +174,13 @@ class Spool:
             if state.limiter is not None:
                 limit = min(limit, state.limiter.available())
             while len(out) < limit and state.cursor < state.disk_max_seq:
-                rows = self._reader.execute(
+                rows = self._read(
                     "SELECT seq, payload, received_at, buffered FROM uplinks "
                     "WHERE backend = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
                     (backend, state.cursor, state.disk_max_seq, limit - len(out)),
-                ).fetchall()
+                )
+                if rows is None:  # read error (logged): keep the cursor, retry next take
+                    break
                 if not rows:
                     state.cursor = state.disk_max_seq
                     break
@@ -241,6 +245,17 @@ class Spool:
                     return False
                 state.cond.wait(remaining)
 
+    def _read(self, sql: str, params: tuple) -> list[tuple] | None:
+        """Rows of a query on the reader connection, or None after a logged read error."""
+        try:
+            return self._reader.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            self._counters["read_errors"] += 1
+            if self._clock() - self._last_error_log >= ERROR_LOG_INTERVAL_S:
+                self._last_error_log = self._clock()
+                LOGGER.error("spool %s: read failed: %s", self.config.path, exc)
+            return None
+
     # -- bounds ------------------------------------------------------------------------------
 
     def _total_bytes(self) -> int:
@@ -257,11 +272,12 @@ class Spool:
         disk_done = not any(state.disk_count for state in self._backends.values())
         while True:
             while not disk_page and not disk_done:
-                rows = self._reader.execute(
+                rows = self._read(
                     "SELECT seq, backend, length(payload), received_at FROM uplinks "
                     "WHERE seq > ? ORDER BY seq LIMIT ?",
                     (after, _DROP_PAGE),
-                ).fetchall()
+                )
+                rows = rows or []
                 disk_done = len(rows) < _DROP_PAGE
                 after = rows[-1][0] if rows else after
                 for seq, backend, length, received_at in rows:
@@ -413,13 +429,19 @@ class Spool:
     # -- observing and closing ---------------------------------------------------------------
 
     def _oldest_received_at(self, state: BackendState) -> float | None:
-        if state.disk_count:
-            for seq, received_at in self._reader.execute(
-                "SELECT seq, received_at FROM uplinks WHERE backend = ? ORDER BY seq",
-                (state.name,),
-            ):
+        after = 0
+        while state.disk_count:
+            rows = self._read(
+                "SELECT seq, received_at FROM uplinks WHERE backend = ? AND seq > ? "
+                "ORDER BY seq LIMIT 256",
+                (state.name, after),
+            )
+            for seq, received_at in rows or []:
                 if seq not in self._pending_delete and seq not in state.tail:
                     return float(received_at)
+            if not rows or len(rows) < 256:
+                break
+            after = rows[-1][0]
         first = next(iter(state.tail.values()), None)
         return first.received_at if first else None
 

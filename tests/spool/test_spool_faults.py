@@ -137,3 +137,32 @@ def test_directory_is_created_when_missing(tmp_path: Path) -> None:
     path = tmp_path / "var" / "lib" / "edge-agent" / "spool.db"
     Spool(SpoolConfig(path=str(path)), autocommit=False).close()
     assert path.is_file()
+
+
+class BrokenReads:
+    """Wraps the spool's reader connection: reads fail until ``broken`` is cleared."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.broken = True
+
+    def execute(self, sql: str, *args: object) -> object:
+        if self.broken:
+            raise sqlite3.OperationalError("disk I/O error")
+        return self.conn.execute(sql, *args)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.conn, name)
+
+
+def test_read_error_is_counted_and_the_records_are_taken_later(make_spool) -> None:
+    spool = make_spool()
+    store = spool.store("cs")
+    seqs = [store.append(payload(i), received_at=NOW, buffered=False) for i in range(3)]
+    spool.flush()
+    reads = BrokenReads(spool._reader)
+    spool._reader = reads
+    assert store.take(10) == []
+    assert spool.stats()["read_errors"] >= 1
+    reads.broken = False
+    assert [r.seq for r in store.take(10)] == seqs
