@@ -23,7 +23,10 @@ VALID_CATEGORIES = frozenset(
 
 
 def _vectors_dir() -> Path:
-    for candidate in (VECTORS_DIR, Path.cwd().parent / "shared" / "ref" / "vectors"):
+    # worktrees live one level deeper (/work/wt/NAME) than the main checkout: look upwards
+    here = Path(__file__).resolve()
+    candidates = [VECTORS_DIR, *(p / "shared" / "ref" / "vectors" for p in here.parents)]
+    for candidate in candidates:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"reference vectors not found at {VECTORS_DIR}")
