@@ -317,3 +317,21 @@ def test_expand_timestamp_uses_the_last_counter_read(started, fake) -> None:
     fake.counter_reads = [(0).to_bytes(4, "big") + (6400).to_bytes(4, "big")] * 2
     started.read_counter()
     assert started.expand_timestamp(3200) == 100
+
+
+def test_start_follows_the_hal_step_order(chip, fake) -> None:
+    chip.start(eu868_corecell_plan())
+    order = [addr for addr, _ in fake.writes]
+
+    def first(addr: int) -> int:
+        return order.index(addr)
+
+    def last(addr: int) -> int:
+        return len(order) - 1 - order[::-1].index(addr)
+
+    assert fake.writes[0] == (0x5643, 0x00)  # step 2: GPIOs low
+    assert fake.writes[-1] == (0x5643, 0x01)  # step 22: CONFIG_DONE LED
+    assert last(0x5601) < first(0x58C0)  # host releases the radios before sx1302_init
+    assert last(0x5810) < first(0x5822)  # channelizer, then correlators
+    assert last(0x588F) < first(0x5605)  # sync word, then modem enables
+    assert last(0x5605) < first(0x6100)  # modems on before the PPS latch
