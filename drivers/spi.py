@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from drivers.errors import TransportError
+from drivers.errors import TransportError, UnknownTransportError
 from drivers.transport import Transport
 
 LOGGER = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def _default_factory() -> Any:
     try:
         import spidev  # optional package: imported on first open only
     except ImportError as exc:
-        raise TransportError(
+        raise UnknownTransportError(
             "the spi:// transport needs the 'spidev' package (pip install spidev)"
         ) from exc
     return spidev.SpiDev()
@@ -65,7 +65,11 @@ class SpiTransport(Transport):
         speed_hz: int = DEFAULT_SPEED_HZ,
     ) -> None:
         self.url = url
-        path, bus, dev = parse_spi_url(url)
+        if spidev_factory is not None and urlsplit(url).scheme != "spi":
+            # a fake device behind another scheme (sim://): the framing is the same, no bus
+            path, bus, dev = url, 0, 0
+        else:
+            path, bus, dev = parse_spi_url(url)
         self._spi: Any = (spidev_factory or _default_factory)()
         try:
             self._spi.open(bus, dev)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.errors import TransportError
+from drivers.errors import TransportError, UnknownTransportError
 from drivers.spi import SpiTransport
 from drivers.transport import Target
 
@@ -104,3 +104,21 @@ def test_default_factory_is_the_real_spidev(mocker) -> None:
     with pytest.raises(TransportError, match=r"/dev/spidev7\.0"):
         SpiTransport("spi:///dev/spidev7.0")
     fake_module.SpiDev.return_value.open.assert_called_once_with(7, 0)
+
+
+def test_a_fake_device_may_sit_behind_another_url_scheme(spidev) -> None:
+    transport = SpiTransport("sim://?seed=1", spidev_factory=lambda: spidev)
+    transport.write(Target.SX1302, 0x5643, b"\x01")
+    spidev.xfer2.assert_called_once_with([0x00, 0xD6, 0x43, 0x01])
+    assert transport.url == "sim://?seed=1"
+
+
+def test_drivers_import_without_spidev_and_open_names_the_package(mocker) -> None:
+    import importlib
+
+    import drivers.spi
+
+    mocker.patch.dict("sys.modules", {"spidev": None})  # import spidev -> ImportError
+    importlib.reload(drivers.spi)
+    with pytest.raises(UnknownTransportError, match="pip install spidev"):
+        drivers.spi.SpiTransport("spi:///dev/spidev0.0")
