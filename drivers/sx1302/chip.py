@@ -462,11 +462,18 @@ class SX1302:
         return max(counts)
 
     def fetch_rx(self) -> FifoParse:
-        """Drain the RX FIFO and parse it; bad records are counted in ``rx_errors``."""
+        """Drain the RX FIFO and parse it; bad records are counted in ``rx_errors``.
+
+        After a non-empty fetch the counter is read again (as the HAL's ``sx1302_update`` does
+        after ``sx1302_fetch``): ``expand_timestamp`` assumes every packet is older than the
+        last counter read, which a read taken before the fetch does not guarantee.
+        """
         count = self.rx_byte_count()
         if count == 0:
             return FifoParse()
-        result = parse_fifo(self.mem_read(RX_FIFO_ADDR, count, fifo=True))
+        data = self.mem_read(RX_FIFO_ADDR, count, fifo=True)
+        self.read_counter()
+        result = parse_fifo(data)
         if result.errors:
             self.rx_errors.update(result.errors)
             LOGGER.warning(

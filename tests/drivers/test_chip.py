@@ -335,3 +335,18 @@ def test_start_follows_the_hal_step_order(chip, fake) -> None:
     assert last(0x5810) < first(0x5822)  # channelizer, then correlators
     assert last(0x588F) < first(0x5605)  # sync word, then modem enables
     assert last(0x5605) < first(0x6100)  # modems on before the PPS latch
+
+
+def test_fetch_rx_reads_the_counter_after_the_fifo_so_new_packets_keep_their_wrap(
+    started, fake
+) -> None:
+    # counter read at 10 s, then a packet arrives at 11 s, then the fetch: without a fresh
+    # counter read the packet would look older than the read and lose 2^27 µs
+    at = (0).to_bytes(4, "big")
+    fake.counter_reads = [at + (320_000_000).to_bytes(4, "big")] * 2
+    started.read_counter()
+    record = _record(b"late", 352_000_000)
+    fake.fifo += record.to_bytes()
+    fake.counter_reads = [at + (352_000_032).to_bytes(4, "big")] * 2
+    (got,) = started.fetch_rx().records
+    assert started.expand_timestamp(got.timestamp) == 11_000_000
