@@ -71,9 +71,9 @@ class SX1302:
 
     @staticmethod
     def register(name: str) -> Register:
-        """The register called ``name`` (HAL name without ``SX1302_REG_``)."""
+        """The register called ``name`` (HAL name, the ``SX1302_REG_`` prefix optional)."""
         try:
-            return REGISTERS[name]
+            return REGISTERS[name.removeprefix("SX1302_REG_")]
         except KeyError:
             raise ValueError(f"unknown SX1302 register {name!r}") from None
 

@@ -350,3 +350,9 @@ def test_fetch_rx_reads_the_counter_after_the_fifo_so_new_packets_keep_their_wra
     fake.counter_reads = [at + (352_000_032).to_bytes(4, "big")] * 2
     (got,) = started.fetch_rx().records
     assert started.expand_timestamp(got.timestamp) == 11_000_000
+
+
+def test_register_names_take_the_hal_prefix_too(chip) -> None:
+    assert chip.read_reg("SX1302_REG_COMMON_VERSION_VERSION") == 0x10
+    with pytest.raises(ValueError, match="unknown SX1302 register 'NOPE'"):
+        chip.read_reg("NOPE")

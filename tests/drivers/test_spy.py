@@ -59,3 +59,18 @@ def test_close_closes_the_inner_transport(spy) -> None:
     spy.close()
     spy.close()
     assert spy.inner._closed
+
+
+def test_open_transport_with_a_spy_url_traces_an_spi_device(mocker, tmp_path) -> None:
+    from drivers.transport import open_transport
+
+    dev = mocker.Mock(name="SpiDev")
+    dev.xfer2.side_effect = lambda frame: [0] * 4 + [0x10] * (len(frame) - 4)
+    path = tmp_path / "t.jsonl"
+    with open_transport(
+        "spy+spi:///dev/spidev0.0", trace=str(path), spidev_factory=lambda: dev
+    ) as transport:
+        assert isinstance(transport, SpyTransport)
+        transport.read(Target.SX1302, 0x5606, 1)
+    assert json.loads(path.read_text()) == {"target": 0, "op": "r", "addr": 0x5606, "data": "10"}
+    dev.close.assert_called_once_with()
