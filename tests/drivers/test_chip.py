@@ -356,3 +356,19 @@ def test_register_names_take_the_hal_prefix_too(chip) -> None:
     assert chip.read_reg("SX1302_REG_COMMON_VERSION_VERSION") == 0x10
     with pytest.raises(ValueError, match="unknown SX1302 register 'NOPE'"):
         chip.read_reg("NOPE")
+
+
+def test_multi_sf_modem_tuning_is_written(started) -> None:
+    assert started.read_reg("RX_TOP_TXRX_CFG6_PREAMBLE_SYMB_NB") == 10
+    assert started.read_reg("RX_TOP_MODEM_PPM_OFFSET2_PPM_OFFSET_SF11") == 1
+    assert started.read_reg("RX_TOP_MODEM_PPM_OFFSET2_PPM_OFFSET_SF10") == 0
+    assert started.read_reg("ARB_MCU_CHANNEL_SYNC_OFFSET_23_CHANNEL_3_OFFSET") == 13
+    assert started.read_reg("RX_TOP_SF12_CFG2_ACC_PNR") == 52
+
+
+def test_lora_service_modem_for_sf7_bw250(started) -> None:
+    p = "RX_TOP_LORA_SERVICE_FSK_"
+    assert started.read_reg(f"{p}TXRX_CFG0_MODEM_SF") == 7
+    assert started.read_reg(f"{p}TXRX_CFG0_MODEM_BW") == 5
+    assert started.read_reg(f"{p}TXRX_CFG6_PREAMBLE_SYMB_NB") == 8
+    assert started.read_reg(f"{p}TXRX_CFG1_MODEM_EN") == 1
