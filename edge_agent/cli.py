@@ -11,7 +11,11 @@ from edge_agent import __version__
 
 #: sub-command modules; each has ``register(subparsers)`` that adds its parser(s) and sets
 #: ``func(args) -> int`` as the handler. Imported at parse time only.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "edge_agent.diag.cli",
+    "edge_agent.cmd_status",
+    "edge_agent.cmd_service",
+)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
