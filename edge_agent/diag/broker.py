@@ -220,10 +220,12 @@ def _client(ctx: DiagContext, nonce: str) -> tuple[Any, queue.Queue[tuple[str, A
     client.on_connect = lambda _c, _u, _f, rc, _p: events.put(("connect", rc))
     client.on_subscribe = lambda _c, _u, _m, rcs, _p: events.put(("subscribe", rcs))
     client.on_message = lambda _c, _u, msg: events.put(("message", msg.payload))
+    client.on_disconnect = lambda _c, _u, _f, rc, _p: events.put(("disconnect", rc))
     return client, events
 
 
 def _wait(events: queue.Queue[tuple[str, Any]], kind: str, timeout_s: float) -> Any:
+    """The value of the next ``kind`` event; ConnectionError when the broker hangs up first."""
     deadline = time.monotonic() + timeout_s
     while (left := deadline - time.monotonic()) > 0:
         try:
@@ -232,6 +234,8 @@ def _wait(events: queue.Queue[tuple[str, Any]], kind: str, timeout_s: float) -> 
             break
         if got == kind:
             return value
+        if got == "disconnect":
+            raise ConnectionError(str(value))
     raise TimeoutError(kind)
 
 
@@ -256,6 +260,17 @@ def _connect(
     client.loop_start()
     try:
         rc = _wait(events, "connect", ctx.timeout_s)
+    except ConnectionError as exc:
+        return (
+            client,
+            events,
+            failed(
+                "broker-auth",
+                f"{target.host}:{target.port} closed the connection before CONNACK ({exc})",
+                "the broker refused the TLS session or the client: see client-cert and broker-tls, "
+                "and the broker's log",
+            ),
+        )
     except TimeoutError:
         return (
             client,
@@ -337,14 +352,19 @@ def check_pubsub(ctx: DiagContext) -> CheckResult:
         client.subscribe(topic, qos=1)
         try:
             granted = _wait(events, "subscribe", ctx.timeout_s)
-        except TimeoutError:
-            return failed("broker-pubsub", f"no SUBACK for {topic}", acl_hint)
+        except (TimeoutError, ConnectionError) as exc:
+            why = "connection closed" if isinstance(exc, ConnectionError) else "timeout"
+            return failed("broker-pubsub", f"no SUBACK for {topic} ({why})", acl_hint)
         if any(rc.is_failure for rc in granted):
             return failed("broker-pubsub", f"subscription to {topic} refused", acl_hint)
         started = time.monotonic()
         client.publish(topic, nonce.encode(), qos=1)
         try:
             payload = _wait(events, "message", ctx.timeout_s)
+        except ConnectionError as exc:
+            return failed(
+                "broker-pubsub", f"broker hung up after publish on {topic}: {exc}", acl_hint
+            )
         except TimeoutError:
             return failed(
                 "broker-pubsub",

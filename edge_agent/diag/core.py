@@ -168,11 +168,16 @@ def run_checks(ctx: DiagContext, names: Sequence[str] = ()) -> list[CheckResult]
     for name, spec in REGISTRY.items():
         if name not in wanted:
             continue
-        blocked = [
-            r for r in spec.requires if ctx.results.get(r, None) and ctx.results[r].status == FAIL
+        blocked = [r for r in spec.requires if r in ctx.results and ctx.results[r].status == FAIL]
+        skipped = [
+            ctx.results[r].detail
+            for r in spec.requires
+            if r in ctx.results and ctx.results[r].detail.startswith("skipped:")
         ]
         if blocked:
             result = warned(name, f"skipped: {', '.join(blocked)} failed", "fix that check first")
+        elif skipped:
+            result = warned(name, skipped[0], "fix that check first")
         else:
             started = time.monotonic()
             try:
