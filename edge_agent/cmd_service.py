@@ -93,8 +93,12 @@ def _write(path: Path, text: str, mode: int) -> Callable[[], None]:
 
 
 def _chown_group(path: Path) -> None:
+    """root:edge-agent, so the service user reads its config (only on the live system)."""
     if os.geteuid() == 0:
-        shutil.chown(path, "root", USER)
+        try:
+            shutil.chown(path, "root", USER)
+        except LookupError:
+            print(f"warning: group {USER} does not exist; {path} stays root-only", file=sys.stderr)
 
 
 def install_actions(root: Path, prefix: str, region: str, systemctl: bool) -> list[Action]:
@@ -133,8 +137,9 @@ def install_actions(root: Path, prefix: str, region: str, systemctl: bool) -> li
 
         def write_config() -> None:
             _write(config, starter_config(region), 0o640)()
-            _chown_group(config)
-            _chown_group(conf_dir)
+            if root == Path("/"):
+                _chown_group(config)
+                _chown_group(conf_dir)
 
         actions.append(Action(f"write starter {config} for {region} (0640)", write_config))
     if systemctl:
