@@ -5,12 +5,8 @@ Importing this package registers every check, in the order they run.
 
 from __future__ import annotations
 
-from edge_agent.diag import (
-    broker,  # noqa: F401
-    radio,  # noqa: F401  (concentrator, radios, temperature, gps, rx)
-    spool,  # noqa: F401
-    system,  # noqa: F401  (registers config, groups, device, gpio, firmware)
-)
+import importlib
+
 from edge_agent.diag.core import (
     FAIL,
     PASS,
@@ -21,6 +17,10 @@ from edge_agent.diag.core import (
     exit_code,
     run_checks,
 )
+
+# registration order is run order: host, radio, spool, then the broker
+for _module in ("system", "radio", "spool", "broker"):
+    importlib.import_module(f"edge_agent.diag.{_module}")
 
 __all__ = [
     "FAIL",

@@ -304,7 +304,11 @@ def _close(client: Any) -> None:
         client.loop_stop()
 
 
-@check("broker-auth", "the broker accepts the gateway's credentials", requires=("broker-tcp",))
+@check(
+    "broker-auth",
+    "the broker accepts the gateway's credentials",
+    requires=("broker-tcp", "broker-tls"),
+)
 def check_auth(ctx: DiagContext) -> CheckResult:
     """An MQTT CONNECT with the configured credentials is accepted (CONNACK 0)."""
     if skip := needs_config("broker-auth", ctx):

@@ -179,6 +179,12 @@ def check_temperature(ctx: DiagContext) -> CheckResult:
             )
         try:
             celsius, address = read_stts751()
+        except FileNotFoundError:
+            return warned(
+                "temperature",
+                "/dev/i2c-1 does not exist: I2C is disabled",
+                "enable I2C (raspi-config → Interface Options → I2C), then reboot",
+            )
         except OSError as exc:
             return warned(
                 "temperature",
