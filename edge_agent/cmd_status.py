@@ -60,28 +60,28 @@ def _duration(seconds: float) -> str:
     return (f"{days}d " if days else "") + time.strftime("%H:%M:%S", time.gmtime(rest))
 
 
+def _block(body: dict[str, Any], out: TextIO, depth: int) -> None:
+    pad = "  " * depth
+    width = max(22 - 2 * depth, 8)
+    for key, value in body.items():
+        if isinstance(value, dict) and value:
+            out.write(f"{pad}{key}\n")
+            _block(value, out, depth + 1)
+        else:
+            out.write(f"{pad}{key:<{width}} {_value(value)}\n")
+
+
 def render(document: dict[str, Any], out: TextIO) -> None:
-    """Human-readable status: top-level facts first, then one block per section."""
+    """Human-readable status: top-level facts first, then one indented block per section."""
     head = {k: v for k, v in document.items() if not isinstance(v, dict)}
     if "uptime_s" in head:
         head["uptime"] = _duration(float(head.pop("uptime_s")))
     for key, value in head.items():
-        out.write(f"{key:<20} {_value(value)}\n")
+        out.write(f"{key:<22} {_value(value)}\n")
     for section, body in document.items():
-        if not isinstance(body, dict):
-            continue
-        out.write(f"\n[{section}]\n")
-        for key, value in body.items():
-            if (
-                isinstance(value, dict)
-                and value
-                and all(not isinstance(v, dict) for v in value.values())
-            ):
-                out.write(f"  {key}\n")
-                for sub_key, sub_value in value.items():
-                    out.write(f"    {sub_key:<18} {_value(sub_value)}\n")
-            else:
-                out.write(f"  {key:<20} {_value(value)}\n")
+        if isinstance(body, dict):
+            out.write(f"\n[{section}]\n")
+            _block(body, out, 1)
 
 
 def run(args: argparse.Namespace) -> int:

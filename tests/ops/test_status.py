@@ -84,7 +84,7 @@ def test_render_shows_uptime_and_sections() -> None:
     out = io.StringIO()
     render(DOCUMENT, out)
     text = out.getvalue()
-    assert "uptime               01:02:05" in text
+    assert "uptime                 01:02:05" in text
     assert "[radio]" in text and "temperature_c        41.5" in text
     assert "state              connected" in text
 
