@@ -191,3 +191,40 @@ def test_unknown_ca_fails_server_verification(use_config, broker_factory, pki) -
     assert result.status == "fail"
     assert result.detail.startswith("server certificate rejected: ")
     assert "ca_cert" in result.hint
+
+
+def operator_guide_acl() -> str:
+    """The Mosquitto ACL printed in docs/operator-guide.md (the block after its test marker)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "operator-guide.md").read_text()
+    after = text.split("<!-- test: mosquitto-acl", 1)[1]
+    return after.split("```text\n", 1)[1].split("```", 1)[0]
+
+
+def test_operator_guide_acl_allows_the_round_trip_on_the_gateways_own_topic(
+    use_config, broker_factory, tmp_path
+) -> None:
+    acl = tmp_path / "acl"
+    acl.write_text(operator_guide_acl())
+    acl.chmod(0o644)
+    broker = broker_factory(
+        password_file=password_file(tmp_path, "0016c001ff1e0001", "pw"),
+        extra_config=f"{KEEP_USER}acl_file {acl}",
+    ).start()
+    use_config(mqtt={"server": broker.url, "username": "0016c001ff1e0001", "password": "pw"})
+    assert run_broker_checks()["broker-pubsub"].status == "pass"
+
+
+def test_operator_guide_acl_keeps_a_gateway_out_of_another_gateways_topics(
+    use_config, broker_factory, tmp_path
+) -> None:
+    acl = tmp_path / "acl"
+    acl.write_text(operator_guide_acl())
+    acl.chmod(0o644)
+    broker = broker_factory(
+        password_file=password_file(tmp_path, "0016c001ff1e0002", "pw"),
+        extra_config=f"{KEEP_USER}acl_file {acl}",
+    ).start()
+    # authenticated as gateway ...0002 but configured with the id of gateway ...0001
+    use_config(mqtt={"server": broker.url, "username": "0016c001ff1e0002", "password": "pw"})
+    result = run_broker_checks()["broker-pubsub"]
+    assert result.status == "fail"
