@@ -138,6 +138,12 @@ def check_radios(ctx: DiagContext) -> CheckResult:
     return passed("radios", ", ".join(f"radio {k}: {m}" for k, m in answers.items()))
 
 
+def stts751_celsius(high: int, low: int) -> float:
+    """TEMP_H/TEMP_L registers to °C: int16(H << 8 | L) / 256 (sx1302_hal loragw_stts751.c)."""
+    raw = (high << 8) | low
+    return (raw - 0x10000 if raw & 0x8000 else raw) / 256.0
+
+
 def read_stts751(bus: str = "/dev/i2c-1") -> tuple[float, int]:
     """Board temperature from the STTS751 on ``bus``: ``(°C, address)``."""
     fd = os.open(bus, os.O_RDWR)
@@ -154,8 +160,7 @@ def read_stts751(bus: str = "/dev/i2c-1") -> tuple[float, int]:
                 low = os.read(fd, 1)[0]
             except OSError:
                 continue
-            raw = (high << 8) | low
-            return (raw - 0x10000 if raw & 0x8000 else raw) / 256.0, address
+            return stts751_celsius(high, low), address
     finally:
         os.close(fd)
     raise OSError(f"no STTS751 at {', '.join(hex(a) for a in STTS751_ADDRESSES)} on {bus}")
