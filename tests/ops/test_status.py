@@ -109,3 +109,22 @@ def test_status_exits_3_when_no_daemon_answers(tmp_path: Path) -> None:
     assert proc.returncode == 3
     assert "no daemon is running" in proc.stderr
     assert proc.stdout == ""
+
+
+def test_watch_redraws_in_place_until_interrupted(server: StatusServer) -> None:
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edge_agent.cli", "status", "--socket", str(server.path)]
+        + ["--watch", "--interval", "0.2"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=10)
+    assert proc.returncode in (0, 130)
+    frames = out.split("\x1b[H\x1b[2J")[1:]
+    assert len(frames) >= 2
+    assert "gateway_id             0016c001ff1e0001" in frames[0]
