@@ -115,9 +115,9 @@ def test_watch_redraws_in_place_until_interrupted(server: StatusServer) -> None:
     import signal
     import time
 
+    args = ["status", "--socket", str(server.path), "--watch", "--interval", "0.2"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "edge_agent.cli", "status", "--socket", str(server.path)]
-        + ["--watch", "--interval", "0.2"],
+        [sys.executable, "-m", "edge_agent.cli", *args],
         stdout=subprocess.PIPE,
         text=True,
     )
