@@ -73,6 +73,11 @@ def test_unit_has_the_required_service_settings() -> None:
         "ConfigurationDirectory=edge-agent",
         "RuntimeDirectory=edge-agent",
         "User=edge-agent",
+        "DevicePolicy=closed",
+        "DeviceAllow=char-spi rw",  # /proc/devices name of spidev
+        "DeviceAllow=char-gpiochip rw",
+        "DeviceAllow=char-i2c rw",
+        "DeviceAllow=char-ttyACM rw",
     ):
         assert f"\n{line}\n" in text, line
 
