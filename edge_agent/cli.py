@@ -15,6 +15,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "edge_agent.cmd_spool",
     "edge_agent.cmd_firmware",
     "edge_agent.cmd_config",
+    "edge_agent.diag.cli",
+    "edge_agent.cmd_status",
+    "edge_agent.cmd_service",
 )
 
 EXIT_OK = 0

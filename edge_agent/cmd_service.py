@@ -1,0 +1,251 @@
+"""``edge-agent install-service`` / ``uninstall-service``: the systemd unit, user, dirs, config.
+
+Every step is an ``Action`` that prints what it does; ``--dry-run`` prints them all and changes
+nothing. ``--root DIR`` installs below DIR (for packaging and tests) and then never calls
+``systemctl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+UNIT_NAME = "edge-agent.service"
+USER = "edge-agent"
+PACKAGED_EXEC = "/opt/edge-agent/bin/edge-agent"
+REGIONS = {"EU868": "eu868", "US915": "us915"}
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step: what it does, in words, and the callable that does it."""
+
+    description: str
+    do: Callable[[], None]
+
+
+def systemd_source_dir() -> Path:
+    """Where the unit and sysusers files ship: ``systemd/`` in a checkout, else package data."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "systemd", here / "data"):
+        if (candidate / UNIT_NAME).exists():
+            return candidate
+    raise FileNotFoundError(f"{UNIT_NAME} is not shipped next to {here}")
+
+
+def unit_text(prefix: str) -> str:
+    """The unit with ExecStart pointing at ``<prefix>/bin/edge-agent``."""
+    text = (systemd_source_dir() / UNIT_NAME).read_text()
+    return text.replace(PACKAGED_EXEC, f"{prefix.rstrip('/')}/bin/edge-agent")
+
+
+def starter_config(region: str) -> str:
+    """A starter ``config.toml`` for ``region`` (see docs/operator-guide.md for every key)."""
+    return f"""# edge-agent configuration, written by install-service --region {region}.
+# Every key is described in docs/operator-guide.md. Check it with: edge-agent diag config
+
+[gateway]
+# id = "0016c001ff1e0000"      # default: the concentrator's EUI
+
+[concentrator]
+url = "spi:///dev/spidev0.0"    # Corecell USB: "usb:///dev/ttyACM0"; no hardware: "sim://"
+region = "{region}"
+firmware_dir = "/var/lib/edge-agent/firmware"
+
+[mqtt]
+server = "tcp://127.0.0.1:1883" # TLS: "mqtts://broker.example.net:8883"
+topic_prefix = "{REGIONS[region]}"
+# username = "gw-0016c001ff1e0000"
+# password = "..."
+# ca_cert = "/etc/edge-agent/ca.crt"
+# tls_cert = "/etc/edge-agent/gateway.crt"
+# tls_key = "/etc/edge-agent/gateway.key"
+
+[spool]
+path = "/var/lib/edge-agent/spool.db"
+
+[status]
+socket = "/run/edge-agent/status.sock"
+
+[log]
+level = "INFO"
+"""
+
+
+def _run(cmd: list[str]) -> None:
+    subprocess.run(cmd, check=True)
+
+
+def _write(path: Path, text: str, mode: int) -> Callable[[], None]:
+    def do() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        path.chmod(mode)
+
+    return do
+
+
+def _chown_group(path: Path) -> None:
+    """root:edge-agent, so the service user reads its config (only on the live system)."""
+    if os.geteuid() == 0:
+        try:
+            shutil.chown(path, "root", USER)
+        except LookupError:
+            print(f"warning: group {USER} does not exist; {path} stays root-only", file=sys.stderr)
+
+
+def install_actions(root: Path, prefix: str, region: str, systemctl: bool) -> list[Action]:
+    """The steps of ``install-service``, in order."""
+    src = systemd_source_dir()
+    unit = root / "etc/systemd/system" / UNIT_NAME
+    sysusers = root / "usr/lib/sysusers.d/edge-agent.conf"
+    conf_dir = root / "etc/edge-agent"
+    config = conf_dir / "config.toml"
+    actions = [
+        Action(
+            f"write {unit} (ExecStart={prefix}/bin/edge-agent)",
+            _write(unit, unit_text(prefix), 0o644),
+        ),
+        Action(
+            f"write {sysusers}",
+            _write(sysusers, (src / "edge-agent.sysusers").read_text(), 0o644),
+        ),
+    ]
+    sysusers_cmd = ["systemd-sysusers", str(sysusers)]
+    if root != Path("/"):
+        sysusers_cmd = ["systemd-sysusers", f"--root={root}", str(sysusers)]
+    if shutil.which("systemd-sysusers") and (systemctl or root != Path("/")):
+        actions.append(
+            Action(f"create user and groups: {' '.join(sysusers_cmd)}", lambda: _run(sysusers_cmd))
+        )
+    actions.append(
+        Action(
+            f"create {conf_dir} (0750)",
+            lambda: conf_dir.mkdir(mode=0o750, parents=True, exist_ok=True),
+        )
+    )
+    if config.exists():
+        actions.append(Action(f"keep existing {config}", lambda: None))
+    else:
+
+        def write_config() -> None:
+            _write(config, starter_config(region), 0o640)()
+            if root == Path("/"):
+                _chown_group(config)
+                _chown_group(conf_dir)
+
+        actions.append(Action(f"write starter {config} for {region} (0640)", write_config))
+    if systemctl:
+        actions += [
+            Action("systemctl daemon-reload", lambda: _run(["systemctl", "daemon-reload"])),
+            Action(
+                f"systemctl enable {UNIT_NAME}", lambda: _run(["systemctl", "enable", UNIT_NAME])
+            ),
+        ]
+    return actions
+
+
+def uninstall_actions(root: Path, purge: bool, systemctl: bool) -> list[Action]:
+    """The steps of ``uninstall-service``, in order (config and state kept unless ``purge``)."""
+    unit = root / "etc/systemd/system" / UNIT_NAME
+    sysusers = root / "usr/lib/sysusers.d/edge-agent.conf"
+    actions = []
+    if systemctl:
+        actions.append(
+            Action(
+                f"systemctl disable --now {UNIT_NAME}",
+                lambda: _run(["systemctl", "disable", "--now", UNIT_NAME]),
+            )
+        )
+    actions += [
+        Action(f"remove {unit}", lambda: unit.unlink(missing_ok=True)),
+        Action(f"remove {sysusers}", lambda: sysusers.unlink(missing_ok=True)),
+    ]
+    if systemctl:
+        actions.append(
+            Action("systemctl daemon-reload", lambda: _run(["systemctl", "daemon-reload"]))
+        )
+    if purge:
+        for directory in (root / "etc/edge-agent", root / "var/lib/edge-agent"):
+            actions.append(
+                Action(
+                    f"remove {directory} and everything in it",
+                    lambda d=directory: shutil.rmtree(d, ignore_errors=True),
+                )
+            )
+    else:
+        actions.append(
+            Action(
+                f"keep {root / 'etc/edge-agent'} and {root / 'var/lib/edge-agent'}", lambda: None
+            )
+        )
+    actions.append(
+        Action(f"keep user {USER} (sysusers never deletes users; 'userdel {USER}')", lambda: None)
+    )
+    return actions
+
+
+def perform(actions: list[Action], dry_run: bool) -> int:
+    """Print every action; run them unless ``dry_run``. 1 when a step fails."""
+    for action in actions:
+        print(("would " if dry_run else "") + action.description)
+        if dry_run:
+            continue
+        try:
+            action.do()
+        except (OSError, subprocess.CalledProcessError) as exc:
+            print(f"edge-agent: failed: {action.description}: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add ``install-service`` and ``uninstall-service``."""
+    install = sub.add_parser("install-service", help="install the systemd unit, user and config")
+    install.add_argument(
+        "--dry-run", action="store_true", help="print every action, change nothing"
+    )
+    install.add_argument("--root", default="/", help="install below this directory (no systemctl)")
+    install.add_argument("--prefix", default=sys.prefix, help="the venv holding bin/edge-agent")
+    install.add_argument(
+        "--region", default="EU868", choices=sorted(REGIONS), help="starter config"
+    )
+    install.set_defaults(func=run_install)
+    remove = sub.add_parser("uninstall-service", help="remove the unit (config and state are kept)")
+    remove.add_argument("--dry-run", action="store_true", help="print every action, change nothing")
+    remove.add_argument("--root", default="/", help="uninstall below this directory")
+    remove.add_argument("--purge", action="store_true", help="also delete config and state")
+    remove.set_defaults(func=run_uninstall)
+
+
+def _needs_root(args: argparse.Namespace) -> bool:
+    return Path(args.root) == Path("/") and not args.dry_run and os.geteuid() != 0
+
+
+def run_install(args: argparse.Namespace) -> int:
+    """``install-service``."""
+    if _needs_root(args):
+        print("edge-agent install-service: run as root (sudo), or use --dry-run", file=sys.stderr)
+        return 1
+    root = Path(args.root)
+    actions = install_actions(root, args.prefix, args.region, systemctl=root == Path("/"))
+    code = perform(actions, args.dry_run)
+    if code == 0 and not args.dry_run:
+        print(f"edit {root / 'etc/edge-agent/config.toml'}, then: systemctl start edge-agent")
+    return code
+
+
+def run_uninstall(args: argparse.Namespace) -> int:
+    """``uninstall-service``."""
+    if _needs_root(args):
+        print("edge-agent uninstall-service: run as root (sudo), or use --dry-run", file=sys.stderr)
+        return 1
+    root = Path(args.root)
+    return perform(uninstall_actions(root, args.purge, systemctl=root == Path("/")), args.dry_run)

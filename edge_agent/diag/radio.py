@@ -1,0 +1,283 @@
+"""Radio checks: concentrator identity, both radios, temperature, GPS, and the receive test.
+
+While the daemon runs, these take their facts from its status socket (``radio`` and ``gps``
+sections, docs/technician-guide.md) instead of fighting it for the chip. Otherwise they open the
+concentrator themselves through ``drivers.transport.open_transport`` and
+``drivers.sx1302.chip.SX1302`` (``version() -> int``, ``model() -> str``, ``eui() -> int``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from edge_agent.diag.core import (
+    CheckResult,
+    DiagContext,
+    check,
+    failed,
+    needs_config,
+    passed,
+    warned,
+)
+from edge_agent.diag.system import concentrator_device
+
+CHIP_VERSIONS = {0x10: "SX1302", 0x12: "SX1303"}  # sx1302_hal: COMMON_VERSION 0x5606
+SX1250_GET_STATUS = 0xC0
+SX1250_MODES = {2: "STDBY_RC", 3: "STDBY_XOSC", 4: "FS", 5: "RX", 6: "TX"}
+STTS751_ADDRESSES = (0x39, 0x3B, 0x38)  # sx1302_hal loragw_stts751.c, probed in this order
+I2C_SLAVE = 0x0703
+TEMP_WARN_C = 70.0
+
+
+def daemon_radio(ctx: DiagContext) -> dict[str, Any] | None:
+    """The daemon's ``radio`` section, or None when no daemon answers."""
+    status = ctx.daemon_status()
+    return None if status is None else dict(status.get("radio") or {})
+
+
+@contextlib.contextmanager
+def open_chip(ctx: DiagContext) -> Iterator[Any]:
+    """Open the concentrator named in the config: yields ``(SX1302, transport)``."""
+    from drivers.sx1302.chip import SX1302
+
+    from drivers.transport import open_transport
+
+    transport = open_transport(ctx.config.concentrator.url)
+    try:
+        transport.reset()
+        yield SX1302(transport), transport
+    finally:
+        transport.close()
+
+
+def _chip_unavailable(name: str, exc: Exception) -> CheckResult:
+    if isinstance(exc, ImportError):
+        return warned(
+            name, f"concentrator driver not available: {exc}", "install the full edge-agent"
+        )
+    return failed(
+        name,
+        f"cannot open the concentrator: {exc}",
+        "run the device and gpio checks; a chip in reset reads version 0x00: check the board's "
+        "reset and power-enable GPIO lines ([concentrator] board)",
+    )
+
+
+@check("concentrator", "chip version, model and EUI", requires=("device",))
+def check_concentrator(ctx: DiagContext) -> CheckResult:
+    """The SX1302/SX1303 answers with a known version, its model and its EUI."""
+    if skip := needs_config("concentrator", ctx):
+        return skip
+    radio = daemon_radio(ctx)
+    if radio is not None:
+        if radio.get("state") not in ("running", "ok", None):
+            return failed(
+                "concentrator",
+                f"daemon reports radio {radio.get('state')}: {radio.get('error', 'no detail')}",
+                "see 'journalctl -u edge-agent' for the bring-up error",
+            )
+        return passed(
+            "concentrator",
+            f"{radio.get('model', '?')} version 0x{int(radio.get('version', 0)):02x}, "
+            f"EUI {radio.get('eui', '?')} (from the running daemon)",
+        )
+    try:
+        with open_chip(ctx) as chip:
+            version, model, eui = chip[0].version(), chip[0].model(), chip[0].eui()
+    except Exception as exc:
+        return _chip_unavailable("concentrator", exc)
+    if version not in CHIP_VERSIONS:
+        return failed(
+            "concentrator",
+            f"chip version 0x{version:02x} (expected 0x10 SX1302 or 0x12 SX1303)",
+            "0x00 means the chip is in reset or unpowered: check the reset/power GPIO lines "
+            "and the board definition; 0xff means nothing answers on the SPI bus",
+        )
+    return passed("concentrator", f"{model} version 0x{version:02x}, EUI {eui:016x}")
+
+
+@check("radios", "both SX1250 radios answer", requires=("concentrator",))
+def check_radios(ctx: DiagContext) -> CheckResult:
+    """Radio A and radio B answer GET_STATUS with a valid chip mode."""
+    if skip := needs_config("radios", ctx):
+        return skip
+    radio = daemon_radio(ctx)
+    if radio is not None:
+        radios = radio.get("radios") or {}
+        bad = [f"{k}: {v}" for k, v in radios.items() if v not in ("ok", "running")]
+        if not radios:
+            return warned("radios", "the daemon does not report radio states", "")
+        if bad:
+            return failed(
+                "radios", f"daemon reports {', '.join(bad)}", "check the board's radio clock"
+            )
+        return passed("radios", f"{', '.join(f'{k}: {v}' for k, v in radios.items())} (daemon)")
+    try:
+        from drivers.transport import Target
+
+        with open_chip(ctx) as (_chip, transport):
+            answers = {}
+            for label, target in (("A", Target.RADIO_A), ("B", Target.RADIO_B)):
+                status = transport.command(target, SX1250_GET_STATUS, b"", 1)[-1]
+                answers[label] = SX1250_MODES.get((status >> 4) & 0x7)
+    except Exception as exc:
+        return _chip_unavailable("radios", exc)
+    silent = [k for k, mode in answers.items() if mode is None]
+    if silent:
+        return failed(
+            "radios",
+            f"radio {', '.join(silent)} does not answer GET_STATUS",
+            "a radio that stays silent after reset points to the board (clock, power): "
+            "try another concentrator to confirm",
+        )
+    return passed("radios", ", ".join(f"radio {k}: {m}" for k, m in answers.items()))
+
+
+def stts751_celsius(high: int, low: int) -> float:
+    """TEMP_H/TEMP_L registers to °C: int16(H << 8 | L) / 256 (sx1302_hal loragw_stts751.c)."""
+    raw = (high << 8) | low
+    return (raw - 0x10000 if raw & 0x8000 else raw) / 256.0
+
+
+def read_stts751(bus: str = "/dev/i2c-1") -> tuple[float, int]:
+    """Board temperature from the STTS751 on ``bus``: ``(°C, address)``."""
+    fd = os.open(bus, os.O_RDWR)
+    try:
+        for address in STTS751_ADDRESSES:
+            try:
+                fcntl.ioctl(fd, I2C_SLAVE, address)
+                os.write(fd, bytes([0xFE]))
+                if os.read(fd, 1) != b"\x53":  # MANUFACTURER_ID
+                    continue
+                os.write(fd, bytes([0x00]))
+                high = os.read(fd, 1)[0]
+                os.write(fd, bytes([0x02]))
+                low = os.read(fd, 1)[0]
+            except OSError:
+                continue
+            return stts751_celsius(high, low), address
+    finally:
+        os.close(fd)
+    raise OSError(f"no STTS751 at {', '.join(hex(a) for a in STTS751_ADDRESSES)} on {bus}")
+
+
+@check("temperature", "board temperature")
+def check_temperature(ctx: DiagContext) -> CheckResult:
+    """The board temperature sensor answers and reads a plausible value."""
+    if skip := needs_config("temperature", ctx):
+        return skip
+    radio = daemon_radio(ctx)
+    if radio is not None and radio.get("temperature_c") is not None:
+        celsius, source = float(radio["temperature_c"]), "daemon"
+    else:
+        scheme, _ = concentrator_device(ctx.config.concentrator.url)
+        if scheme != "spi":
+            return passed(
+                "temperature",
+                f"{scheme}://: no host-side sensor; the daemon reports it (configured "
+                f"fallback {ctx.config.concentrator.temperature_c} °C)",
+            )
+        try:
+            celsius, address = read_stts751()
+        except FileNotFoundError:
+            return warned(
+                "temperature",
+                "/dev/i2c-1 does not exist: I2C is disabled",
+                "enable I2C (raspi-config → Interface Options → I2C), then reboot",
+            )
+        except OSError as exc:
+            return warned(
+                "temperature",
+                f"no temperature sensor: {exc}",
+                "enable I2C (raspi-config → Interface Options → I2C); without a sensor RSSI uses "
+                "[concentrator] temperature_c for compensation",
+            )
+        source = f"STTS751 at 0x{address:02x}"
+    if not -40 <= celsius <= 100:
+        return failed(
+            "temperature", f"{celsius:.1f} °C ({source}): implausible", "check the sensor"
+        )
+    if celsius > TEMP_WARN_C:
+        return warned(
+            "temperature", f"{celsius:.1f} °C ({source})", "improve the enclosure's cooling"
+        )
+    return passed("temperature", f"{celsius:.1f} °C ({source})")
+
+
+@check("gps", "GPS sentences, fix, satellites and PPS (from the daemon)")
+def check_gps(ctx: DiagContext) -> CheckResult:
+    """The daemon sees NMEA sentences, a fix, satellites and PPS pulses."""
+    if skip := needs_config("gps", ctx):
+        return skip
+    status = ctx.daemon_status()
+    if status is None:
+        return warned(
+            "gps", "no daemon answers: GPS facts come from the running daemon", "start it"
+        )
+    gps = status.get("gps") or {}
+    if not gps or not gps.get("enabled", True):
+        return passed("gps", "no GPS configured (class B and geolocation unavailable)")
+    facts = (
+        f"{gps.get('sentences', 0)} sentences, fix {gps.get('fix', False)}, "
+        f"{gps.get('satellites', 0)} satellites, PPS {gps.get('pps', False)}"
+    )
+    if not gps.get("sentences"):
+        return failed("gps", facts, "no NMEA from the GPS: check its serial port and enable_uart=1")
+    if not gps.get("fix") or not gps.get("pps"):
+        return warned("gps", facts, "the antenna needs open sky; a first fix can take 15 min")
+    return passed("gps", facts)
+
+
+def _delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, int]:
+    return {
+        k: int(v) - int(before.get(k, 0))
+        for k, v in after.items()
+        if int(v) - int(before.get(k, 0))
+    }
+
+
+@check("rx", "receive test: packets per channel and SF, RSSI/SNR, CRC ratio", default=False)
+def check_rx(ctx: DiagContext) -> CheckResult:
+    """Count what the running daemon receives during ``--seconds`` (``diag rx``)."""
+    if skip := needs_config("rx", ctx):
+        return skip
+    before = (daemon_radio(ctx) or {}).get("rx")
+    if before is None:
+        return warned(
+            "rx",
+            "no daemon answers: the receive test reads the running daemon's counters",
+            "start the daemon (systemctl start edge-agent) and rerun 'edge-agent diag rx'",
+        )
+    from edge_agent.status import StatusClient
+
+    time.sleep(ctx.rx_seconds)
+    after = (StatusClient(ctx.status_socket()).query("/radio", timeout=2.0)).get("rx") or {}
+    channels = _delta(after.get("by_channel", {}), before.get("by_channel", {}))
+    sfs = _delta(after.get("by_sf", {}), before.get("by_sf", {}))
+    ok = int(after.get("crc_ok", 0)) - int(before.get("crc_ok", 0))
+    bad = int(after.get("crc_bad", 0)) - int(before.get("crc_bad", 0))
+    total = sum(channels.values())
+    if total == 0:
+        return warned(
+            "rx",
+            f"no packet in {ctx.rx_seconds:.0f} s",
+            "make a device transmit nearby; check the antenna is connected",
+        )
+    rssi, snr = after.get("rssi_dbm") or {}, after.get("snr_db") or {}
+    detail = (
+        f"{total} packets in {ctx.rx_seconds:.0f} s; per channel "
+        + ", ".join(f"{int(f) / 1e6:.1f} MHz: {n}" for f, n in sorted(channels.items()))
+        + "; per SF "
+        + ", ".join(f"SF{sf}: {n}" for sf, n in sorted(sfs.items()))
+        + f"; RSSI {rssi.get('min', '?')}..{rssi.get('max', '?')} dBm"
+        + f", SNR {snr.get('min', '?')}..{snr.get('max', '?')} dB"
+        + f"; CRC ok {ok}, bad {bad}"
+    )
+    if ok + bad and bad / (ok + bad) > 0.5:
+        return warned("rx", detail, "more bad CRCs than good: interference or a poor antenna")
+    return passed("rx", detail)

@@ -1,0 +1,94 @@
+"""The spool check: the SQLite file opens read-only, passes its integrity check, what it holds.
+
+It reads the database generically (no import of the spool module): every table's row count,
+and the oldest value of a time-like column when one exists.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from edge_agent.diag.core import (
+    CheckResult,
+    DiagContext,
+    check,
+    failed,
+    needs_config,
+    passed,
+    warned,
+)
+from edge_agent.diag.system import DEFAULT_SPOOL
+
+TIME_COLUMNS = ("created_at", "received_at", "enqueued_at", "gw_time", "ts", "time")
+
+
+def spool_path(ctx: DiagContext) -> Path:
+    """The spool file from ``[spool] path`` or the default."""
+    table = getattr(ctx.config, "spool", None) or {}
+    return Path(table.get("path", DEFAULT_SPOOL) if isinstance(table, dict) else DEFAULT_SPOOL)
+
+
+def _oldest_age_s(db: sqlite3.Connection, table: str) -> float | None:
+    columns = [row[1] for row in db.execute(f'PRAGMA table_info("{table}")')]
+    for name in TIME_COLUMNS:
+        if name in columns:
+            (oldest,) = db.execute(f'SELECT MIN("{name}") FROM "{table}"').fetchone()
+            if isinstance(oldest, (int, float)) and oldest > 0:
+                # seconds, or milliseconds / microseconds since the epoch
+                while oldest > 1e11:
+                    oldest /= 1000.0
+                return max(0.0, time.time() - oldest)
+    return None
+
+
+@check("spool", "the on-disk spool: integrity, pending records, oldest")
+def check_spool(ctx: DiagContext) -> CheckResult:
+    """Open the spool read-only: ``PRAGMA quick_check``, rows per table, age of the oldest."""
+    if skip := needs_config("spool", ctx):
+        return skip
+    path = spool_path(ctx)
+    if not path.exists():
+        return passed("spool", f"{path} not created yet (the daemon creates it on first start)")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2.0)
+    except sqlite3.Error as exc:
+        return failed(
+            "spool", f"{path} cannot be opened: {exc}", "check its owner (edge-agent) and mode"
+        )
+    try:
+        (verdict,) = db.execute("PRAGMA quick_check").fetchone()
+        if verdict != "ok":
+            return failed(
+                "spool",
+                f"{path} is damaged: {verdict}",
+                "stop the daemon, move the file aside (records in it are lost) and restart",
+            )
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        parts, oldest = [], None
+        for table in tables:
+            if table.startswith("sqlite_"):
+                continue
+            (count,) = db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()
+            parts.append(f"{table}: {count}")
+            age = _oldest_age_s(db, table) if count else None
+            if age is not None:
+                oldest = age if oldest is None else max(oldest, age)
+    except sqlite3.DatabaseError as exc:
+        return failed(
+            "spool",
+            f"{path} is not a readable SQLite database: {exc}",
+            "stop the daemon, move the file aside (records in it are lost) and restart",
+        )
+    finally:
+        db.close()
+    size_kb = path.stat().st_size / 1024
+    detail = f"{path} ({size_kb:.0f} KiB) ok; rows {', '.join(parts) or 'none'}"
+    if oldest is not None:
+        detail += f"; oldest {oldest / 60:.0f} min"
+        if oldest > 3600:
+            return warned(
+                "spool", detail, "records wait for more than an hour: check the broker checks"
+            )
+    return passed("spool", detail)
