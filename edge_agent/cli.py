@@ -11,7 +11,7 @@ from edge_agent import __version__
 
 #: sub-command modules; each has ``register(subparsers)`` that adds its parser(s) and sets
 #: ``func(args) -> int`` as the handler. Imported at parse time only.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("edge_agent.cmd_run",)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
