@@ -28,7 +28,7 @@ def test_config_error_exits_2_naming_the_key_without_traceback(tmp_path: Path) -
     config = tmp_path / "agent.toml"
     config.write_text("[mqtt]\nqos = 3\n")
     proc = run_agent(config)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
     assert "mqtt.qos: must be 0, 1 or 2" in err
     assert "Traceback" not in err

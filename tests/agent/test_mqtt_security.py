@@ -96,8 +96,9 @@ def test_wrong_ca_is_refused_and_retried(
     broker = broker_factory(tls=tls, extra_config=AS_ROOT).start()
     other = tmp_path / "other"
     other.mkdir()
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", "o.key", "-out", "o.crt", "-days", "2", "-subj", "/CN=other", cwd=other)  # fmt: skip
+    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    openssl("req", "-x509", *ec, "-keyout", "o.key", "-out", "o.crt", "-days", "2",
+            "-subj", "/CN=other", cwd=other)  # fmt: skip
     text = config_text(f"mqtts://127.0.0.1:{broker.port}", extra_mqtt=f'ca_cert = "{other}/o.crt"')
     svc = AgentService(parse_config(text), concentrator_factory=lambda _c: FakeConcentrator())
     service_runner.append(svc)
