@@ -214,3 +214,13 @@ def test_full_queue_drops_oldest_while_disconnected(broker_factory, running) -> 
     wait_for(lambda: svc.done, timeout=15)
     assert svc.store.stats()["delivered"] == 2
     sub.close()
+
+
+def test_run_with_exit_when_done_prints_summary_and_returns_0(broker, capsys) -> None:
+    ups = [make_uplink(0), make_uplink(1, crc=CrcStatus.BAD), make_uplink(2)]
+    text = config_text(broker.url, extra="[concentrator.sim]\nexit_when_done = true")
+    svc = AgentService(parse_config(text), concentrator_factory=lambda _c: FakeConcentrator(ups))
+    assert svc.run() == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out == ["edge-agent: done: 3 packets played, 2 uplinks forwarded, 1 filtered, 0 dropped"]
+    assert svc.store.stats()["delivered"] == 2
