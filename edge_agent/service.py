@@ -46,6 +46,26 @@ class ConcentratorLike(Protocol):
     def stats(self) -> dict[str, Any]: ...
 
 
+def transport_options(cfg: AgentConfig) -> dict[str, Any]:
+    """Options for ``drivers.open_transport``: for ``sim://``, the ``[concentrator.sim]`` keys
+    (but ``exit_when_done``, which is ours) plus the RSSI calibration the simulator inverts."""
+    conc = cfg.concentrator
+    if urlsplit(conc.url).scheme.removeprefix("spy+") != "sim":
+        return {}
+    radio = conc.plan.radios[0]
+    options: dict[str, Any] = dict(conc.sim.options)
+    options.update(
+        rssi_offset_db=radio.rssi_offset_db,
+        rssi_tcomp=radio.rssi_tcomp,
+        temperature_c=conc.temperature_c,
+    )
+    if conc.sim.scenario is not None:
+        options["scenario"] = conc.sim.scenario
+    if conc.sim.tx_log is not None:
+        options["tx_log"] = conc.sim.tx_log
+    return options
+
+
 def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
     """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator."""
     from packet_forwarder.concentrator import Concentrator  # type: ignore[import-not-found]
@@ -53,17 +73,7 @@ def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
     from drivers import open_transport
 
     conc = cfg.concentrator
-    options: dict[str, Any] = {}
-    if urlsplit(conc.url).scheme.removeprefix("spy+") == "sim":
-        radio = conc.plan.radios[0]
-        options = dict(conc.sim.options)
-        options.update(rssi_offset_db=radio.rssi_offset_db, rssi_tcomp=radio.rssi_tcomp)
-        options["temperature_c"] = conc.temperature_c
-        if conc.sim.scenario is not None:
-            options["scenario"] = conc.sim.scenario
-        if conc.sim.tx_log is not None:
-            options["tx_log"] = conc.sim.tx_log
-    transport = open_transport(conc.url, trace=conc.trace, **options)
+    transport = open_transport(conc.url, trace=conc.trace, **transport_options(cfg))
     temperature = conc.temperature_c
     return Concentrator(transport, conc.plan, temperature_c=lambda: temperature)
 
@@ -147,7 +157,7 @@ class AgentService:
             finished = exit_when_done and self.done
             self.stop(drain_timeout_s=2.0)
             if exit_when_done:
-                print(self.summary(), flush=True)
+                print(self.summary(finished=finished), flush=True)
             return 0 if finished or not exit_when_done else 1
         finally:
             for sig, prev in old.items():
@@ -157,12 +167,13 @@ class AgentService:
         LOGGER.info("received %s: stopping", signal.Signals(signum).name)
         self._stop.set()
 
-    def summary(self) -> str:
-        """The one-line exit summary."""
+    def summary(self, *, finished: bool = True) -> str:
+        """The one-line exit summary (``done:``, or ``stopped early:`` when not finished)."""
         c = self.counters
         dropped = self.store.stats()["dropped"]
+        state = "done" if finished else "stopped early"
         return (
-            f"edge-agent: done: {c.received} packets played, {c.forwarded} uplinks forwarded, "
+            f"edge-agent: {state}: {c.received} packets played, {c.forwarded} uplinks forwarded, "
             f"{c.filtered} filtered, {dropped} dropped"
         )
 
