@@ -146,6 +146,8 @@ class ChirpStackBackend:
             self._on_connected(event[2])
         elif kind == "disconnect":
             self._on_lost(f"connection lost ({event[2]})")
+        elif kind == "command":
+            LOGGER.debug("command on %s ignored: downlinks are not implemented yet", event[2])
 
     def _connect(self) -> None:
         assert self.gateway_id is not None
