@@ -241,8 +241,8 @@ def _sim(t: _Table) -> SimConfig:
 def _concentrator(t: _Table) -> ConcentratorConfig:
     url = t.str("url", "sim://")
     if "://" not in url:
-        raise ConfigError(t.key("url"), f"must be a URL such as sim://, spi:///dev/spidev0.0 or "
-                          f"usb:///dev/ttyACM0, got {url!r}")  # fmt: skip
+        examples = "sim://, spi:///dev/spidev0.0 or usb:///dev/ttyACM0"
+        raise ConfigError(t.key("url"), f"must be a URL such as {examples}, got {url!r}")
     region = t.str("region", "EU868")
     try:
         preset = region_preset(region)

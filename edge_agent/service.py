@@ -235,8 +235,8 @@ class AgentService:
             now = time.monotonic()
             if now - self._last_error_log >= ERROR_LOG_INTERVAL_S:
                 self._last_error_log = now
-                LOGGER.error("radio poll failed (%d errors so far): %s",
-                             self.counters.radio_errors, exc)  # fmt: skip
+                errors = self.counters.radio_errors
+                LOGGER.error("radio poll failed (%d errors so far): %s", errors, exc)
             return 0
         for uplink in uplinks:
             self.route(uplink)
@@ -274,12 +274,13 @@ class AgentService:
         with self._lock:
             interval, self._interval = self._interval, GatewayStats()
         queue_stats = self.store.stats()
-        interval.metadata.update(codec.metadata_strings({
+        metadata = {
             "queue_pending": queue_stats["pending"],
             "queue_dropped": queue_stats["dropped"],
             "radio_errors": self.counters.radio_errors,
             "radio_up": str(self.radio_ready.is_set()).lower(),
-        }))  # fmt: skip
+        }
+        interval.metadata.update(codec.metadata_strings(metadata))
         gw = self.cfg.gateway
         location = None
         if gw.latitude is not None and gw.longitude is not None:

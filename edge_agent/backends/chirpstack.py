@@ -176,9 +176,7 @@ class ChirpStackBackend:
                 keyfile=self.cfg.tls_key,
                 cert_reqs=ssl.CERT_REQUIRED,
             )
-        offline = codec.encode(codec.conn_state(self.gateway_id, False), self.cfg.marshaler,
-                               all_fields=True)  # fmt: skip
-        client.will_set(self._topic("state/conn"), offline, qos=self.cfg.qos, retain=True)
+        client.will_set(self._topic("state/conn"), self._conn_state(False), self.cfg.qos, True)
         try:
             client.connect(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
         except (OSError, ValueError) as exc:
@@ -198,9 +196,7 @@ class ChirpStackBackend:
         assert client is not None and self.gateway_id is not None
         self._connecting = False
         client.subscribe(self._topic("command/+"), qos=self.cfg.qos)
-        online = codec.encode(codec.conn_state(self.gateway_id, True), self.cfg.marshaler,
-                              all_fields=True)  # fmt: skip
-        client.publish(self._topic("state/conn"), online, qos=self.cfg.qos, retain=True)
+        client.publish(self._topic("state/conn"), self._conn_state(True), self.cfg.qos, True)
         self._inflight.clear()
         self.store.rewind()
         self.counters.connects += 1
@@ -245,8 +241,9 @@ class ChirpStackBackend:
             return
         topic = self._topic("event/up")
         for record in self.store.take(room):
-            payload = codec.uplink_payload(record.payload, self.cfg.marshaler,
-                                           buffered=record.buffered)  # fmt: skip
+            payload = codec.uplink_payload(
+                record.payload, self.cfg.marshaler, buffered=record.buffered
+            )
             info = client.publish(topic, payload, qos=self.cfg.qos)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 LOGGER.debug("publish of uplink %d failed (%s); will retry", record.seq, info.rc)
@@ -269,10 +266,8 @@ class ChirpStackBackend:
     def _shutdown(self) -> None:
         client = self._client
         if client is not None and self.connected.is_set() and self.gateway_id is not None:
-            offline = codec.encode(codec.conn_state(self.gateway_id, False), self.cfg.marshaler,
-                                   all_fields=True)  # fmt: skip
-            info = client.publish(self._topic("state/conn"), offline, qos=self.cfg.qos,
-                                  retain=True)  # fmt: skip
+            topic = self._topic("state/conn")
+            info = client.publish(topic, self._conn_state(False), self.cfg.qos, retain=True)
             try:
                 info.wait_for_publish(timeout=2.0)
             except (RuntimeError, ValueError) as exc:
@@ -280,6 +275,11 @@ class ChirpStackBackend:
         self.connected.clear()
         self._drop_client()
         LOGGER.info("disconnected from %s", self.cfg.server)
+
+    def _conn_state(self, online: bool) -> bytes:
+        assert self.gateway_id is not None
+        state = codec.conn_state(self.gateway_id, online)
+        return codec.encode(state, self.cfg.marshaler, all_fields=True)
 
     def _topic(self, suffix: str) -> str:
         assert self.gateway_id is not None
