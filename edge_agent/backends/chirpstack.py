@@ -40,6 +40,7 @@ class BackendCounters:
     uplinks_published: int = 0
     uplinks_acked: int = 0
     stats_published: int = 0
+    commands_received: int = 0
 
 
 class ChirpStackBackend:
@@ -147,6 +148,7 @@ class ChirpStackBackend:
         elif kind == "disconnect":
             self._on_lost(f"connection lost ({event[2]})")
         elif kind == "command":
+            self.counters.commands_received += 1
             LOGGER.debug("command on %s ignored: downlinks are not implemented yet", event[2])
 
     def _connect(self) -> None:

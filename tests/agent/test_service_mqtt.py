@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 
+import paho.mqtt.client as mqtt
 import pytest
 from chirpstack_api import gw
 
@@ -224,3 +225,21 @@ def test_run_with_exit_when_done_prints_summary_and_returns_0(broker, capsys) ->
     out = capsys.readouterr().out.strip().splitlines()
     assert out == ["edge-agent: done: 3 packets played, 2 uplinks forwarded, 1 filtered, 0 dropped"]
     assert svc.store.stats()["delivered"] == 2
+
+
+def test_commands_are_subscribed_again_after_reconnect(broker, running) -> None:
+    svc = start_service(running, config_text(broker.url), FakeConcentrator(hold=True))
+    wait_for(svc.backend.connected.is_set)
+    broker.restart()
+    wait_for(lambda: svc.backend.counters.connects >= 2, timeout=15)
+    pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-pub")
+    pub.connect("127.0.0.1", broker.port)
+    pub.loop_start()
+    deadline = time.monotonic() + 10
+    # the agent's SUBSCRIBE may still be in flight right after CONNACK: publish until it is seen
+    while svc.backend.counters.commands_received == 0:
+        assert time.monotonic() < deadline, "command/down never reached the agent"
+        pub.publish(f"eu868/gateway/{GW_ID}/command/down", b"\x00", qos=1).wait_for_publish(5)
+        time.sleep(0.1)
+    pub.disconnect()
+    pub.loop_stop()
