@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,20 +42,32 @@ def test_missing_config_file_exits_2(tmp_path: Path) -> None:
     assert "configuration file not found" in err
 
 
-def online_agent(broker, tmp_path: Path):  # type: ignore[no-untyped-def]
+@pytest.fixture
+def agents() -> Iterator[list[subprocess.Popen[str]]]:
+    """Agent processes a test started; killed at the end if still running."""
+    procs: list[subprocess.Popen[str]] = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+
+
+def online_agent(broker, tmp_path: Path, agents):  # type: ignore[no-untyped-def]
     """An agent subprocess whose retained state/conn is ONLINE (the radio need not be up)."""
     config = tmp_path / "agent.toml"
     config.write_text(config_text(broker.url))
     sub = Subscriber(broker.port, f"eu868/gateway/{GW_ID}/state/conn")
     proc = run_agent(config)
+    agents.append(proc)
     msg = sub.expect(lambda m: True, timeout=30)
     assert gw.ConnState.FromString(msg.payload).state == gw.ConnState.ONLINE
     return proc, sub
 
 
 @pytest.mark.broker
-def test_sigkill_leaves_retained_last_will_offline(broker, tmp_path: Path) -> None:
-    proc, sub = online_agent(broker, tmp_path)
+def test_sigkill_leaves_retained_last_will_offline(broker, tmp_path: Path, agents) -> None:
+    proc, sub = online_agent(broker, tmp_path, agents)
     proc.kill()
     proc.communicate(timeout=30)
     msg = sub.expect(lambda m: True, timeout=30)  # the broker notices the dead socket at once
@@ -68,8 +81,8 @@ def test_sigkill_leaves_retained_last_will_offline(broker, tmp_path: Path) -> No
 
 
 @pytest.mark.broker
-def test_sigterm_publishes_offline_and_exits_0(broker, tmp_path: Path) -> None:
-    proc, sub = online_agent(broker, tmp_path)
+def test_sigterm_publishes_offline_and_exits_0(broker, tmp_path: Path, agents) -> None:
+    proc, sub = online_agent(broker, tmp_path, agents)
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
