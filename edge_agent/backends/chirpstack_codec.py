@@ -1,0 +1,136 @@
+"""Uplink, GatewayStats and connection state as ChirpStack v4 ``gw`` messages, protobuf or JSON.
+
+JSON is proto3-JSON with camelCase names: ChirpStack treats a payload as JSON iff it contains
+the substring ``gatewayId`` (chirpstack ``gateway/backend/mqtt.rs``), so snake_case would be
+mis-read as protobuf.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from chirpstack_api import gw
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from packet_forwarder.model import CrcStatus, GatewayStats, Modulation, Uplink
+
+CODE_RATES = {"4/5": gw.CR_4_5, "4/6": gw.CR_4_6, "4/7": gw.CR_4_7, "4/8": gw.CR_4_8}
+CRC_STATUS = {CrcStatus.OK: gw.CRC_OK, CrcStatus.BAD: gw.BAD_CRC, CrcStatus.NONE: gw.NO_CRC}
+BUFFERED_KEY = "buffered"
+
+
+def _set_seconds(target: Any, value: float) -> None:
+    """Fill a Timestamp/Duration from float seconds without losing the fraction to rounding."""
+    whole = math.floor(value)
+    nanos = round((value - whole) * 1e9)
+    if nanos >= 1_000_000_000:
+        whole, nanos = whole + 1, nanos - 1_000_000_000
+    target.seconds, target.nanos = whole, nanos
+
+
+def uplink_frame(
+    uplink: Uplink, gateway_id: str, *, uplink_id: int | None = None
+) -> gw.UplinkFrame:
+    """Build the ``gw.UplinkFrame`` of one received packet."""
+    frame = gw.UplinkFrame(phy_payload=uplink.phy_payload)
+    tx = frame.tx_info
+    tx.frequency = uplink.freq_hz
+    if uplink.modulation is Modulation.LORA:
+        lora = tx.modulation.lora
+        lora.bandwidth = uplink.bandwidth_hz
+        lora.spreading_factor = uplink.sf
+        lora.code_rate = CODE_RATES.get(uplink.code_rate, gw.CR_UNDEFINED)
+    else:
+        tx.modulation.fsk.datarate = uplink.datarate_bps or 0
+    rx = frame.rx_info
+    rx.gateway_id = gateway_id
+    rx.uplink_id = uplink_id if uplink_id is not None else secrets.randbelow(0xFFFF_FFFF) + 1
+    _set_seconds(rx.gw_time, uplink.gw_time)
+    if uplink.time_since_gps_epoch is not None:
+        _set_seconds(rx.time_since_gps_epoch, uplink.time_since_gps_epoch)
+        if uplink.fine_timestamp_ns is not None:
+            whole_s = int(uplink.time_since_gps_epoch)
+            rx.fine_time_since_gps_epoch.FromNanoseconds(
+                whole_s * 1_000_000_000 + uplink.fine_timestamp_ns
+            )
+    rx.rssi = round(uplink.rssi_dbm)
+    rx.snr = uplink.snr_db
+    rx.channel = uplink.channel
+    rx.rf_chain = uplink.rf_chain
+    rx.context = uplink.context
+    rx.crc_status = CRC_STATUS[uplink.crc_status]
+    return frame
+
+
+def mark_buffered(payload: bytes) -> bytes:
+    """Return the stored ``UplinkFrame`` bytes with ``rx_info.metadata["buffered"] = "true"``."""
+    frame = gw.UplinkFrame.FromString(payload)
+    frame.rx_info.metadata[BUFFERED_KEY] = "true"
+    return frame.SerializeToString()
+
+
+def gateway_stats(
+    stats: GatewayStats, gateway_id: str, now: float, location: tuple[float, float, float] | None
+) -> gw.GatewayStats:
+    """Build ``gw.GatewayStats`` for one stats interval."""
+    msg = gw.GatewayStats(
+        gateway_id=gateway_id,
+        rx_packets_received=stats.rx_packets_received,
+        rx_packets_received_ok=stats.rx_packets_received_ok,
+        tx_packets_received=stats.tx_packets_received,
+        tx_packets_emitted=stats.tx_packets_emitted,
+    )
+    _set_seconds(msg.time, now)
+    msg.rx_packets_per_frequency.update(stats.rx_packets_per_frequency)
+    msg.tx_packets_per_frequency.update(stats.tx_packets_per_frequency)
+    msg.tx_packets_per_status.update(stats.tx_packets_per_status)
+    msg.metadata.update(stats.metadata)
+    if location is not None:
+        msg.location.latitude, msg.location.longitude, msg.location.altitude = location
+        msg.location.source = 2  # common.LocationSource.CONFIG
+    return msg
+
+
+def conn_state(gateway_id: str, online: bool) -> gw.ConnState:
+    """``gw.ConnState`` ONLINE or OFFLINE."""
+    state = gw.ConnState.ONLINE if online else gw.ConnState.OFFLINE
+    return gw.ConnState(gateway_id=gateway_id, state=state)
+
+
+def encode(message: Message, marshaler: str, *, all_fields: bool = False) -> bytes:
+    """Serialise ``message`` as protobuf or camelCase proto3-JSON.
+
+    ``all_fields`` prints default values too (``ConnState`` OFFLINE is 0 and would vanish).
+    """
+    if marshaler == "json":
+        text = json_format.MessageToJson(
+            message, indent=None, always_print_fields_with_no_presence=all_fields
+        )
+        return text.encode()
+    return message.SerializeToString()
+
+
+def uplink_payload(payload: bytes, marshaler: str, *, buffered: bool) -> bytes:
+    """Wire bytes of a stored protobuf ``UplinkFrame``: marked when buffered, re-marshalled."""
+    if buffered:
+        payload = mark_buffered(payload)
+    if marshaler == "json":
+        return encode(gw.UplinkFrame.FromString(payload), "json")
+    return payload
+
+
+def decode(payload: bytes, message: Message) -> Message:
+    """Parse protobuf or JSON (``gatewayId`` present, as ChirpStack detects it) into ``message``."""
+    if b"gatewayId" in payload:
+        return json_format.Parse(payload.decode(), message, ignore_unknown_fields=True)
+    message.ParseFromString(payload)
+    return message
+
+
+def metadata_strings(values: Mapping[str, object]) -> dict[str, str]:
+    """Stats metadata values as strings (protobuf ``map<string,string>``)."""
+    return {key: str(value) for key, value in values.items()}

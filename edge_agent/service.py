@@ -1,0 +1,291 @@
+"""The daemon: wiring, threads, start/stop.
+
+Threads: one radio thread owns the concentrator (start with retry, ``poll_once`` every 10 ms);
+the backend's sender thread owns the MQTT connection; the main thread waits for a signal or,
+with ``[concentrator.sim] exit_when_done``, for the scenario to be played and confirmed. The
+radio may fail and be retried (tenacity, backoff) while MQTT presence and stats stay up.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import tenacity
+
+from edge_agent.backends import chirpstack_codec as codec
+from edge_agent.backends.chirpstack import ChirpStackBackend
+from edge_agent.config import AgentConfig
+from edge_agent.memory_queue import MemoryUplinkStore
+from edge_agent.router import UplinkFilter
+from packet_forwarder.model import CrcStatus, GatewayStats, Uplink
+
+LOGGER = logging.getLogger(__name__)
+
+POLL_INTERVAL_S = 0.010
+#: at most one logged poll error per this many seconds (they are all counted)
+ERROR_LOG_INTERVAL_S = 10.0
+
+
+class ConcentratorLike(Protocol):
+    """What the service needs from ``packet_forwarder.concentrator.Concentrator``."""
+
+    session_id: int
+    eui: int
+    exhausted: bool
+
+    def start(self) -> None: ...
+    def poll_once(self) -> list[Uplink]: ...
+    def stop(self) -> None: ...
+    def stats(self) -> dict[str, Any]: ...
+
+
+def transport_options(cfg: AgentConfig) -> dict[str, Any]:
+    """Options for ``drivers.open_transport``: for ``sim://``, the ``[concentrator.sim]`` keys
+    (but ``exit_when_done``, which is ours) plus the RSSI calibration the simulator inverts."""
+    conc = cfg.concentrator
+    if urlsplit(conc.url).scheme.removeprefix("spy+") != "sim":
+        return {}
+    radio = conc.plan.radios[0]
+    options: dict[str, Any] = dict(conc.sim.options)
+    options.update(
+        rssi_offset_db=radio.rssi_offset_db,
+        rssi_tcomp=radio.rssi_tcomp,
+        temperature_c=conc.temperature_c,
+    )
+    if conc.sim.scenario is not None:
+        options["scenario"] = conc.sim.scenario
+    if conc.sim.tx_log is not None:
+        options["tx_log"] = conc.sim.tx_log
+    return options
+
+
+def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
+    """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator."""
+    from packet_forwarder.concentrator import Concentrator  # type: ignore[import-not-found]
+
+    from drivers import open_transport
+
+    conc = cfg.concentrator
+    transport = open_transport(conc.url, trace=conc.trace, **transport_options(cfg))
+    temperature = conc.temperature_c
+    return Concentrator(transport, conc.plan, temperature_c=lambda: temperature)
+
+
+@dataclass(slots=True)
+class ServiceCounters:
+    """Totals since start, for the exit summary and the logs."""
+
+    received: int = 0
+    forwarded: int = 0
+    filtered: int = 0
+    radio_errors: int = 0
+    radio_starts: int = 0
+
+
+class AgentService:
+    """The whole daemon for one concentrator and one ChirpStack backend."""
+
+    def __init__(
+        self,
+        cfg: AgentConfig,
+        *,
+        concentrator_factory: Callable[[AgentConfig], ConcentratorLike] = open_concentrator,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cfg = cfg
+        self.clock = clock
+        self.counters = ServiceCounters()
+        self.store = MemoryUplinkStore(cfg.mqtt.queue_max_uplinks, clock=clock)
+        self.backend = ChirpStackBackend(cfg.mqtt, self.store)
+        self.filter = UplinkFilter.from_config(cfg.mqtt.filters)
+        self.gateway_id: str | None = cfg.gateway.id
+        self.radio_ready = threading.Event()
+        #: a simulated source is fully played and every packet it gave was routed
+        self.drained = threading.Event()
+        self._factory = concentrator_factory
+        self._concentrator: ConcentratorLike | None = None
+        self._stop = threading.Event()
+        self._interval = GatewayStats()
+        self._lock = threading.Lock()  # guards self._interval
+        self._threads: list[threading.Thread] = []
+        self._last_error_log = 0.0
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the radio and stats threads; MQTT starts now when the gateway id is known."""
+        if self.gateway_id is not None:
+            self.backend.start(self.gateway_id)
+        for target, name in ((self._radio_main, "radio"), (self._stats_main, "stats")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, drain_timeout_s: float = 0.0) -> None:
+        """Stop the radio, optionally wait for pending uplinks, publish OFFLINE. Idempotent."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(5.0)
+        self._threads.clear()
+        if drain_timeout_s > 0 and self.backend.connected.is_set():
+            self.store.wait_empty(drain_timeout_s)
+        self.backend.stop()
+        self.store.close()
+
+    @property
+    def done(self) -> bool:
+        """The simulated scenario is played, polled and every forwarded uplink confirmed."""
+        return self.radio_ready.is_set() and self.drained.is_set() and self.store.pending() == 0
+
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT or, with ``exit_when_done``, until the scenario is done."""
+        handler = lambda signum, _frame: self._on_signal(signum)  # noqa: E731
+        old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.start()
+            exit_when_done = self.cfg.concentrator.sim.exit_when_done
+            while not self._stop.wait(0.05):
+                if exit_when_done and self.done:
+                    break
+            finished = exit_when_done and self.done
+            self.stop(drain_timeout_s=2.0)
+            if exit_when_done:
+                print(self.summary(finished=finished), flush=True)
+            return 0 if finished or not exit_when_done else 1
+        finally:
+            for sig, prev in old.items():
+                signal.signal(sig, prev)
+
+    def _on_signal(self, signum: int) -> None:
+        LOGGER.info("received %s: stopping", signal.Signals(signum).name)
+        self._stop.set()
+
+    def summary(self, *, finished: bool = True) -> str:
+        """The one-line exit summary (``done:``, or ``stopped early:`` when not finished)."""
+        c = self.counters
+        dropped = self.store.stats()["dropped"]
+        state = "done" if finished else "stopped early"
+        return (
+            f"edge-agent: {state}: {c.received} packets played, {c.forwarded} uplinks forwarded, "
+            f"{c.filtered} filtered, {dropped} dropped"
+        )
+
+    # -- radio -----------------------------------------------------------------------------
+
+    def _radio_main(self) -> None:
+        try:
+            self._start_concentrator()
+        except tenacity.RetryError:
+            return  # stopping before the radio ever came up
+        while not self._stop.is_set():
+            count = self.radio_once()
+            if count == 0:
+                # checked after an empty poll: everything read before was routed by this thread
+                if self._concentrator is not None and self._concentrator.exhausted:
+                    self.drained.set()
+                self._stop.wait(POLL_INTERVAL_S)
+        conc = self._concentrator
+        if conc is not None:
+            try:
+                conc.stop()
+            except Exception:
+                LOGGER.exception("concentrator stop failed")
+
+    def _start_concentrator(self) -> None:
+        retrying = tenacity.Retrying(
+            wait=tenacity.wait_exponential(multiplier=1, min=1, max=60),
+            stop=lambda _state: self._stop.is_set(),
+            sleep=self._stop.wait,
+            before_sleep=lambda state: LOGGER.warning(
+                "concentrator start failed (%s); retrying in %.0fs",
+                state.outcome.exception() if state.outcome else "?",
+                state.next_action.sleep if state.next_action else 0,
+            ),
+        )
+        for attempt in retrying:
+            with attempt:
+                self.counters.radio_starts += 1
+                if self._concentrator is None:
+                    self._concentrator = self._factory(self.cfg)
+                self._concentrator.start()
+        conc = self._concentrator
+        assert conc is not None
+        if self.gateway_id is None:
+            self.gateway_id = f"{conc.eui:016x}"
+            self.backend.start(self.gateway_id)
+        LOGGER.info("concentrator up: gateway %s, session %08x", self.gateway_id, conc.session_id)
+        self.radio_ready.set()
+
+    def radio_once(self) -> int:
+        """Poll the concentrator once and route what it received; returns how many packets."""
+        conc = self._concentrator
+        if conc is None:
+            return 0
+        try:
+            uplinks = conc.poll_once()
+        except Exception as exc:
+            self.counters.radio_errors += 1
+            now = time.monotonic()
+            if now - self._last_error_log >= ERROR_LOG_INTERVAL_S:
+                self._last_error_log = now
+                errors = self.counters.radio_errors
+                LOGGER.error("radio poll failed (%d errors so far): %s", errors, exc)
+            return 0
+        for uplink in uplinks:
+            self.route(uplink)
+        return len(uplinks)
+
+    def route(self, uplink: Uplink) -> bool:
+        """Count one received packet and hand it to the backend if its filter allows."""
+        self.counters.received += 1
+        with self._lock:
+            stats = self._interval
+            stats.rx_packets_received += 1
+            if uplink.crc_status is CrcStatus.OK:
+                stats.rx_packets_received_ok += 1
+            freqs = stats.rx_packets_per_frequency
+            freqs[uplink.freq_hz] = freqs.get(uplink.freq_hz, 0) + 1
+        if not self.filter.accept(uplink):
+            self.counters.filtered += 1
+            return False
+        assert self.gateway_id is not None
+        frame = codec.uplink_frame(uplink, self.gateway_id)
+        self.backend.submit(frame.SerializeToString(), uplink.gw_time)
+        self.counters.forwarded += 1
+        return True
+
+    # -- stats -----------------------------------------------------------------------------
+
+    def _stats_main(self) -> None:
+        while not self._stop.wait(self.cfg.gateway.stats_interval_s):
+            if self.gateway_id is not None:
+                self.stats_once()
+
+    def stats_once(self) -> bytes:
+        """Close the current stats interval and queue its ``gw.GatewayStats``; returns the bytes."""
+        assert self.gateway_id is not None
+        with self._lock:
+            interval, self._interval = self._interval, GatewayStats()
+        queue_stats = self.store.stats()
+        metadata = {
+            "queue_pending": queue_stats["pending"],
+            "queue_dropped": queue_stats["dropped"],
+            "radio_errors": self.counters.radio_errors,
+            "radio_up": str(self.radio_ready.is_set()).lower(),
+        }
+        interval.metadata.update(codec.metadata_strings(metadata))
+        gw = self.cfg.gateway
+        location = None
+        if gw.latitude is not None and gw.longitude is not None:
+            location = (gw.latitude, gw.longitude, gw.altitude or 0.0)
+        msg = codec.gateway_stats(interval, self.gateway_id, self.clock(), location)
+        payload = codec.encode(msg, self.cfg.mqtt.marshaler)
+        self.backend.publish_stats(payload)
+        return payload
