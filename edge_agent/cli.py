@@ -11,8 +11,8 @@ from edge_agent import __version__
 
 #: sub-command modules; each has ``register(subparsers)`` that adds its parser(s) and sets
 #: ``func(args) -> int`` as the handler. Imported at parse time only.
-    "edge_agent.cmd_run",
 COMMAND_MODULES: tuple[str, ...] = (
+    "edge_agent.cmd_run",
     "edge_agent.cmd_spool",
     "edge_agent.cmd_firmware",
     "edge_agent.cmd_config",

@@ -68,9 +68,8 @@ def transport_options(cfg: AgentConfig) -> dict[str, Any]:
 
 def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
     """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator."""
-    from packet_forwarder.concentrator import Concentrator  # type: ignore[import-not-found]
-
     from drivers import open_transport
+    from packet_forwarder.concentrator import Concentrator  # type: ignore[import-not-found]
 
     conc = cfg.concentrator
     transport = open_transport(conc.url, trace=conc.trace, **transport_options(cfg))

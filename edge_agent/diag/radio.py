@@ -44,7 +44,6 @@ def daemon_radio(ctx: DiagContext) -> dict[str, Any] | None:
 def open_chip(ctx: DiagContext) -> Iterator[Any]:
     """Open the concentrator named in the config: yields ``(SX1302, transport)``."""
     from drivers.sx1302.chip import SX1302
-
     from drivers.transport import open_transport
 
     transport = open_transport(ctx.config.concentrator.url)
