@@ -8,9 +8,7 @@ aborts the whole fetch), and FSK uplinks carry no signal RSSI, SNR 0.0 and no fr
 
 from __future__ import annotations
 
-from drivers.sx1302.plan import FSK_CHAIN, LORA_STD_CHAIN, MULTI_SF_CHAINS, ChipPlan
-from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
-from packet_forwarder._chipmath import (
+from drivers.sx1302.convert import (
     freq_offset_hz,
     fsk_rssi_linearise,
     fsk_timestamp_correction_us,
@@ -18,6 +16,8 @@ from packet_forwarder._chipmath import (
     legacy_timestamp_correction_us,
     rssi_temperature_offset_db,
 )
+from drivers.sx1302.plan import FSK_CHAIN, LORA_STD_CHAIN, MULTI_SF_CHAINS, ChipPlan
+from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
 from packet_forwarder.model import COUNT_US_MASK, CrcStatus, Modulation, Uplink
 
 #: multi-SF chains always demodulate 125 kHz LoRa (sx1302_hal ``sx1302_parse``)

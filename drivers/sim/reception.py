@@ -23,6 +23,7 @@ import logging
 from dataclasses import dataclass
 
 from drivers.sim.scenario import ScenarioPacket
+from drivers.sx1302.convert import legacy_timestamp_correction_us, rssi_temperature_offset_db
 from drivers.sx1302.plan import ChipPlan
 from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
 
@@ -57,53 +58,6 @@ class Chain:
     centre_hz: float
     bw_hz: int
     sfs: frozenset[int]
-
-
-def _legacy_correction_us(
-    sf: int, bandwidth_hz: int, coding_rate: int, crc_en: bool, payload_len: int
-) -> int:
-    """Legacy-mode decoder delay the host subtracts from a packet timestamp (negative µs).
-
-    Formula of ref/sx1302.md §5 (sx1302_hal ``legacy_timestamp_correction``, DFT peak AUTO).
-    Private copy: switch to ``drivers.sx1302.convert.legacy_timestamp_correction_us`` once merged.
-    """
-    bw_pow = {125_000: 1, 250_000: 2, 500_000: 4}[bandwidth_hz]
-    clk = 250_000 // bw_pow
-    k = int(bool(crc_en))
-    ppm = int((bandwidth_hz == 125_000 and sf >= 11) or (bandwidth_hz == 250_000 and sf == 12))
-    dft_peak = 1
-    cr = coding_rate
-    nibbles = (payload_len + 2 * k) * 2 + 5
-    hdr_nibbles = sf if sf <= 6 else sf - 2
-    width = sf - 2 * ppm
-    last_block = (nibbles - hdr_nibbles) % width or width
-    iterations = (sf + 1) // 2
-    fits = 2 * (payload_len + 2 * k) - (sf - 7) <= 0 or (payload_len == 0 and not k)
-    if fits:
-        dft_peak, cr = 0, 4
-        last_block = sf - 2 if sf > 6 else sf
-    filtering = 16_000_000 // bw_pow + 2_031_250
-    if fits:
-        demap = clk + (1 << sf) * clk * 3 // 4 + 3 * clk + (sf - 2) * clk
-    else:
-        demap = clk + (1 << sf) * clk + 3 * clk + width * clk
-    fft3 = clk * (((1 << sf) - 6) + 2 * ((1 << sf) * (iterations - 1) + 6)) + 4 * clk
-    if dft_peak:
-        fft = (5 - 2 * ppm) * ((1 << sf) * clk + 7 * clk) + 2 * clk
-    else:
-        fft = (1 << sf) * 2 * clk + 3 * clk
-    decode = 5 * clk + (9 * clk + clk * cr) * last_block + 3 * clk
-    return -((filtering + fft3 + fft + demap + decode + 500_000) // 1_000_000)
-
-
-def _rssi_temperature_offset_db(tcomp: tuple[float, ...], temperature_c: float) -> float:
-    """RSSI temperature compensation T(t) = (a t^4 + b t^3 + c t^2 + d t + e) / 2^16 dB (§5).
-
-    Private copy: the lead should switch to ``drivers.sx1302.convert.rssi_temperature_offset_db``.
-    """
-    a, b, c, d, e = tcomp
-    t = temperature_c
-    return (a * t**4 + b * t**3 + c * t**2 + d * t + e) / 65536
 
 
 def _signed13(msb: int, lsb: int) -> int:
@@ -165,14 +119,14 @@ class RadioCalibration:
 
     def raw_rssi(self, rssi_dbm: float) -> int:
         """The raw RSSI byte the host turns back into ``rssi_dbm`` (clipped to 0..255)."""
-        t_db = _rssi_temperature_offset_db(self.rssi_tcomp, self.temperature_c)
+        t_db = rssi_temperature_offset_db(self.rssi_tcomp, self.temperature_c)
         return max(0, min(255, round(rssi_dbm - self.rssi_offset_db - t_db)))
 
 
 def latch_delay_us(packet: ScenarioPacket) -> int:
     """How long after the packet's count_us the chip latches its timestamp (end of packet)."""
     crc_en = packet.crc != "none"
-    return -_legacy_correction_us(
+    return -legacy_timestamp_correction_us(
         packet.sf, packet.bw_hz, packet.coding_rate, crc_en, len(packet.phy)
     )
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from drivers.sim.reception import _legacy_correction_us, _rssi_temperature_offset_db
+from drivers.sx1302.convert import legacy_timestamp_correction_us as _legacy_correction_us
+from drivers.sx1302.convert import rssi_temperature_offset_db as _rssi_temperature_offset_db
 from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
 from tests import vectors
 
