@@ -25,6 +25,13 @@ DEFAULT_CHANNELS_HZ = (
 )  # fmt: skip
 
 
+#: thermal noise in 125 kHz plus a 6 dB receiver noise figure: -174 + 10·log10(125e3) + 6
+NOISE_FLOOR_DBM = -117.0
+MAX_SNR_DB = 10.0
+#: SX1302 demodulation floor (SNR, dB) per SF, from Semtech's LoRa sensitivity tables
+DEMOD_FLOOR_DB = {7: -7.5, 8: -10.0, 9: -12.5, 10: -15.0, 11: -17.5, 12: -20.0}
+
+
 @dataclass(slots=True)
 class VirtualDevice:
     """One simulated end device."""
@@ -55,17 +62,21 @@ class Population:
         self._rng = random.Random(seed)
         self._interval_ms = uplink_interval_s * 1000
         self._channels = channels or (lambda: DEFAULT_CHANNELS_HZ)
-        self.devices = [
-            VirtualDevice(
-                dev_addr=(0x26 << 24) | self._rng.getrandbits(24),  # NetID 0x13 style prefix
-                sf=self._rng.randint(7, 12),
-                rssi_dbm=round(self._rng.uniform(-120.0, -60.0), 1),
-                snr_db=round(self._rng.uniform(-15.0, 10.0), 1),
-                fcnt=self._rng.randint(0, 100),
-                next_at_ms=int(self._rng.uniform(0, self._interval_ms)),
-            )
-            for _ in range(devices)
-        ]
+        self.devices = [self._new_device() for _ in range(devices)]
+
+    def _new_device(self) -> VirtualDevice:
+        """A device at a random distance: SNR follows RSSI, the SF is what ADR would pick."""
+        rssi = self._rng.uniform(-125.0, -60.0)
+        snr = min(MAX_SNR_DB, max(-19.0, rssi - NOISE_FLOOR_DBM + self._rng.uniform(-1.0, 1.0)))
+        sf = next((sf for sf, floor in DEMOD_FLOOR_DB.items() if snr >= floor + 2.5), 12)
+        return VirtualDevice(
+            dev_addr=(0x26 << 24) | self._rng.getrandbits(24),  # NetID 0x13 style prefix
+            sf=sf,
+            rssi_dbm=round(rssi, 1),
+            snr_db=round(snr, 1),
+            fcnt=self._rng.randint(0, 100),
+            next_at_ms=int(self._rng.uniform(0, self._interval_ms)),
+        )
 
     def peek_at_ms(self) -> int:
         """When the next uplink goes on the air (ms after the start)."""
