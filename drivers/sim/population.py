@@ -66,7 +66,7 @@ class Population:
 
     def _new_device(self) -> VirtualDevice:
         """A device at a random distance: SNR follows RSSI, the SF is what ADR would pick."""
-        rssi = self._rng.uniform(-125.0, -60.0)
+        rssi = self._rng.uniform(-137.0, -85.0)
         snr = min(MAX_SNR_DB, max(-19.0, rssi - NOISE_FLOOR_DBM + self._rng.uniform(-1.0, 1.0)))
         sf = next((sf for sf, floor in DEMOD_FLOOR_DB.items() if snr >= floor + 2.5), 12)
         return VirtualDevice(
