@@ -136,4 +136,4 @@ def describe(
 
 
 def _num(value: Any) -> str:
-    return "?" if value is None else f"{float(value):g}"
+    return "?" if value is None else f"{round(float(value), 1):g}"
