@@ -35,6 +35,8 @@ LOGGER = logging.getLogger(__name__)
 #: the radio loop must have beaten within this many seconds for the daemon to count as healthy
 #: (a concentrator bring-up, firmware load included, takes a few seconds; WatchdogSec is 30 s)
 HEARTBEAT_MAX_AGE_S = 20.0
+#: STATUS= lines whose only change is a count are sent at most this often
+STATUS_INTERVAL_S = 10.0
 
 
 class Heartbeat:
@@ -70,6 +72,7 @@ class Supervisor:
         self.started_at = time.monotonic()
         self.reloads = 0
         self._status_line = ""
+        self._status_sent = 0.0
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -87,10 +90,15 @@ class Supervisor:
         self.watchdog.start()
 
     def poll_once(self) -> None:
-        """One step of the main loop: send a STATUS line when the summary changed."""
+        """One step of the main loop: a STATUS line at once when the radio or broker state
+        changed, else at most every ``STATUS_INTERVAL_S`` when only the counts moved."""
         line = self.status_line()
-        if line != self._status_line:
-            self._status_line = line
+        if line == self._status_line:
+            return
+        state_changed = line.split(",")[:2] != self._status_line.split(",")[:2]
+        now = time.monotonic()
+        if state_changed or now - self._status_sent >= STATUS_INTERVAL_S:
+            self._status_line, self._status_sent = line, now
             sdnotify.status(line, environ=self.environ)
 
     def stopping(self) -> None:

@@ -67,8 +67,17 @@ def test_daemon_notifies_ready_watchdog_and_stopping(tmp_path: Path, broker) -> 
         assert status.returncode == 0, status.stderr
         assert json.loads(status.stdout)["gateway_id"] == "0016c001ff1e0001"
         proc.send_signal(signal.SIGHUP)  # reload: the daemon stays up
+        harness.wait_for("RELOADING", timeout=5)
+        harness.wait_for("READY", timeout=5)
         harness.wait_for("WATCHDOG", timeout=5)
         assert proc.poll() is None
+        status = subprocess.run(
+            [sys.executable, "-m", "edge_agent.cli", "status", "-c", str(config), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert json.loads(status.stdout)["reloads"] == 1
         proc.send_signal(signal.SIGTERM)
         harness.wait_for("STOPPING", timeout=10)
         assert proc.wait(timeout=30) == 0

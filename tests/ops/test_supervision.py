@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from edge_agent import logs
 from edge_agent.config import AgentConfig, load_config
 from edge_agent.service import AgentService, open_concentrator
 from edge_agent.supervision import Supervisor
@@ -85,6 +86,16 @@ def test_status_document_reports_radio_rx_and_backend(running) -> None:  # type:
     assert rx["rssi_dbm"]["min"] <= rx["rssi_dbm"]["max"]
     assert doc["backends"]["chirpstack"]["state"] == "connected"
     assert doc["downlinks"]["OK"] == 0
+
+
+def test_the_mqtt_password_is_redacted_from_logs(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    text = config_text(tmp_path, "tcp://127.0.0.1:1").replace(
+        "[mqtt]\n", '[mqtt]\nusername = "gw"\npassword = "s3cret-pw"\n'
+    )
+    path.write_text(text)
+    AgentService(load_config(path))
+    assert logs.redact("connecting with s3cret-pw") == "connecting with ***"
 
 
 def test_healthy_while_threads_run_and_radio_beats(running) -> None:  # type: ignore[no-untyped-def]
