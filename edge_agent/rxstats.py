@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from packet_forwarder.model import CrcStatus, Modulation, Uplink
@@ -35,7 +36,9 @@ class _Spread:
 
     def as_dict(self) -> dict[str, float | None]:
         mean = round(self.total / self.count, 2) if self.count else None
-        return {"min": self.low, "max": self.high, "mean": mean}
+        low = None if self.low is None else round(self.low, 2)
+        high = None if self.high is None else round(self.high, 2)
+        return {"min": low, "max": high, "mean": mean}
 
 
 def sf_label(uplink: Uplink) -> str:
@@ -97,8 +100,15 @@ class RxTracker:
                 "rate_per_min": {str(f): n for f, n in sorted(rates.items())},
                 "rssi_dbm": self._rssi.as_dict(),
                 "snr_db": self._snr.as_dict(),
-                "last_uplink": self._last_uplink,
+                "last_uplink": _iso(self._last_uplink),
             }
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _sf_order(label: str) -> int:
