@@ -15,6 +15,7 @@ from edge_agent.config import AgentConfig, load_config
 from edge_agent.service import AgentService, open_concentrator
 from edge_agent.supervision import Supervisor
 from tests.agent.mqtt_helpers import Subscriber
+from tests.ops.notify_harness import NotifyHarness
 
 pytestmark = pytest.mark.broker
 
@@ -171,3 +172,27 @@ def test_hung_radio_loop_is_unhealthy(tmp_path: Path, broker) -> None:  # type: 
     finally:
         release.set()
         service.stop()
+
+
+def test_ready_is_sent_while_a_dead_radio_is_retried(tmp_path: Path, broker) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "config.toml"
+    path.write_text(
+        config_text(tmp_path, broker.url).replace('url = "sim://"', 'url = "spi:///dev/spidev9.9"')
+    )
+    harness = NotifyHarness(tmp_path / "notify.sock")
+    service = AgentService(load_config(path))
+    supervisor = Supervisor(service, environ=harness.environ())
+    service.start()
+    try:
+        wait_until(lambda: service.radio_error is not None)
+        supervisor.start()
+        ready = harness.wait_for("READY", timeout=5)
+        assert ready["STATUS"].startswith("radio retrying, broker ")
+        radio = supervisor.document()["radio"]
+        assert radio["state"] == "retrying"
+        assert "spidev9.9" in radio["error"]
+        assert supervisor.healthy()  # the retry wait beats the heartbeat
+    finally:
+        supervisor.close()
+        service.stop()
+        harness.close()
