@@ -59,7 +59,7 @@ def _spool_facts(path: Path) -> CheckResult:
     oldest = float(stats["oldest_age_s"])
     detail = (
         f"{path} ({stats['file_bytes'] / 1024:.0f} KiB) ok; {stats['pending']} pending"
-        f" ({stats['bytes'] / 1024:.0f} KiB), oldest {oldest / 60:.0f} min; "
+        f" ({stats['bytes']} bytes), oldest {oldest / 60:.0f} min; "
         f"delivered {stats['delivered']}, dropped {stats['dropped']}"
     )
     if oldest > 3600:
