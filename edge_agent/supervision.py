@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from edge_agent import __version__, logs, sdnotify
 from edge_agent.errors import ConfigError
 from edge_agent.router import UplinkFilter
-from edge_agent.status import StatusServer
+from edge_agent.status import StatusClient, StatusServer
 from packet_forwarder.model import TxStatus
 
 if TYPE_CHECKING:
@@ -79,12 +79,18 @@ class Supervisor:
     def start(self) -> None:
         """After ``service.start()``: open the status socket, send READY, start the watchdog."""
         self.started_at = time.monotonic()
-        server = StatusServer(self.service.cfg.status.socket, self.document)
-        try:
-            server.start()
-            self.status_server = server
-        except OSError as exc:  # the daemon works without it; status/diag then say so
-            LOGGER.error("status socket %s unavailable: %s", self.service.cfg.status.socket, exc)
+        path = self.service.cfg.status.socket
+        if StatusClient(path).available(timeout=0.5):  # never steal a live daemon's socket
+            LOGGER.error(
+                "another daemon answers on %s: this one runs without a status socket", path
+            )
+        else:
+            server = StatusServer(path, self.document)
+            try:
+                server.start()
+                self.status_server = server
+            except OSError as exc:  # the daemon works without it; status/diag then say so
+                LOGGER.error("status socket %s unavailable: %s", path, exc)
         self._status_line = self.status_line()
         sdnotify.ready(self._status_line, environ=self.environ)
         self.watchdog.start()

@@ -13,6 +13,7 @@ import pytest
 from edge_agent import logs
 from edge_agent.config import AgentConfig, load_config
 from edge_agent.service import AgentService, open_concentrator
+from edge_agent.status import StatusClient
 from edge_agent.supervision import Supervisor
 from tests.agent.mqtt_helpers import Subscriber
 from tests.ops.notify_harness import NotifyHarness
@@ -196,3 +197,15 @@ def test_ready_is_sent_while_a_dead_radio_is_retried(tmp_path: Path, broker) -> 
         supervisor.close()
         service.stop()
         harness.close()
+
+
+def test_a_second_daemon_does_not_steal_a_live_status_socket(running) -> None:  # type: ignore[no-untyped-def]
+    service, supervisor, _ = running
+    second = Supervisor(AgentService(service.cfg), environ={})
+    second.start()
+    try:
+        supervisor.reloads = 7  # marks the first daemon's document
+        assert second.status_server is None
+        assert StatusClient(service.cfg.status.socket).query("/")["reloads"] == 7
+    finally:
+        second.close()
