@@ -11,38 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.ops.daemon_config import write_config
+
 pytestmark = pytest.mark.broker
 
 #: what the simulator in a container cannot answer; every other check must pass
 MAY_WARN = {"clock", "gps"}
-
-
-def write_config(tmp_path: Path, server: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[gateway]
-id = "0016c001ff1e0001"
-
-[concentrator]
-url = "sim://"
-
-[concentrator.sim]
-seed = 1
-devices = 20
-uplink_interval_s = 1
-
-[mqtt]
-server = "{server}"
-
-[spool]
-path = "{tmp_path / "spool.db"}"
-
-[status]
-socket = "{tmp_path / "status.sock"}"
-"""
-    )
-    return path
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -16,40 +16,10 @@ from edge_agent.service import AgentService, open_concentrator
 from edge_agent.status import StatusClient
 from edge_agent.supervision import Supervisor
 from tests.agent.mqtt_helpers import Subscriber
+from tests.ops.daemon_config import GATEWAY_ID, config_text
 from tests.ops.notify_harness import NotifyHarness
 
 pytestmark = pytest.mark.broker
-
-GW = "0016c001ff1e0001"
-
-
-def config_text(tmp_path: Path, server: str, *, prefix: str = "eu868", temp: float = 25.0) -> str:
-    return f"""
-[gateway]
-id = "{GW}"
-stats_interval_s = 600
-
-[concentrator]
-url = "sim://"
-temperature_c = {temp}
-
-[concentrator.sim]
-seed = 3
-devices = 20
-uplink_interval_s = 1
-
-[mqtt]
-server = "{server}"
-topic_prefix = "{prefix}"
-reconnect_min_s = 0.1
-reconnect_max_s = 0.5
-
-[spool]
-path = "{tmp_path / "spool.db"}"
-
-[status]
-socket = "{tmp_path / "status.sock"}"
-"""
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -78,7 +48,7 @@ def test_status_document_reports_radio_rx_and_backend(running) -> None:  # type:
     service, supervisor, _ = running
     wait_until(lambda: service.rx.total >= 3)
     doc = supervisor.document()
-    assert doc["gateway_id"] == GW
+    assert doc["gateway_id"] == GATEWAY_ID
     assert doc["radio"]["state"] == "running"
     assert doc["radio"]["model"] == "SX1302"
     assert doc["radio"]["eui"] == "0016c001ff1a08f0"
@@ -108,7 +78,7 @@ def test_healthy_while_threads_run_and_radio_beats(running) -> None:  # type: ig
 def test_reload_of_mqtt_section_restarts_backend_but_not_radio(running, broker) -> None:  # type: ignore[no-untyped-def]
     service, supervisor, path = running
     conc, session, backend = service.concentrator, service.concentrator.session_id, service.backend
-    sub = Subscriber(broker.port, f"other/gateway/{GW}/event/up")
+    sub = Subscriber(broker.port, f"other/gateway/{GATEWAY_ID}/event/up")
     try:
         path.write_text(config_text(path.parent, broker.url, prefix="other"))
         assert supervisor.reload(str(path)) is True
@@ -124,7 +94,7 @@ def test_reload_of_mqtt_section_restarts_backend_but_not_radio(running, broker) 
 def test_reload_of_concentrator_section_starts_a_new_radio_session(running) -> None:  # type: ignore[no-untyped-def]
     service, supervisor, path = running
     conc, session, backend = service.concentrator, service.concentrator.session_id, service.backend
-    path.write_text(config_text(path.parent, service.cfg.mqtt.server, temp=30.0))
+    path.write_text(config_text(path.parent, service.cfg.mqtt.server, temperature_c=30.0))
     assert supervisor.reload(str(path)) is True
     wait_until(lambda: service.concentrator is not conc and service.radio_ready.is_set())
     assert service.concentrator.session_id != session
