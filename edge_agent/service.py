@@ -240,7 +240,10 @@ class AgentService:
             try:
                 self._start_concentrator()
             except tenacity.RetryError:
-                return  # stopping before the radio ever came up
+                if self._stop.is_set():
+                    return  # stopping before the radio ever came up
+                self._concentrator = None  # reloaded while retrying: start over from the new cfg
+                continue
             while not self._stop.is_set() and not self._radio_restart.is_set():
                 self.heartbeat.beat()
                 count = self.radio_once()
@@ -265,9 +268,12 @@ class AgentService:
     def _retry_sleep(self, seconds: float) -> None:
         """Wait before the next start attempt, beating the heartbeat (the loop is alive)."""
         deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0 and not self._stop.is_set():
+        while (left := deadline - time.monotonic()) > 0 and not self._radio_interrupted():
             self.heartbeat.beat()
             self._stop.wait(min(left, 1.0))
+
+    def _radio_interrupted(self) -> bool:
+        return self._stop.is_set() or self._radio_restart.is_set()
 
     def _on_radio_retry(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -278,7 +284,7 @@ class AgentService:
     def _start_concentrator(self) -> None:
         retrying = tenacity.Retrying(
             wait=tenacity.wait_exponential(multiplier=1, min=1, max=60),
-            stop=lambda _state: self._stop.is_set(),
+            stop=lambda _state: self._radio_interrupted(),
             sleep=self._retry_sleep,
             before_sleep=self._on_radio_retry,
         )

@@ -179,3 +179,23 @@ def test_a_second_daemon_does_not_steal_a_live_status_socket(running) -> None:  
         assert StatusClient(service.cfg.status.socket).query("/")["reloads"] == 7
     finally:
         second.close()
+
+
+def test_reload_while_the_radio_retries_starts_it_from_the_new_config(
+    tmp_path: Path, broker
+) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "config.toml"
+    good = config_text(tmp_path, broker.url)
+    path.write_text(good.replace('url = "sim://"', 'url = "spi:///dev/spidev9.9"'))
+    service = AgentService(load_config(path), config_path=str(path))
+    supervisor = Supervisor(service, environ={})
+    service.start()
+    try:
+        wait_until(lambda: service.radio_error is not None)
+        path.write_text(good)
+        assert supervisor.reload(str(path)) is True
+        wait_until(service.radio_ready.is_set)
+        assert supervisor.document()["radio"]["state"] == "running"
+        assert all(t.is_alive() for t in service.threads())
+    finally:
+        service.stop()
