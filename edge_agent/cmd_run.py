@@ -30,4 +30,4 @@ def run(args: argparse.Namespace) -> int:
     logs.configure(cfg.log.level)
     from edge_agent.service import AgentService
 
-    return AgentService(cfg).run()
+    return AgentService(cfg, config_path=args.config).run()

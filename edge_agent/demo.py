@@ -102,7 +102,9 @@ def _run(tmp: Path, args: argparse.Namespace) -> int:
     else:
         sim = f"devices = {args.devices}\nuplink_interval_s = {args.interval}"
     config = tmp / "agent.toml"
-    config.write_text(demo_config(broker.url, sim))
+    config.write_text(
+        demo_config(broker.url, sim) + f'[status]\nsocket = "{tmp / "status.sock"}"\n'
+    )
     log_path = tmp / "agent.log"
     messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="edge-agent-demo")

@@ -50,24 +50,24 @@ def notify(*fields: str, environ: Mapping[str, str] | None = None) -> bool:
     return True
 
 
-def ready(status: str | None = None) -> bool:
+def ready(status: str | None = None, *, environ: Mapping[str, str] | None = None) -> bool:
     """Tell systemd start-up is complete (``READY=1``, with an optional STATUS line)."""
-    return notify("READY=1", *([f"STATUS={status}"] if status else []))
+    return notify("READY=1", *([f"STATUS={status}"] if status else []), environ=environ)
 
 
-def stopping(status: str | None = None) -> bool:
+def stopping(status: str | None = None, *, environ: Mapping[str, str] | None = None) -> bool:
     """Tell systemd the daemon is shutting down (``STOPPING=1``)."""
-    return notify("STOPPING=1", *([f"STATUS={status}"] if status else []))
+    return notify("STOPPING=1", *([f"STATUS={status}"] if status else []), environ=environ)
 
 
-def reloading(status: str | None = None) -> bool:
+def reloading(status: str | None = None, *, environ: Mapping[str, str] | None = None) -> bool:
     """Tell systemd a configuration reload started (``RELOADING=1``); send ``ready()`` after."""
-    return notify("RELOADING=1", *([f"STATUS={status}"] if status else []))
+    return notify("RELOADING=1", *([f"STATUS={status}"] if status else []), environ=environ)
 
 
-def status(text: str) -> bool:
+def status(text: str, *, environ: Mapping[str, str] | None = None) -> bool:
     """Set the one-line status ``systemctl status`` shows."""
-    return notify(f"STATUS={text}")
+    return notify(f"STATUS={text}", environ=environ)
 
 
 def watchdog_ping() -> bool:

@@ -19,16 +19,21 @@ from urllib.parse import urlsplit
 
 import tenacity
 
+from edge_agent import logs
 from edge_agent.backends import chirpstack_codec as codec
 from edge_agent.backends.chirpstack import ChirpStackBackend
 from edge_agent.config import AgentConfig
 from edge_agent.memory_queue import MemoryUplinkStore
 from edge_agent.router import UplinkFilter
+from edge_agent.rxstats import RxTracker
+from edge_agent.supervision import Heartbeat, Supervisor
 from packet_forwarder.model import CrcStatus, GatewayStats, Uplink
 
 LOGGER = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 0.010
+#: SIGTERM: how long pending uplinks may take to reach the broker (TimeoutStopSec is 30 s)
+DRAIN_TIMEOUT_S = 10.0
 #: at most one logged poll error per this many seconds (they are all counted)
 ERROR_LOG_INTERVAL_S = 10.0
 
@@ -97,8 +102,17 @@ class AgentService:
         *,
         concentrator_factory: Callable[[AgentConfig], ConcentratorLike] = open_concentrator,
         clock: Callable[[], float] = time.time,
+        config_path: str | None = None,
     ) -> None:
         self.cfg = cfg
+        self.config_path = config_path  # re-read on SIGHUP
+        logs.add_secret(cfg.mqtt.password)
+        self.rx = RxTracker()
+        self.heartbeat = Heartbeat()
+        #: why the last concentrator start failed (None once it runs)
+        self.radio_error: str | None = None
+        self._reload = threading.Event()
+        self._radio_restart = threading.Event()
         self.clock = clock
         self.counters = ServiceCounters()
         self.store = MemoryUplinkStore(cfg.mqtt.queue_max_uplinks, clock=clock)
@@ -127,6 +141,35 @@ class AgentService:
             thread.start()
             self._threads.append(thread)
 
+    def threads(self) -> list[threading.Thread]:
+        """The daemon's own threads (radio, stats); the backend's sender is ``backend.running``."""
+        return list(self._threads)
+
+    @property
+    def concentrator(self) -> ConcentratorLike | None:
+        """The current concentrator (None before the first open)."""
+        return self._concentrator
+
+    @property
+    def stopping(self) -> bool:
+        """True once a stop was requested."""
+        return self._stop.is_set()
+
+    def restart_backend(self) -> None:
+        """Replace the backend with a new client for ``cfg.mqtt`` (pending uplinks stay queued)."""
+        old = self.backend
+        self.backend = ChirpStackBackend(self.cfg.mqtt, self.store)
+        old.stop()
+        self.store.rewind()  # records the old client had in flight are sent again
+        if self.cfg.gateway.id is not None:
+            self.gateway_id = self.cfg.gateway.id
+        if self.gateway_id is not None:
+            self.backend.start(self.gateway_id)
+
+    def restart_radio(self) -> None:
+        """Ask the radio thread to stop the concentrator and start a new one from ``cfg``."""
+        self._radio_restart.set()
+
     def stop(self, drain_timeout_s: float = 0.0) -> None:
         """Stop the radio, optionally wait for pending uplinks, publish OFFLINE. Idempotent."""
         self._stop.set()
@@ -146,23 +189,36 @@ class AgentService:
     def run(self) -> int:
         """Run until SIGTERM/SIGINT or, with ``exit_when_done``, until the scenario is done."""
         handler = lambda signum, _frame: self._on_signal(signum)  # noqa: E731
-        old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+        signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+        old = {s: signal.signal(s, handler) for s in signals}
+        supervisor = Supervisor(self)
         try:
             self.start()
+            supervisor.start()
             exit_when_done = self.cfg.concentrator.sim.exit_when_done
             while not self._stop.wait(0.05):
+                if self._reload.is_set():
+                    self._reload.clear()
+                    supervisor.reload(self.config_path)
+                supervisor.poll_once()
                 if exit_when_done and self.done:
                     break
             finished = exit_when_done and self.done
-            self.stop(drain_timeout_s=2.0)
+            supervisor.stopping()
+            self.stop(drain_timeout_s=2.0 if exit_when_done else DRAIN_TIMEOUT_S)
             if exit_when_done:
                 print(self.summary(finished=finished), flush=True)
             return 0 if finished or not exit_when_done else 1
         finally:
+            supervisor.close()
             for sig, prev in old.items():
                 signal.signal(sig, prev)
 
     def _on_signal(self, signum: int) -> None:
+        if signum == signal.SIGHUP:
+            LOGGER.info("received SIGHUP: reloading %s", self.config_path)
+            self._reload.set()
+            return
         LOGGER.info("received %s: stopping", signal.Signals(signum).name)
         self._stop.set()
 
@@ -179,37 +235,62 @@ class AgentService:
     # -- radio -----------------------------------------------------------------------------
 
     def _radio_main(self) -> None:
-        try:
-            self._start_concentrator()
-        except tenacity.RetryError:
-            return  # stopping before the radio ever came up
         while not self._stop.is_set():
-            count = self.radio_once()
-            if count == 0:
-                # checked after an empty poll: everything read before was routed by this thread
-                if self._concentrator is not None and self._concentrator.exhausted:
-                    self.drained.set()
-                self._stop.wait(POLL_INTERVAL_S)
+            self._radio_restart.clear()
+            try:
+                self._start_concentrator()
+            except tenacity.RetryError:
+                if self._stop.is_set():
+                    return  # stopping before the radio ever came up
+                self._concentrator = None  # reloaded while retrying: start over from the new cfg
+                continue
+            while not self._stop.is_set() and not self._radio_restart.is_set():
+                self.heartbeat.beat()
+                count = self.radio_once()
+                if count == 0:
+                    # checked after an empty poll: everything read before was routed by this thread
+                    if self._concentrator is not None and self._concentrator.exhausted:
+                        self.drained.set()
+                    self._stop.wait(POLL_INTERVAL_S)
+            self._stop_concentrator()
+
+    def _stop_concentrator(self) -> None:
         conc = self._concentrator
         if conc is not None:
             try:
                 conc.stop()
             except Exception:
                 LOGGER.exception("concentrator stop failed")
+        if self._radio_restart.is_set():  # reload: the next start opens a new one from cfg
+            self.radio_ready.clear()
+            self._concentrator = None
+
+    def _retry_sleep(self, seconds: float) -> None:
+        """Wait before the next start attempt, beating the heartbeat (the loop is alive)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0 and not self._radio_interrupted():
+            self.heartbeat.beat()
+            self._stop.wait(min(left, 1.0))
+
+    def _radio_interrupted(self) -> bool:
+        return self._stop.is_set() or self._radio_restart.is_set()
+
+    def _on_radio_retry(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        self.radio_error = str(exc) if exc is not None else "unknown error"
+        delay = state.next_action.sleep if state.next_action else 0
+        LOGGER.warning("concentrator start failed (%s); retrying in %.0fs", exc, delay)
 
     def _start_concentrator(self) -> None:
         retrying = tenacity.Retrying(
             wait=tenacity.wait_exponential(multiplier=1, min=1, max=60),
-            stop=lambda _state: self._stop.is_set(),
-            sleep=self._stop.wait,
-            before_sleep=lambda state: LOGGER.warning(
-                "concentrator start failed (%s); retrying in %.0fs",
-                state.outcome.exception() if state.outcome else "?",
-                state.next_action.sleep if state.next_action else 0,
-            ),
+            stop=lambda _state: self._radio_interrupted(),
+            sleep=self._retry_sleep,
+            before_sleep=self._on_radio_retry,
         )
         for attempt in retrying:
             with attempt:
+                self.heartbeat.beat()
                 self.counters.radio_starts += 1
                 if self._concentrator is None:
                     self._concentrator = self._factory(self.cfg)
@@ -220,6 +301,7 @@ class AgentService:
             self.gateway_id = f"{conc.eui:016x}"
             self.backend.start(self.gateway_id)
         LOGGER.info("concentrator up: gateway %s, session %08x", self.gateway_id, conc.session_id)
+        self.radio_error = None
         self.radio_ready.set()
 
     def radio_once(self) -> int:
@@ -244,6 +326,7 @@ class AgentService:
     def route(self, uplink: Uplink) -> bool:
         """Count one received packet and hand it to the backend if its filter allows."""
         self.counters.received += 1
+        self.rx.add(uplink)
         with self._lock:
             stats = self._interval
             stats.rx_packets_received += 1

@@ -84,6 +84,11 @@ class ChirpStackBackend:
             LOGGER.warning("chirpstack sender did not stop within %.1fs", timeout)
         self._thread = None
 
+    @property
+    def running(self) -> bool:
+        """True while the sender thread is alive (between ``start()`` and ``stop()``)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def submit(self, frame_bytes: bytes, received_at: float) -> int:
         """Queue one encoded ``gw.UplinkFrame``; buffered when the broker is not connected now."""
         seq = self.store.append(

@@ -232,51 +232,70 @@ def check_gps(ctx: DiagContext) -> CheckResult:
     return passed("gps", facts)
 
 
-def _delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, int]:
-    return {
-        k: int(v) - int(before.get(k, 0))
-        for k, v in after.items()
-        if int(v) - int(before.get(k, 0))
-    }
-
-
 @check("rx", "receive test: packets per channel and SF, RSSI/SNR, CRC ratio", default=False)
 def check_rx(ctx: DiagContext) -> CheckResult:
-    """Count what the running daemon receives during ``--seconds`` (``diag rx``)."""
+    """Count what is received during ``--seconds`` (``diag rx``): from the daemon's counters
+    while it runs, else by starting the concentrator here."""
     if skip := needs_config("rx", ctx):
         return skip
     before = (daemon_radio(ctx) or {}).get("rx")
     if before is None:
-        return warned(
-            "rx",
-            "no daemon answers: the receive test reads the running daemon's counters",
-            "start the daemon (systemctl start edge-agent) and rerun 'edge-agent diag rx'",
-        )
+        try:
+            tracker = receive_here(ctx)
+        except Exception as exc:
+            return _chip_unavailable("rx", exc)
+        return _rx_result(ctx, tracker.snapshot(), {}, "")
     from edge_agent.status import StatusClient
 
     time.sleep(ctx.rx_seconds)
     after = (StatusClient(ctx.status_socket()).query("/radio", timeout=2.0)).get("rx") or {}
-    channels = _delta(after.get("by_channel", {}), before.get("by_channel", {}))
-    sfs = _delta(after.get("by_sf", {}), before.get("by_sf", {}))
+    return _rx_result(ctx, after, before, " (from the running daemon)")
+
+
+def receive_here(ctx: DiagContext) -> Any:
+    """Start the concentrator from the config, poll it for ``rx_seconds``: an ``RxTracker``."""
+    from drivers.transport import open_transport
+    from edge_agent.rxstats import RxTracker
+    from edge_agent.service import transport_options
+    from packet_forwarder.concentrator import Concentrator
+
+    cfg = ctx.config
+    conc_cfg = cfg.concentrator
+    tracker = RxTracker()
+    transport = open_transport(conc_cfg.url, **transport_options(cfg))
+    try:
+        conc = Concentrator(transport, conc_cfg.plan, temperature_c=lambda: conc_cfg.temperature_c)
+        conc.start()
+        try:
+            deadline = time.monotonic() + ctx.rx_seconds
+            while time.monotonic() < deadline:
+                for uplink in conc.poll_once():
+                    tracker.add(uplink)
+                time.sleep(0.01)
+        finally:
+            conc.stop()
+    finally:
+        transport.close()
+    return tracker
+
+
+def _rx_result(
+    ctx: DiagContext, after: dict[str, Any], before: dict[str, Any], source: str
+) -> CheckResult:
+    from edge_agent.rxstats import delta, describe
+
+    channels = delta(after.get("by_channel", {}), before.get("by_channel", {}))
+    sfs = delta(after.get("by_sf", {}), before.get("by_sf", {}))
     ok = int(after.get("crc_ok", 0)) - int(before.get("crc_ok", 0))
     bad = int(after.get("crc_bad", 0)) - int(before.get("crc_bad", 0))
-    total = sum(channels.values())
-    if total == 0:
+    if not channels:
         return warned(
             "rx",
-            f"no packet in {ctx.rx_seconds:.0f} s",
+            f"no packet in {ctx.rx_seconds:g} s{source}",
             "make a device transmit nearby; check the antenna is connected",
         )
     rssi, snr = after.get("rssi_dbm") or {}, after.get("snr_db") or {}
-    detail = (
-        f"{total} packets in {ctx.rx_seconds:.0f} s; per channel "
-        + ", ".join(f"{int(f) / 1e6:.1f} MHz: {n}" for f, n in sorted(channels.items()))
-        + "; per SF "
-        + ", ".join(f"SF{sf}: {n}" for sf, n in sorted(sfs.items()))
-        + f"; RSSI {rssi.get('min', '?')}..{rssi.get('max', '?')} dBm"
-        + f", SNR {snr.get('min', '?')}..{snr.get('max', '?')} dB"
-        + f"; CRC ok {ok}, bad {bad}"
-    )
+    detail = describe(channels, sfs, ok, bad, rssi, snr, ctx.rx_seconds) + source
     if ok + bad and bad / (ok + bad) > 0.5:
         return warned("rx", detail, "more bad CRCs than good: interference or a poor antenna")
     return passed("rx", detail)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ops.daemon_config import write_config
 from tests.ops.notify_harness import NotifyHarness
 
 pytestmark = [
@@ -24,33 +25,9 @@ pytestmark = [
 ]
 
 
-def write_config(tmp_path: Path, broker_url: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[gateway]
-id = "0016c001ff1e0001"
-stats_interval_s = 5
-
-[concentrator]
-url = "sim://"
-
-[mqtt]
-server = "{broker_url}"
-
-[spool]
-path = "{tmp_path / "spool.db"}"
-
-[status]
-socket = "{tmp_path / "status.sock"}"
-"""
-    )
-    return path
-
-
 def test_daemon_notifies_ready_watchdog_and_stopping(tmp_path: Path, broker) -> None:
     harness = NotifyHarness(tmp_path / "notify.sock", watchdog_usec=1_000_000)
-    config = write_config(tmp_path, broker.url)
+    config = write_config(tmp_path, broker.url, sim="", stats_interval_s=5)
     proc = subprocess.Popen(
         [sys.executable, "-m", "edge_agent.cli", "run", "-c", str(config)],
         env=harness.environ(),
@@ -67,8 +44,17 @@ def test_daemon_notifies_ready_watchdog_and_stopping(tmp_path: Path, broker) -> 
         assert status.returncode == 0, status.stderr
         assert json.loads(status.stdout)["gateway_id"] == "0016c001ff1e0001"
         proc.send_signal(signal.SIGHUP)  # reload: the daemon stays up
+        harness.wait_for("RELOADING", timeout=5)
+        harness.wait_for("READY", timeout=5)
         harness.wait_for("WATCHDOG", timeout=5)
         assert proc.poll() is None
+        status = subprocess.run(
+            [sys.executable, "-m", "edge_agent.cli", "status", "-c", str(config), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert json.loads(status.stdout)["reloads"] == 1
         proc.send_signal(signal.SIGTERM)
         harness.wait_for("STOPPING", timeout=10)
         assert proc.wait(timeout=30) == 0

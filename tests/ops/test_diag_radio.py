@@ -89,16 +89,16 @@ def test_rx_test_counts_what_arrived_during_the_window(use_config) -> None:
         result = run_one("rx", rx_seconds=0.1)
     assert result.status == "pass"
     assert result.detail == (
-        "5 packets in 0 s; per channel 868.1 MHz: 5; per SF SF12: 1, SF7: 4; "
-        "RSSI -110..-60 dBm, SNR -7.5..9.0 dB; CRC ok 4, bad 1"
+        "5 packets in 0.1 s; per channel 868.1 MHz: 5; per SF SF7: 4, SF12: 1; "
+        "RSSI -110..-60 dBm, SNR -7.5..9 dB; CRC ok 4, bad 1 (from the running daemon)"
     )
 
 
-def test_rx_test_without_daemon_warns(use_config) -> None:
-    use_config()
+def test_rx_test_without_daemon_opens_the_concentrator_and_fails_when_absent(use_config) -> None:
+    use_config(concentrator={"url": "spi:///dev/spidev9.9"})
     result = run_one("rx", rx_seconds=0.1)
-    assert result.status == "warn"
-    assert "edge-agent diag rx" in result.hint
+    assert result.status == "fail"
+    assert result.detail.startswith("cannot open the concentrator: ")
 
 
 class FakeChip:

@@ -181,3 +181,19 @@ def test_radio_checks_without_daemon_or_driver_do_not_pass_silently(use_config, 
     assert result.status in ("pass", "warn")
     if result.status == "warn":
         assert "not available" in result.detail
+
+
+def test_spool_of_the_agent_reports_pending_and_oldest(use_config, tmp_path: Path) -> None:
+    from edge_agent.spool import Spool
+    from edge_agent.spool_config import SpoolConfig
+
+    spool = Spool(SpoolConfig.from_section({"path": str(tmp_path / "spool.db")}))
+    for _ in range(3):
+        spool.store("chirpstack").append(b"x" * 40, received_at=time.time() - 600, buffered=True)
+    spool.flush()
+    spool.close()
+    use_config()
+    result = run_one("spool")
+    assert result.status == "pass"
+    assert "ok; 3 pending (" in result.detail
+    assert "oldest 10 min; delivered 0, dropped 0" in result.detail
