@@ -69,12 +69,19 @@ def transport_options(cfg: AgentConfig) -> dict[str, Any]:
 def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
     """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator."""
     from drivers import open_transport
+    from drivers.sx1302.chip import SX1302
+    from edge_agent.radio_setup import radio_setup
     from packet_forwarder.concentrator import Concentrator  # type: ignore[import-not-found]
 
     conc = cfg.concentrator
+    setup = radio_setup(cfg)  # board reset, thermometer, firmware (docs/hardware.md)
     transport = open_transport(conc.url, trace=conc.trace, **transport_options(cfg))
-    temperature = conc.temperature_c
-    return Concentrator(transport, conc.plan, temperature_c=lambda: temperature)
+    return Concentrator(
+        transport,
+        conc.plan,
+        temperature_c=setup.temperature_c,
+        chip_factory=lambda t: SX1302(t, firmware=setup.firmware),
+    )
 
 
 @dataclass(slots=True)

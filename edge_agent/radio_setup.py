@@ -1,0 +1,91 @@
+"""Hardware around the chip for the daemon: board preset, reset GPIOs, thermometer, firmware.
+
+``open_concentrator`` (edge_agent.service) calls ``radio_setup(cfg)`` once per start attempt:
+it resolves the ``[concentrator] board`` preset (with ``[concentrator.board_overrides]``),
+pulses the reset/power lines on ``spi://`` boards, opens the board thermometer (an absent
+sensor is a warning and ``[concentrator] temperature_c``) and loads the AGC/ARB firmware from
+``firmware_dir`` (on ``sim://`` without it: the simulator's stand-in images).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from drivers.boards import BoardPreset, apply_overrides, board_preset
+from drivers.errors import FirmwareError
+from drivers.firmware import Firmware, load_firmware, missing_firmware_help
+from edge_agent.config import AgentConfig
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class RadioSetup:
+    """What the concentrator needs besides its transport."""
+
+    board: BoardPreset | None
+    firmware: Firmware | None  # None: the transport's default (simulator stand-ins)
+    temperature_c: Callable[[], float]
+
+
+def url_scheme(url: str) -> str:
+    """The transport scheme of ``url`` without a ``spy+`` prefix."""
+    return urlsplit(url).scheme.removeprefix("spy+")
+
+
+def resolve_board(cfg: AgentConfig) -> BoardPreset | None:
+    """The ``[concentrator] board`` preset with ``[concentrator.board_overrides]`` applied."""
+    conc = cfg.concentrator
+    if conc.board is None:
+        return None
+    preset = board_preset(conc.board)
+    overrides: dict[str, Any] = getattr(conc, "board_overrides", None) or {}
+    return apply_overrides(preset, overrides) if overrides else preset
+
+
+def resolve_firmware(cfg: AgentConfig) -> Firmware | None:
+    """The AGC/ARB images of ``firmware_dir``; None on ``sim://`` without one."""
+    conc = cfg.concentrator
+    if conc.firmware_dir:
+        return load_firmware(conc.firmware_dir)
+    if url_scheme(conc.url) == "sim":
+        return None
+    raise FirmwareError(f"[concentrator] firmware_dir is not set.\n{missing_firmware_help(None)}")
+
+
+def reset_board(board: BoardPreset | None, url: str, **gpio_options: Any) -> None:
+    """Pulse the board's power/reset lines before a start on ``spi://`` (reset_lgw.sh)."""
+    if board is None or url_scheme(url) != "spi":
+        return
+    from drivers.gpio import ResetLines
+
+    lines = ResetLines.for_board(board, **gpio_options)
+    if lines is None:
+        return
+    with lines:
+        lines.reset()
+    LOGGER.info("board %s: SX1302 reset through %s", board.name, board.gpiochip)
+
+
+def thermometer(cfg: AgentConfig, board: BoardPreset | None) -> Callable[[], float]:
+    """The board temperature source: STTS751 on ``spi://`` boards that have one, else fixed."""
+    fixed = cfg.concentrator.temperature_c
+    if board is None or url_scheme(cfg.concentrator.url) != "spi" or not board.temp_i2c_addresses:
+        return lambda: fixed
+    from drivers.stts751 import BoardThermometer
+
+    thermo = BoardThermometer(board.i2c_bus, board.temp_i2c_addresses, fixed)
+    LOGGER.info("board temperature from %s", thermo.source)
+    return thermo.temperature_c
+
+
+def radio_setup(cfg: AgentConfig) -> RadioSetup:
+    """Board reset, thermometer and firmware for one concentrator start."""
+    board = resolve_board(cfg)
+    firmware = resolve_firmware(cfg)
+    reset_board(board, cfg.concentrator.url)
+    return RadioSetup(board, firmware, thermometer(cfg, board))

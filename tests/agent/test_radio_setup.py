@@ -1,0 +1,80 @@
+"""Daemon hardware wiring: firmware resolution, board presets, thermometer, radio retry."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from chirpstack_api import gw
+
+from drivers.errors import FirmwareError
+from drivers.firmware import AGC_FILE, ARB_FILE, stand_in_images
+from edge_agent.config import parse_config
+from edge_agent.radio_setup import radio_setup, resolve_board, resolve_firmware
+from edge_agent.service import AgentService, open_concentrator
+from tests.agent.mqtt_helpers import GW_ID, Subscriber, config_text
+
+
+def cfg(url: str = "sim://", extra: str = "") -> object:
+    return parse_config(f'[concentrator]\nurl = "{url}"\nregion = "EU868"\n{extra}\n')
+
+
+def test_sim_without_firmware_dir_uses_the_transport_default() -> None:
+    assert resolve_firmware(cfg()) is None
+
+
+def test_spi_without_firmware_dir_explains_how_to_get_the_images() -> None:
+    with pytest.raises(FirmwareError, match="edge-agent firmware import"):
+        resolve_firmware(cfg("spi:///dev/spidev0.0"))
+
+
+def test_firmware_dir_images_are_loaded(tmp_path) -> None:
+    images = stand_in_images()
+    (tmp_path / AGC_FILE).write_bytes(images.agc)
+    (tmp_path / ARB_FILE).write_bytes(images.arb)
+    fw = resolve_firmware(cfg(extra=f'firmware_dir = "{tmp_path}"'))
+    assert (fw.agc, fw.arb) == (images.agc, images.arb)
+
+
+def test_board_preset_is_resolved_by_name() -> None:
+    board = resolve_board(cfg(extra='board = "rak2287"'))
+    assert board is not None and board.name == "rak2287"
+
+
+def test_no_board_gives_the_configured_fixed_temperature() -> None:
+    setup = radio_setup(cfg(extra="temperature_c = 31.5"))
+    assert setup.temperature_c() == 31.5
+
+
+def test_open_concentrator_on_sim_runs_the_full_bring_up() -> None:
+    conc = open_concentrator(cfg("sim://?clock=virtual"))
+    conc.start()
+    try:
+        assert conc.model == "SX1302"
+        assert conc._transport.sim.firmware_ready
+    finally:
+        conc.stop()
+
+
+@pytest.mark.broker
+def test_chip_in_reset_is_retried_while_mqtt_stays_online(broker) -> None:
+    text = config_text(broker.url).replace('url = "sim://"', 'url = "sim://?persona=reset"')
+    sub = Subscriber(broker.port, "+/gateway/+/state/conn")
+    svc = AgentService(parse_config(text))
+    svc.start()
+    try:
+        state = gw.ConnState.FromString(sub.expect(lambda m: m.topic.endswith("conn")).payload)
+        assert (state.gateway_id, state.state) == (GW_ID, gw.ConnState.ONLINE)
+        deadline = time.monotonic() + 10
+        while svc.counters.radio_starts < 2:
+            assert time.monotonic() < deadline, "the radio start was not retried"
+            time.sleep(0.05)
+        assert not svc.radio_ready.is_set()
+        stats_sub = Subscriber(broker.port, "+/gateway/+/event/stats")
+        svc.stats_once()
+        stats = gw.GatewayStats.FromString(stats_sub.expect(lambda m: True).payload)
+        assert stats.metadata["radio_up"] == "false"
+        stats_sub.close()
+    finally:
+        svc.stop()
+        sub.close()
