@@ -57,6 +57,8 @@ class ConcentratorConfig:
     url: str = "sim://"
     region: str = "EU868"
     board: str | None = None
+    #: ``[concentrator.board_overrides]``: BoardPreset fields replaced (drivers.boards)
+    board_overrides: dict[str, Any] = field(default_factory=dict)
     firmware_dir: str | None = None
     trace: str | None = None
     antenna_gain_dbi: float = 0.0
@@ -256,6 +258,7 @@ def _concentrator(t: _Table) -> ConcentratorConfig:
         url=url,
         region=preset.name,
         board=t.str("board"),
+        board_overrides=t.raw("board_overrides"),
         firmware_dir=t.str("firmware_dir"),
         trace=t.str("trace"),
         antenna_gain_dbi=t.float("antenna_gain_dbi", 0.0),

@@ -78,3 +78,9 @@ def test_chip_in_reset_is_retried_while_mqtt_stays_online(broker) -> None:
     finally:
         svc.stop()
         sub.close()
+
+
+def test_board_overrides_replace_preset_fields() -> None:
+    extra = 'board = "rak2287"\n[concentrator.board_overrides]\nreset_pin = 25\n'
+    board = resolve_board(cfg(extra=extra))
+    assert board is not None and board.reset_pin == 25
