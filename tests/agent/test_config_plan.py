@@ -37,7 +37,7 @@ def test_explicit_radio_table_overrides_the_preset_radio() -> None:
 
 
 def test_explicit_channels_override_the_preset_chains() -> None:
-    chains = ", ".join("{ enable = true, radio = 0, if_hz = %d }" % (i * 100_000) for i in range(8))
+    chains = ", ".join(f"{{ enable = true, radio = 0, if_hz = {i * 100_000} }}" for i in range(8))
     text = BASE + f"[concentrator.channels]\nmulti_sf = [{chains}]\nlorawan_public = false\n"
     plan = parse_config(text).concentrator.plan
     assert [c.if_hz for c in plan.multi_sf] == [i * 100_000 for i in range(8)]
@@ -61,7 +61,7 @@ def test_gps_table_accepts_only_tty() -> None:
     assert parse_config(BASE + '[gps]\ntty = "gpsd://127.0.0.1:2947"\n').gps == {
         "tty": "gpsd://127.0.0.1:2947"
     }
-    with pytest.raises(ConfigError, match="gps.baud: unknown key"):
+    with pytest.raises(ConfigError, match=r"gps\.baud: unknown key"):
         parse_config(BASE + "[gps]\nbaud = 9600\n")
 
 
