@@ -30,9 +30,7 @@ def _build(cls: type, data: Any, key: str, **converted: Any) -> Any:
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = sorted(set(data) - set(names))
     if unknown:
-        raise ConfigError(
-            f"{key}.{unknown[0]}", f"unknown key (allowed: {', '.join(names)})"
-        )
+        raise ConfigError(f"{key}.{unknown[0]}", f"unknown key (allowed: {', '.join(names)})")
     try:
         return cls(**{**data, **converted})
     except TypeError as exc:
