@@ -3,13 +3,15 @@
 ``open_concentrator`` (edge_agent.service) calls ``radio_setup(cfg)`` once per start attempt:
 it resolves the ``[concentrator] board`` preset (with ``[concentrator.board_overrides]``),
 pulses the reset/power lines on ``spi://`` boards, opens the board thermometer (an absent
-sensor is a warning and ``[concentrator] temperature_c``) and loads the AGC/ARB firmware from
-``firmware_dir`` (on ``sim://`` without it: the simulator's stand-in images).
+sensor is a warning and ``[concentrator] temperature_c``), loads the AGC/ARB firmware from
+``firmware_dir`` (on ``sim://`` without it: the simulator's stand-in images) and, with a
+``[gps] tty`` (or the board's GNSS), wraps the concentrator for GPS time (edge_agent.radio_gps).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +32,15 @@ class RadioSetup:
     board: BoardPreset | None
     firmware: Firmware | None  # None: the transport's default (simulator stand-ins)
     temperature_c: Callable[[], float]
+    #: the driver's waits (radio resets, calibrations): return at once on ``sim://``
+    sleep: Callable[[float], None] = time.sleep
+
+    def wrap(self, concentrator: Any, cfg: AgentConfig) -> Any:
+        """``concentrator`` with GPS time and location when a GPS source is configured."""
+        from edge_agent.radio_gps import GpsConcentrator, gps_source
+
+        source = gps_source(cfg.gps, self.board)
+        return concentrator if source is None else GpsConcentrator(concentrator, source)
 
 
 def url_scheme(url: str) -> str:
@@ -88,4 +99,9 @@ def radio_setup(cfg: AgentConfig) -> RadioSetup:
     board = resolve_board(cfg)
     firmware = resolve_firmware(cfg)
     reset_board(board, cfg.concentrator.url)
-    return RadioSetup(board, firmware, thermometer(cfg, board))
+    sleep = _no_wait if url_scheme(cfg.concentrator.url) == "sim" else time.sleep
+    return RadioSetup(board, firmware, thermometer(cfg, board), sleep)
+
+
+def _no_wait(_seconds: float) -> None:
+    """The simulated radios settle at once."""

@@ -76,12 +76,13 @@ def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
     conc = cfg.concentrator
     setup = radio_setup(cfg)  # board reset, thermometer, firmware (docs/hardware.md)
     transport = open_transport(conc.url, trace=conc.trace, **transport_options(cfg))
-    return Concentrator(
+    concentrator = Concentrator(
         transport,
         conc.plan,
         temperature_c=setup.temperature_c,
-        chip_factory=lambda t: SX1302(t, firmware=setup.firmware),
+        chip_factory=lambda t: SX1302(t, firmware=setup.firmware, sleep=setup.sleep),
     )
+    return setup.wrap(concentrator, cfg)  # GPS time and location when [gps] tty is set
 
 
 @dataclass(slots=True)
@@ -288,8 +289,8 @@ class AgentService:
         }
         interval.metadata.update(codec.metadata_strings(metadata))
         gw = self.cfg.gateway
-        location = None
-        if gw.latitude is not None and gw.longitude is not None:
+        location = getattr(self._concentrator, "location", None)  # a GPS fix wins
+        if location is None and gw.latitude is not None and gw.longitude is not None:
             location = (gw.latitude, gw.longitude, gw.altitude or 0.0)
         msg = codec.gateway_stats(interval, self.gateway_id, self.clock(), location)
         payload = codec.encode(msg, self.cfg.mqtt.marshaler)
