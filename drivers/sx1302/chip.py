@@ -228,6 +228,7 @@ class SX1302:
         self.write_reg(f"AGC_MCU_RF_EN_{suffix}_RADIO_RST", 0)
         self._sleep(0.01)
         self.write_reg(f"AGC_MCU_RF_EN_{suffix}_RADIO_RST", 1)
+        self._sleep(0.01)  # the SX1250's automatic calibration after reset
 
     def _set_radio_mode(self, rf_chain: int) -> None:
         self.write_reg(f"COMMON_CTRL0_SX1261_MODE_RADIO_{'AB'[rf_chain]}", 1)  # 1 = SX1250
