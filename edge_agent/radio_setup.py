@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from drivers.boards import BoardPreset, apply_overrides, board_preset
-from drivers.errors import FirmwareError
+from drivers.errors import DriverError, FirmwareError
 from drivers.firmware import Firmware, load_firmware, missing_firmware_help
 from edge_agent.config import AgentConfig
 
@@ -35,12 +35,39 @@ class RadioSetup:
     #: the driver's waits (radio resets, calibrations): return at once on ``sim://``
     sleep: Callable[[float], None] = time.sleep
 
+    def temperature_for(self, transport: Any, url: str) -> Callable[[], float]:
+        """On ``usb://`` the MCU's GET_STATUS temperature; otherwise ``temperature_c``."""
+        if url_scheme(url) != "usb" or not callable(getattr(transport, "temperature_c", None)):
+            return self.temperature_c
+        return McuThermometer(transport.temperature_c, self.temperature_c).temperature_c
+
     def wrap(self, concentrator: Any, cfg: AgentConfig) -> Any:
         """``concentrator`` with GPS time and location when a GPS source is configured."""
         from edge_agent.radio_gps import GpsConcentrator, gps_source
 
         source = gps_source(cfg.gps, self.board)
         return concentrator if source is None else GpsConcentrator(concentrator, source)
+
+
+class McuThermometer:
+    """The USB bridge MCU's temperature; a failed read logs once and uses the fallback."""
+
+    def __init__(self, read: Callable[[], float], fallback: Callable[[], float]) -> None:
+        self._read = read
+        self._fallback = fallback
+        self._warned = False
+
+    def temperature_c(self) -> float:
+        """The MCU's reading, or the fallback when GET_STATUS fails."""
+        try:
+            value = self._read()
+        except DriverError as exc:
+            if not self._warned:
+                LOGGER.warning("MCU temperature read failed (%s); using the fallback", exc)
+                self._warned = True
+            return self._fallback()
+        self._warned = False
+        return value
 
 
 def url_scheme(url: str) -> str:

@@ -79,7 +79,7 @@ def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
     concentrator = Concentrator(
         transport,
         conc.plan,
-        temperature_c=setup.temperature_c,
+        temperature_c=setup.temperature_for(transport, conc.url),
         chip_factory=lambda t: SX1302(t, firmware=setup.firmware, sleep=setup.sleep),
     )
     return setup.wrap(concentrator, cfg)  # GPS time and location when [gps] tty is set

@@ -84,3 +84,26 @@ def test_board_overrides_replace_preset_fields() -> None:
     extra = 'board = "rak2287"\n[concentrator.board_overrides]\nreset_pin = 25\n'
     board = resolve_board(cfg(extra=extra))
     assert board is not None and board.reset_pin == 25
+
+
+def test_usb_temperature_comes_from_the_mcu_get_status() -> None:
+    from drivers.sim import SimChip
+    from drivers.sim_mcu import SimMcu
+
+    setup = radio_setup(cfg(extra="temperature_c = 20.0"))
+    with (
+        SimMcu(SimChip(clock="virtual").xfer, temperature_c=41.5) as mcu,
+        mcu.transport(timeout_s=5.0) as transport,
+    ):
+        read = setup.temperature_for(transport, "usb:///dev/ttyACM0")
+        assert read() == 41.5
+
+
+def test_failed_mcu_temperature_read_falls_back_to_the_configured_value() -> None:
+    from drivers.errors import TransportError
+    from edge_agent.radio_setup import McuThermometer
+
+    def broken() -> float:
+        raise TransportError("no answer")
+
+    assert McuThermometer(broken, lambda: 22.0).temperature_c() == 22.0
