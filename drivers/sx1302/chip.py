@@ -439,12 +439,14 @@ class SX1302:
         self.write_reg(f"{p}BIT_RATE_MSB_BIT_RATE", bit_rate >> 8 & 0xFF)
         self.write_reg(f"{p}BIT_RATE_LSB_BIT_RATE", bit_rate & 0xFF)
         for name, value in (
+            ("FSK_CFG_1_CH_BW_EXPO", 3),  # 125 kHz channel
             ("FSK_CFG_3_RX_INVERT", 0), ("FSK_CFG_3_MODEM_INVERT_IQ", 0),
-            ("FSK_CFG_4_RSSI_LENGTH", 4), ("FSK_CFG_0_CRC_EN", 1), ("FSK_CFG_0_DCFREE_ENC", 2),
+            ("FSK_CFG_4_RSSI_LENGTH", 4), ("FSK_CFG_0_PKT_MODE", 1),  # variable length
+            ("FSK_CFG_0_CRC_EN", 1), ("FSK_CFG_0_DCFREE_ENC", 2),
             ("FSK_CFG_0_CRC_IBM", 0), ("FSK_CFG_4_ERROR_OSR_TOL", 10),
             ("FSK_PKT_LENGTH_PKT_LENGTH", 255), ("FSK_NODE_ADRS_NODE_ADRS", 0),
-            ("FSK_BROADCAST_BROADCAST", 0), ("FSK_TIMEOUT_MSB_TIMEOUT", 0),
-            ("FSK_TIMEOUT_LSB_TIMEOUT", 128),
+            ("FSK_BROADCAST_BROADCAST", 0), ("FSK_CFG_3_AUTO_AFC", 1),
+            ("FSK_TIMEOUT_MSB_TIMEOUT", 0), ("FSK_TIMEOUT_LSB_TIMEOUT", 128),
         ):  # fmt: skip
             self.write_reg(p + name, value)
 
