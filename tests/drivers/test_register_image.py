@@ -100,12 +100,14 @@ def hal_eu868_image() -> dict[int, int]:
     img.w(f"{FT}FSK_CFG_3_RADIO_SELECT", 1)
     for n, (_, if_hz) in enumerate(chains):
         msb, lsb = if_reg(if_hz)
-        img.ws([(f"RX_TOP_FREQ_{n}_MSB_IF_FREQ_{n}", msb), (f"RX_TOP_FREQ_{n}_LSB_IF_FREQ_{n}", lsb)])
+        img.w(f"RX_TOP_FREQ_{n}_MSB_IF_FREQ_{n}", msb)
+        img.w(f"RX_TOP_FREQ_{n}_LSB_IF_FREQ_{n}", lsb)
     for prefix, if_hz in (("LORA_SERVICE_FREQ", -200_000), ("FSK_FREQ", 300_000)):
         msb, lsb = if_reg(if_hz)
         img.ws([(f"{FT}{prefix}_MSB_IF_FREQ_0", msb), (f"{FT}{prefix}_LSB_IF_FREQ_0", lsb)])
     img.ws([
-        ("RX_TOP_RSSI_CONTROL_RSSI_FILTER_ALPHA", 5), ("RX_TOP_RSSI_DEF_VALUE_CHAN_RSSI_DEF_VALUE", 85),
+        ("RX_TOP_RSSI_CONTROL_RSSI_FILTER_ALPHA", 5),
+        ("RX_TOP_RSSI_DEF_VALUE_CHAN_RSSI_DEF_VALUE", 85),
         ("RX_TOP_CHANN_DAGC_CFG5_CHAN_DAGC_MODE", 1),
         ("RX_TOP_CHANN_DAGC_CFG1_CHAN_DAGC_THRESHOLD_HIGH", 255),
         ("RX_TOP_CHANN_DAGC_CFG2_CHAN_DAGC_THRESHOLD_LOW", 0),
