@@ -82,3 +82,25 @@ def test_full_bring_up_then_rx_poll_receives_the_scenario_packet(pair: tuple[Any
     sim.advance_us(100_000)
     (record,) = driver.fetch_rx().records
     assert (record.payload, record.sf) == (bytes.fromhex("c0ffee"), 7)
+
+
+def test_firmware_goes_over_in_bursts_of_the_transport_limit(pair: tuple[Any, Any]) -> None:
+    chip_module = pytest.importorskip("drivers.sx1302.chip")
+    from drivers.firmware import stand_in_images
+    from drivers.sx1302.plan import eu868_corecell_plan
+
+    transport, sim = pair
+    sizes: list[int] = []
+    write = transport.write
+
+    def recording_write(target: int, address: int, data: bytes) -> None:
+        if target == Target.SX1302 and address < 0x4000:
+            sizes.append(len(data))
+        write(target, address, data)
+
+    transport.write = recording_write
+    driver = chip_module.SX1302(transport, sleep=lambda _s: None, firmware=stand_in_images())
+    driver.start(eu868_corecell_plan())
+    burst = transport.max_burst
+    assert sizes == [burst] * (2 * 8192 // burst)
+    assert bytes(sim.mem[0x2000:0x4000]) == stand_in_images().arb
