@@ -1,8 +1,9 @@
 """Hardware around the chip for the daemon: board preset, reset GPIOs, thermometer, firmware.
 
-``open_concentrator`` (edge_agent.service) calls ``radio_setup(cfg)`` once per start attempt:
-it resolves the ``[concentrator] board`` preset (with ``[concentrator.board_overrides]``),
-pulses the reset/power lines on ``spi://`` boards, opens the board thermometer (an absent
+``open_concentrator`` (edge_agent.service) calls ``radio_setup(cfg)``: it resolves the
+``[concentrator] board`` preset (with ``[concentrator.board_overrides]``), gives the
+Concentrator a chip factory (``new_chip``) that resets the board before every start (GPIOs on
+``spi://``, the MCU on ``usb://``), opens the board thermometer (an absent
 sensor is a warning and ``[concentrator] temperature_c``), loads the AGC/ARB firmware from
 ``firmware_dir`` (on ``sim://`` without it: the simulator's stand-in images) and, with a
 ``[gps] tty`` (or the board's GNSS), wraps the concentrator for GPS time (edge_agent.radio_gps).
@@ -34,6 +35,19 @@ class RadioSetup:
     temperature_c: Callable[[], float]
     #: the driver's waits (radio resets, calibrations): return at once on ``sim://``
     sleep: Callable[[float], None] = time.sleep
+    url: str = "sim://"
+
+    def new_chip(self, transport: Any) -> Any:
+        """A fresh SX1302 driver after a board reset; the Concentrator calls it at every start.
+
+        The reset is the board preset's power/reset GPIOs on ``spi://`` and the MCU's GPIO
+        sequence on ``usb://`` (``Transport.reset``; nothing on ``sim://``).
+        """
+        from drivers.sx1302.chip import SX1302
+
+        reset_board(self.board, self.url)
+        transport.reset()
+        return SX1302(transport, firmware=self.firmware, sleep=self.sleep)
 
     def temperature_for(self, transport: Any, url: str) -> Callable[[], float]:
         """On ``usb://`` the MCU's GET_STATUS temperature; otherwise ``temperature_c``."""
@@ -122,12 +136,12 @@ def thermometer(cfg: AgentConfig, board: BoardPreset | None) -> Callable[[], flo
 
 
 def radio_setup(cfg: AgentConfig) -> RadioSetup:
-    """Board reset, thermometer and firmware for one concentrator start."""
+    """Board preset, thermometer and firmware for the concentrator (the reset is ``new_chip``'s)."""
     board = resolve_board(cfg)
     firmware = resolve_firmware(cfg)
-    reset_board(board, cfg.concentrator.url)
-    sleep = _no_wait if url_scheme(cfg.concentrator.url) == "sim" else time.sleep
-    return RadioSetup(board, firmware, thermometer(cfg, board), sleep)
+    url = cfg.concentrator.url
+    sleep = _no_wait if url_scheme(url) == "sim" else time.sleep
+    return RadioSetup(board, firmware, thermometer(cfg, board), sleep, url)
 
 
 def _no_wait(_seconds: float) -> None:

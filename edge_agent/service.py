@@ -69,7 +69,6 @@ def transport_options(cfg: AgentConfig) -> dict[str, Any]:
 def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
     """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator."""
     from drivers import open_transport
-    from drivers.sx1302.chip import SX1302
     from edge_agent.radio_setup import radio_setup
     from packet_forwarder.concentrator import Concentrator  # type: ignore[import-not-found]
 
@@ -80,7 +79,7 @@ def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
         transport,
         conc.plan,
         temperature_c=setup.temperature_for(transport, conc.url),
-        chip_factory=lambda t: SX1302(t, firmware=setup.firmware, sleep=setup.sleep),
+        chip_factory=setup.new_chip,  # board reset, then the driver, at every start
     )
     return setup.wrap(concentrator, cfg)  # GPS time and location when [gps] tty is set
 

@@ -107,3 +107,50 @@ def test_failed_mcu_temperature_read_falls_back_to_the_configured_value() -> Non
         raise TransportError("no answer")
 
     assert McuThermometer(broken, lambda: 22.0).temperature_c() == 22.0
+
+
+def test_every_chip_start_resets_the_board_first(monkeypatch) -> None:
+    from edge_agent import radio_setup as module
+
+    resets: list[str] = []
+    monkeypatch.setattr(module, "reset_board", lambda board, url: resets.append(url))
+
+    class Transport:
+        def reset(self) -> None:
+            resets.append("transport")
+
+    setup = radio_setup(cfg())
+    chip = setup.new_chip(Transport())
+    setup.new_chip(Transport())
+    assert resets == ["sim://", "transport"] * 2
+    assert chip.firmware is None  # sim:// without firmware_dir: the transport's stand-ins
+
+
+def test_spi_board_reset_drives_power_then_reset_lines() -> None:
+    from drivers.boards import board_preset
+    from edge_agent.radio_setup import reset_board
+
+    events: list[tuple[int, int]] = []
+
+    class Line:
+        def __init__(self, pin: int) -> None:
+            self.pin = pin
+
+        def set(self, value: int) -> None:
+            events.append((self.pin, value))
+
+        def release(self) -> None:
+            pass
+
+    class Backend:
+        def claim(self, chip: str, pin: int) -> Line:
+            return Line(pin)
+
+    board = board_preset("rak2287")
+    reset_board(board, "spi:///dev/spidev0.0", backend=Backend(), step_s=0)
+    assert [v for pin, v in events if pin == board.reset_pin] == [1, 0]
+    reset_board(board, "usb:///dev/ttyACM0", backend=Backend(), step_s=0)  # USB: the MCU's job
+    assert len(events) == len(
+        [e for e in events if e[0] in (board.reset_pin, board.power_pin, board.sx1261_reset_pin)]
+    )
+    assert [v for pin, v in events if pin == board.reset_pin] == [1, 0]
