@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from drivers.sx1302.plan import ChipPlan
+from edge_agent.config_plan import explicit_plan
 from edge_agent.errors import ConfigError
 from packet_forwarder.errors import PlanError
 from packet_forwarder.regions import RegionPreset, region_names, region_preset
@@ -57,6 +58,8 @@ class ConcentratorConfig:
     url: str = "sim://"
     region: str = "EU868"
     board: str | None = None
+    #: ``[concentrator.board_overrides]``: BoardPreset fields replaced (drivers.boards)
+    board_overrides: dict[str, Any] = field(default_factory=dict)
     firmware_dir: str | None = None
     trace: str | None = None
     antenna_gain_dbi: float = 0.0
@@ -141,6 +144,8 @@ class AgentConfig:
     regulation: dict[str, Any] = field(default_factory=dict)
     status: StatusConfig = field(default_factory=StatusConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    #: ``[gps]``: ``tty`` = serial device or ``gpsd://HOST:PORT`` (docs/hardware.md)
+    gps: dict[str, Any] = field(default_factory=dict)
 
 
 class _Table:
@@ -250,12 +255,16 @@ def _concentrator(t: _Table) -> ConcentratorConfig:
         raise ConfigError(
             t.key("region"), f"must be one of {', '.join(region_names())}, got {region!r}"
         ) from None
+    plan = explicit_plan(
+        preset.plan, t.raw("radio_0"), t.raw("radio_1"), t.raw("channels"), t.prefix
+    )
     cfg = ConcentratorConfig(
-        plan=preset.plan,
+        plan=plan,
         preset=preset,
         url=url,
         region=preset.name,
         board=t.str("board"),
+        board_overrides=t.raw("board_overrides"),
         firmware_dir=t.str("firmware_dir"),
         trace=t.str("trace"),
         antenna_gain_dbi=t.float("antenna_gain_dbi", 0.0),
@@ -264,6 +273,12 @@ def _concentrator(t: _Table) -> ConcentratorConfig:
     )
     t.done()
     return cfg
+
+
+def _gps(t: _Table) -> dict[str, Any]:
+    tty = t.str("tty")
+    t.done()
+    return {} if tty is None else {"tty": tty}
 
 
 def _filters(t: _Table) -> FilterConfig:
@@ -372,6 +387,7 @@ def parse_config(text: str, source: str = "<string>") -> AgentConfig:
         regulation=root.raw("regulation"),
         status=_status(root.table("status")),
         log=_log(root.table("log")),
+        gps=_gps(root.table("gps")),
     )
     root.done()
     return cfg

@@ -74,12 +74,19 @@ def transport_options(cfg: AgentConfig) -> dict[str, Any]:
 def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
     """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator."""
     from drivers import open_transport
+    from edge_agent.radio_setup import radio_setup
     from packet_forwarder.concentrator import Concentrator  # type: ignore[import-not-found]
 
     conc = cfg.concentrator
+    setup = radio_setup(cfg)  # board reset, thermometer, firmware (docs/hardware.md)
     transport = open_transport(conc.url, trace=conc.trace, **transport_options(cfg))
-    temperature = conc.temperature_c
-    return Concentrator(transport, conc.plan, temperature_c=lambda: temperature)
+    concentrator = Concentrator(
+        transport,
+        conc.plan,
+        temperature_c=setup.temperature_for(transport, conc.url),
+        chip_factory=setup.new_chip,  # board reset, then the driver, at every start
+    )
+    return setup.wrap(concentrator, cfg)  # GPS time and location when [gps] tty is set
 
 
 @dataclass(slots=True)
@@ -364,8 +371,8 @@ class AgentService:
         }
         interval.metadata.update(codec.metadata_strings(metadata))
         gw = self.cfg.gateway
-        location = None
-        if gw.latitude is not None and gw.longitude is not None:
+        location = getattr(self._concentrator, "location", None)  # a GPS fix wins
+        if location is None and gw.latitude is not None and gw.longitude is not None:
             location = (gw.latitude, gw.longitude, gw.altitude or 0.0)
         msg = codec.gateway_stats(interval, self.gateway_id, self.clock(), location)
         payload = codec.encode(msg, self.cfg.mqtt.marshaler)

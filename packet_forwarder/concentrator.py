@@ -173,6 +173,13 @@ class Concentrator:
         with self.lock:
             return self._require_chip().read_counter()
 
+    def pps_us(self) -> int:
+        """The counter latched at the last PPS edge, in 32-bit µs (for GPS time sync)."""
+        with self.lock:
+            chip = self._require_chip()
+            chip.read_counter()
+            return chip.counter.pps_us
+
     def poll_once(self) -> list[Uplink]:
         """One receive step: read the counter, drain the FIFO, convert every record."""
         with self.lock:

@@ -46,6 +46,21 @@ def _floats(value: Any) -> tuple[float, ...]:
     return tuple(float(v) for v in value)
 
 
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) else int(str(value), 0)
+
+
 def _eui(value: Any) -> int:
     if isinstance(value, int):
         return value
@@ -69,6 +84,13 @@ _OPTIONS: dict[str, Any] = {
     "uplink_interval_s": float,
     "eui": _eui,
     "plan": None,  # a ChipPlan object; keyword only
+    "enforce": _bool,
+    "strict": _bool,
+    "agc_version": int,
+    "arb_version": int,
+    "hang": str,
+    "parity_error": str,
+    "readback_error_at": _int,
 }
 
 
@@ -93,8 +115,10 @@ def sim_options(url: str, **options: Any) -> dict[str, Any]:
 def open_sim_transport(url: str = "sim://", **options: Any) -> Transport:
     """A ``drivers.spi.SpiTransport`` whose spidev is a SimSpiDev on a new SimChip.
 
-    The returned transport has ``.sim`` (the SimChip) and a live ``.exhausted``.
+    The returned transport has ``.sim`` (the SimChip), a live ``.exhausted`` and
+    ``.default_firmware`` (stand-in AGC/ARB images the simulator accepts).
     """
+    from drivers.firmware import stand_in_images
     from drivers.spi import SpiTransport  # lazy: the registry imports this module on demand
 
     chip = SimChip(**sim_options(url, **options))
@@ -103,6 +127,8 @@ def open_sim_transport(url: str = "sim://", **options: Any) -> Transport:
         """SpiTransport on the simulator, exposing it."""
 
         sim = chip
+        #: the simulator's own AGC/ARB images, used when no firmware_dir is configured
+        default_firmware = stand_in_images()
 
         @property
         def exhausted(self) -> bool:  # type: ignore[override]

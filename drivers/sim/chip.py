@@ -11,8 +11,12 @@ returns what MISO carries back, so the real framing code of ``drivers.spi`` runs
 - mux 1/2 (SX1250 A/B): ``[mux, opcode, params...]``; MISO[1:] carries the status byte where the
   radio answers it (chip mode in bits 6:4).
 
-What it does not implement it refuses (``SimUnsupportedError``); writes outside the modelled
-blocks are stored but counted in ``stats["unknown_writes"]`` and logged.
+The AGC/ARB firmware load and handshakes are modelled in ``drivers.sim.mcu``. With ``enforce``
+(the default) the chip receives nothing until both handshakes completed and refuses MCU memory
+writes while the host does not hold the MCU. What it does not implement it refuses
+(``SimUnsupportedError``). A write to an address that is neither in the register table nor in a
+memory area is stored, counted in ``stats["unknown_writes"]`` and logged at WARNING once per
+address; with ``strict`` it raises ``SimUnsupportedError``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 
 from drivers.errors import ChipError, DriverError, TransportError
 from drivers.sim.clock import SimClock
+from drivers.sim.mcu import AGC_MEM, ARB_MEM, FIRMWARE_OWNED, HANG_POINTS, PARITY_TARGETS, SimMcus
 from drivers.sim.population import Population
 from drivers.sim.reception import (
     LORA_SERVICE_MODEM_ID,
@@ -55,11 +60,14 @@ DEFAULT_EUI = 0x0016C001FF1A08F0
 #: persona -> (version 0x5606, model byte at OTP 0xD0); "reset" answers 0x00 to every read
 PERSONAS = {"sx1302": (0x10, 0x00), "sx1303": (0x12, 0x03), "reset": (0x00, 0x00)}
 FAULT_KINDS = ("error", "corrupt", "zeros")
-_READ_ONLY = frozenset({REG_VERSION, REG_FIFO_COUNT, REG_FIFO_COUNT + 1, REG_OTP_DATA}) | frozenset(
-    range(REG_COUNTER, REG_COUNTER + 8)
+_READ_ONLY = (
+    frozenset({REG_VERSION, REG_FIFO_COUNT, REG_FIFO_COUNT + 1, REG_OTP_DATA})
+    | frozenset(range(REG_COUNTER, REG_COUNTER + 8))
+    | FIRMWARE_OWNED
 )
-#: address blocks of ref/sx1302.md §3: MCU memory, then TX_TOP_A .. OTP
-_MODELLED = ((0x0000, 0x4000), (0x5200, 0x6200))
+#: memory areas (ref/sx1302.md §3): MCU code, RX FIFO port, TX buffers A/B, capture RAM
+_MEMORY_AREAS = ((0x0000, 0x4001), (0x5300, 0x5400), (0x5500, 0x5600), (0x6000, 0x6080))
+REG_GLOBAL_EN, GLOBAL_EN_BIT = 0x5605, 0x08
 #: a few reset defaults (sx1302_hal loragw_reg.c), used when drivers.sx1302.registers is absent
 _FALLBACK_DEFAULTS = {0x5601: 0x08, 0x5780: 0x04, 0x58C1: 0xFF, 0x5801: 0x80, 0x5B01: 0x80}
 
@@ -102,6 +110,19 @@ class SimRadio:
         self.registers.clear()
 
 
+def _known_addresses() -> frozenset[int]:
+    """Addresses a write may target: the register table and the memory areas."""
+    known: set[int] = set()
+    for lo, hi in _MEMORY_AREAS:
+        known.update(range(lo, hi))
+    try:
+        from drivers.sx1302.registers import REGISTERS
+    except ImportError:
+        return frozenset(known | set(range(0x5200, 0x6200)))
+    known.update(reg.addr for reg in REGISTERS.values())
+    return frozenset(known)
+
+
 def _reset_defaults() -> bytearray:
     mem = bytearray(ADDRESS_SPACE)
     try:
@@ -135,7 +156,18 @@ class SimChip:
         eui: int = DEFAULT_EUI,
         plan: ChipPlan | None = None,
         tx_log: str | Path | None = None,
+        enforce: bool = True,
+        strict: bool = False,
+        agc_version: int = 10,
+        arb_version: int = 2,
+        hang: str | None = None,
+        parity_error: str | None = None,
+        readback_error_at: int | None = None,
     ) -> None:
+        if hang is not None and hang not in HANG_POINTS:
+            raise SimConfigError(f"hang must be one of {', '.join(HANG_POINTS)}, got {hang!r}")
+        if parity_error is not None and parity_error not in PARITY_TARGETS:
+            raise SimConfigError(f"parity_error must be agc or arb, got {parity_error!r}")
         if persona not in PERSONAS:
             raise SimConfigError(f"persona must be one of {', '.join(PERSONAS)}, got {persona!r}")
         if isinstance(clock, str):
@@ -155,11 +187,23 @@ class SimChip:
         self.eui = eui
         self.mem = _reset_defaults()
         self.mem[REG_VERSION] = self.version
+        self.enforce = enforce
+        self.strict = strict
+        self.mcus = SimMcus(
+            self.mem,
+            agc_version=agc_version,
+            arb_version=arb_version,
+            hang=hang,
+            parity_error=parity_error,
+            readback_error_at=readback_error_at,
+        )
+        self._known = _known_addresses()
+        self._warned_unknown: set[int] = set()
         self.fifo = bytearray()
         self.radios = (SimRadio(), SimRadio())
         self.stats = dict.fromkeys(
             ("received", "not_received", "raw_appended", "overruns", "unknown_writes",
-             "read_only_writes", "fifo_underreads", "faults"),
+             "read_only_writes", "fifo_underreads", "faults", "refused_no_firmware"),
             0,
         )  # fmt: skip
         self._lock = threading.RLock()
@@ -255,6 +299,8 @@ class SimChip:
         if address + length > ADDRESS_SPACE:
             raise SimUnsupportedError(f"read of {length} bytes at {address:#06x} leaves the map")
         end = address + length
+        if end <= ARB_MEM.stop:
+            return self.mcus.read_memory(address, length)
         if address <= REG_FIFO_COUNT + 1 and end > REG_FIFO_COUNT:
             if self.started_at_us is None:
                 self.started_at_us = self.clock.elapsed_us()
@@ -289,16 +335,39 @@ class SimChip:
                     "simulated SX1302: write %#04x to read-only %#06x ignored", value, addr
                 )
                 continue
-            if not any(lo <= addr < hi for lo, hi in _MODELLED):
-                self.stats["unknown_writes"] += 1
-                if self.stats["unknown_writes"] <= 10:
-                    LOGGER.warning("simulated SX1302: write %#04x to unmodelled %#06x", value, addr)
+            if addr not in self._known:
+                self._unknown_write(addr, value)
+            if self.enforce and addr < ARB_MEM.stop and not self.mcus.host_may_write(addr):
+                mcu = "AGC" if addr in AGC_MEM else "ARB"
+                raise SimUnsupportedError(
+                    f"write to {mcu} MCU memory {addr:#06x} while {mcu}_MCU_CTRL HOST_PROG is 0"
+                )
             old = self.mem[addr]
             self.mem[addr] = value
+            self.mcus.on_write(addr, old, value)
             if addr == REG_OTP_ADDR:
                 self.mem[REG_OTP_DATA] = self._otp(value)
             elif addr in REG_RF_EN and (old ^ value) & RADIO_RST_BIT:
                 self.radios[REG_RF_EN[addr]].reset()
+
+    def _unknown_write(self, addr: int, value: int) -> None:
+        if self.strict:
+            raise SimUnsupportedError(
+                f"write {value:#04x} to {addr:#06x}: not a register of the SX1302 table nor a "
+                "memory area (strict simulator)"
+            )
+        self.stats["unknown_writes"] += 1
+        if addr not in self._warned_unknown:
+            self._warned_unknown.add(addr)
+            LOGGER.warning(
+                "simulated SX1302: write %#04x to %#06x, not in the register table "
+                "(stored; further writes there are only counted)", value, addr,
+            )  # fmt: skip
+
+    @property
+    def firmware_ready(self) -> bool:
+        """Both firmware handshakes completed (AGC configured, ARB resumed)."""
+        return self.mcus.state.ready
 
     def _otp(self, otp_address: int) -> int:
         if otp_address < 8:
@@ -382,6 +451,15 @@ class SimChip:
                 self._receive(item)
 
     def _receive(self, packet: ScenarioPacket) -> None:
+        if self.enforce and not (self.firmware_ready and self.mem[REG_GLOBAL_EN] & GLOBAL_EN_BIT):
+            self.stats["refused_no_firmware"] += 1
+            if self.stats["refused_no_firmware"] == 1:
+                LOGGER.warning(
+                    "simulated SX1302: packet at %d ms not received: the AGC/ARB firmware "
+                    "handshakes have not completed or GLOBAL_EN is 0 (enforce=False to bypass)",
+                    packet.at_ms,
+                )
+            return
         chains = programmed_chains(self.mem, self._radio_freqs(), self._radio_modes(), self.plan)
         chain = select_chain(chains, packet)
         if chain is None:

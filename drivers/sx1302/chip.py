@@ -1,9 +1,9 @@
 """The SX1302/SX1303 baseband chip: register access, RX bring-up, RX FIFO and counter.
 
-``start(plan)`` follows the order of sx1302_hal ``lgw_start`` (ref/sx1302.md §6), one named
-method per step, so the AGC/ARB firmware steps (16-19, issue 4) slot in between
-``_enable_modems`` and ``_enable_pps`` without touching the others. Every wait goes through the
-injectable ``sleep`` so tests run at full speed.
+``start(plan, firmware)`` follows the order of sx1302_hal ``lgw_start`` (ref/sx1302.md §6), one
+named method per step; the AGC/ARB firmware load and handshakes (16-19) are in
+``drivers.sx1302.mcu``. Every wait goes through the injectable ``sleep`` so tests run at full
+speed, and every firmware handshake has a timeout (``handshake_timeout_s``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from drivers.errors import ChipError, ChipNotFound, RadioError
-from drivers.sx1302 import convert
+from drivers.errors import ChipError, ChipNotFound, FirmwareError, RadioError
+from drivers.firmware import Firmware, missing_firmware_help
+from drivers.sx1302 import convert, mcu
 from drivers.sx1302.counter import CounterTracker
 from drivers.sx1302.fifo import FifoParse, parse_fifo
 from drivers.sx1302.plan import MULTI_SF_CHAINS, ChipPlan
@@ -53,9 +54,17 @@ class SX1302:
     """One SX1302/SX1303 concentrator chip behind a transport."""
 
     def __init__(
-        self, transport: Transport, *, sleep: Callable[[float], None] = time.sleep
+        self,
+        transport: Transport,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        firmware: Firmware | None = None,
+        handshake_timeout_s: float = mcu.DEFAULT_TIMEOUT_S,
     ) -> None:
         self.transport = transport
+        #: AGC/ARB images for ``start``; None: the transport's ``default_firmware`` (simulator)
+        self.firmware = firmware
+        self.handshake_timeout_s = handshake_timeout_s
         self.counter = CounterTracker()
         #: cumulative FIFO error counts since creation (parse_fifo kinds)
         self.rx_errors: Counter[str] = Counter()
@@ -150,9 +159,24 @@ class SX1302:
 
     # --- bring-up (ref/sx1302.md §6) ------------------------------------------------------------
 
-    def start(self, plan: ChipPlan) -> None:
-        """Bring the chip up for reception as ``plan`` says (lgw_start, RX part)."""
+    def _resolve_firmware(self, firmware: Firmware | None) -> Firmware:
+        chosen = firmware or self.firmware or getattr(self.transport, "default_firmware", None)
+        if chosen is None:
+            raise FirmwareError(
+                f"no AGC/ARB firmware given for {self.transport.url}.\n"
+                + missing_firmware_help(None)
+            )
+        return chosen
+
+    def start(self, plan: ChipPlan, firmware: Firmware | None = None) -> None:
+        """Bring the chip up for reception as ``plan`` says (lgw_start, without TX config).
+
+        ``firmware``: the AGC/ARB images (default: the constructor's, else the transport's
+        ``default_firmware``, which only the simulator has). Raises ChipNotFound, RadioError,
+        FirmwareError (bad size, read-back, parity, version) or HandshakeTimeout.
+        """
         self._check_plan(plan)
+        fw = self._resolve_firmware(firmware)
         self.plan = plan
         version = self.version()  # step 1
         LOGGER.info("SX130x version %#04x on %s", version, self.transport.url)
@@ -172,7 +196,12 @@ class SX1302:
             self._configure_fsk(plan)  # step 13
         self._configure_sync_word(plan)  # step 14
         self._enable_modems()  # step 15
-        # steps 16-19 (AGC/ARB firmware load and handshakes, issue 4) belong here
+        timeout = self.handshake_timeout_s
+        mcu.load_firmware(self, "AGC", fw.agc)  # step 16
+        mcu.start_agc(self, fw.agc_version, lbt_enable=False, timeout_s=timeout)  # step 17
+        mcu.load_firmware(self, "ARB", fw.arb)  # step 18
+        mcu.start_arb(self, fw.arb_version, fine_timestamp=plan.fine_timestamp, timeout_s=timeout)
+        LOGGER.info("AGC v%d and ARB v%d firmware running", fw.agc_version, fw.arb_version)
         self._enable_pps()  # step 20
         self.counter.reset()
         self.write_reg("GPIO_GPIO_OUT_L_OUT_VALUE", 0x01)  # step 22: CONFIG_DONE LED
@@ -199,6 +228,7 @@ class SX1302:
         self.write_reg(f"AGC_MCU_RF_EN_{suffix}_RADIO_RST", 0)
         self._sleep(0.01)
         self.write_reg(f"AGC_MCU_RF_EN_{suffix}_RADIO_RST", 1)
+        self._sleep(0.01)  # the SX1250's automatic calibration after reset
 
     def _set_radio_mode(self, rf_chain: int) -> None:
         self.write_reg(f"COMMON_CTRL0_SX1261_MODE_RADIO_{'AB'[rf_chain]}", 1)  # 1 = SX1250
@@ -409,12 +439,14 @@ class SX1302:
         self.write_reg(f"{p}BIT_RATE_MSB_BIT_RATE", bit_rate >> 8 & 0xFF)
         self.write_reg(f"{p}BIT_RATE_LSB_BIT_RATE", bit_rate & 0xFF)
         for name, value in (
+            ("FSK_CFG_1_CH_BW_EXPO", 3),  # 125 kHz channel
             ("FSK_CFG_3_RX_INVERT", 0), ("FSK_CFG_3_MODEM_INVERT_IQ", 0),
-            ("FSK_CFG_4_RSSI_LENGTH", 4), ("FSK_CFG_0_CRC_EN", 1), ("FSK_CFG_0_DCFREE_ENC", 2),
+            ("FSK_CFG_4_RSSI_LENGTH", 4), ("FSK_CFG_0_PKT_MODE", 1),  # variable length
+            ("FSK_CFG_0_CRC_EN", 1), ("FSK_CFG_0_DCFREE_ENC", 2),
             ("FSK_CFG_0_CRC_IBM", 0), ("FSK_CFG_4_ERROR_OSR_TOL", 10),
             ("FSK_PKT_LENGTH_PKT_LENGTH", 255), ("FSK_NODE_ADRS_NODE_ADRS", 0),
-            ("FSK_BROADCAST_BROADCAST", 0), ("FSK_TIMEOUT_MSB_TIMEOUT", 0),
-            ("FSK_TIMEOUT_LSB_TIMEOUT", 128),
+            ("FSK_BROADCAST_BROADCAST", 0), ("FSK_CFG_3_AUTO_AFC", 1),
+            ("FSK_TIMEOUT_MSB_TIMEOUT", 0), ("FSK_TIMEOUT_LSB_TIMEOUT", 128),
         ):  # fmt: skip
             self.write_reg(p + name, value)
 
@@ -443,12 +475,14 @@ class SX1302:
         self.write_reg("TIMESTAMP_GPS_CTRL_GPS_POL", 1)
 
     def stop(self) -> None:
-        """Stop receiving: modems and PPS latch off, CONFIG_DONE LED off. Idempotent."""
+        """Stop receiving: modems and PPS latch off, LED off, MCUs held in reset. Idempotent."""
         if not self.started:
             return
         self.write_reg("COMMON_GEN_GLOBAL_EN", 0)
         self.write_reg("TIMESTAMP_GPS_CTRL_GPS_EN", 0)
         self.write_reg("GPIO_GPIO_OUT_L_OUT_VALUE", 0x00)
+        self.write_reg("AGC_MCU_CTRL_MCU_CLEAR", 1)  # hold both MCUs: a restart reloads them
+        self.write_reg("ARB_MCU_CTRL_MCU_CLEAR", 1)
         self.started = False
 
     # --- RX path --------------------------------------------------------------------------------

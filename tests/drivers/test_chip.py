@@ -7,6 +7,8 @@ from dataclasses import replace
 import pytest
 
 from drivers.errors import ChipNotFound, RadioError
+from drivers.firmware import stand_in_images
+from drivers.sim.mcu import SimMcus
 from drivers.spi import SpiTransport
 from drivers.sx1302.chip import SX1302
 from drivers.sx1302.plan import eu868_corecell_plan
@@ -35,6 +37,7 @@ class FakeSx1302SpiDev:
         self.stuck_mode: dict[int, int] = {}
         self.writes: list[tuple[int, int]] = []
         self.mode = self.max_speed_hz = self.bits_per_word = None
+        self.mcus = SimMcus(self.mem)  # the AGC/ARB firmware answers as on the simulator
 
     def open(self, bus: int, dev: int) -> None:
         pass
@@ -56,7 +59,8 @@ class FakeSx1302SpiDev:
 
     def _write(self, addr: int, byte: int) -> None:
         self.writes.append((addr, byte))
-        self.mem[addr] = byte
+        old, self.mem[addr] = self.mem[addr], byte
+        self.mcus.on_write(addr, old, byte)
         if addr == 0x6180:
             self.mem[0x6181] = OTP.get(byte, 0)
 
@@ -94,7 +98,7 @@ def sleeps() -> list[float]:
 @pytest.fixture
 def chip(fake, sleeps) -> SX1302:
     transport = SpiTransport("spi:///dev/spidev0.0", spidev_factory=lambda: fake)
-    return SX1302(transport, sleep=sleeps.append)
+    return SX1302(transport, sleep=sleeps.append, firmware=stand_in_images())
 
 
 @pytest.fixture

@@ -20,7 +20,16 @@ sim_chip = pytest.importorskip("drivers.sim.chip", reason="drivers.sim is not me
 @pytest.fixture(params=["spi", "usb"])
 def pair(request: pytest.FixtureRequest) -> Iterator[tuple[Any, Any]]:
     """(transport, SimChip) over the simulated SPI bus or the simulated USB MCU."""
-    chip = sim_chip.SimChip(clock="virtual", seed=1)
+    from drivers.sim import parse_scenario
+
+    scenario = parse_scenario(
+        [
+            '{"at_ms": 5, "freq_hz": 868300000, "sf": 7, "bw_hz": 125000, "phy": "c0ffee", '
+            '"cr": "4/5", "crc": "ok", "rssi_dbm": -60.0, "snr_db": 8.0}'
+        ],
+        "usb-test.jsonl",
+    )
+    chip = sim_chip.SimChip(clock="virtual", scenario=scenario)
     if request.param == "usb":
         with SimMcu(chip.xfer) as mcu, mcu.transport(timeout_s=5.0) as transport:
             yield transport, chip
@@ -49,10 +58,49 @@ def test_eui_reads_from_otp_byte_by_byte(pair: tuple[Any, Any]) -> None:
 
 def test_driver_identity_and_bring_up(pair: tuple[Any, Any]) -> None:
     chip_module = pytest.importorskip("drivers.sx1302.chip", reason="SX1302 driver not merged")
+    from drivers.firmware import stand_in_images
     from drivers.sx1302.plan import eu868_corecell_plan
 
     transport, sim = pair
-    driver = chip_module.SX1302(transport)
+    driver = chip_module.SX1302(transport, sleep=lambda _s: None, firmware=stand_in_images())
     assert driver.version() == sim.version
     assert driver.eui() == sim.eui
     driver.start(eu868_corecell_plan())
+    assert sim.firmware_ready
+    assert bytes(sim.mem[0:8192]) == stand_in_images().agc
+
+
+def test_full_bring_up_then_rx_poll_receives_the_scenario_packet(pair: tuple[Any, Any]) -> None:
+    chip_module = pytest.importorskip("drivers.sx1302.chip")
+    from drivers.firmware import stand_in_images
+    from drivers.sx1302.plan import eu868_corecell_plan
+
+    transport, sim = pair
+    driver = chip_module.SX1302(transport, sleep=lambda _s: None, firmware=stand_in_images())
+    driver.start(eu868_corecell_plan())
+    driver.fetch_rx()  # the first FIFO poll starts the scenario clock
+    sim.advance_us(100_000)
+    (record,) = driver.fetch_rx().records
+    assert (record.payload, record.sf) == (bytes.fromhex("c0ffee"), 7)
+
+
+def test_firmware_goes_over_in_bursts_of_the_transport_limit(pair: tuple[Any, Any]) -> None:
+    chip_module = pytest.importorskip("drivers.sx1302.chip")
+    from drivers.firmware import stand_in_images
+    from drivers.sx1302.plan import eu868_corecell_plan
+
+    transport, sim = pair
+    sizes: list[int] = []
+    write = transport.write
+
+    def recording_write(target: int, address: int, data: bytes) -> None:
+        if target == Target.SX1302 and address < 0x4000:
+            sizes.append(len(data))
+        write(target, address, data)
+
+    transport.write = recording_write
+    driver = chip_module.SX1302(transport, sleep=lambda _s: None, firmware=stand_in_images())
+    driver.start(eu868_corecell_plan())
+    burst = transport.max_burst
+    assert sizes == [burst] * (2 * 8192 // burst)
+    assert bytes(sim.mem[0x2000:0x4000]) == stand_in_images().arb

@@ -10,9 +10,14 @@ from tests.sim.frames import Bus
 
 
 def make_chip(lines: list[str] | None = None, **options: object) -> SimChip:
-    """A SimChip on a virtual clock, playing ``lines`` (JSONL) if given."""
+    """A SimChip on a virtual clock, playing ``lines`` (JSONL) if given.
+
+    ``Bus.program`` sets the RX registers by hand without the firmware handshakes, so these
+    low-level chips do not enforce them (``enforce=False``).
+    """
     scenario = parse_scenario(lines, "test.jsonl") if lines is not None else None
     options.setdefault("clock", "virtual")
+    options.setdefault("enforce", False)
     return SimChip(scenario=scenario, **options)  # type: ignore[arg-type]
 
 

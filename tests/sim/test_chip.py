@@ -10,7 +10,9 @@ from tests.sim.frames import Bus, command_frame, read_frame, write_frame
 
 
 def chip(**options: object) -> SimChip:
+    """A low-level chip: frames written by hand, no firmware handshakes (enforce=False)."""
     options.setdefault("clock", "virtual")
+    options.setdefault("enforce", False)
     return SimChip(**options)  # type: ignore[arg-type]
 
 
