@@ -78,8 +78,13 @@ def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
     from packet_forwarder.concentrator import Concentrator  # type: ignore[import-not-found]
 
     conc = cfg.concentrator
-    setup = radio_setup(cfg)  # board reset, thermometer, firmware (docs/hardware.md)
+    # the device first: a missing SPI/USB device is the more basic fault to report
     transport = open_transport(conc.url, trace=conc.trace, **transport_options(cfg))
+    try:
+        setup = radio_setup(cfg)  # board reset, thermometer, firmware (docs/hardware.md)
+    except BaseException:
+        transport.close()
+        raise
     concentrator = Concentrator(
         transport,
         conc.plan,
