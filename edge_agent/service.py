@@ -22,6 +22,7 @@ import tenacity
 from edge_agent.backends import chirpstack_codec as codec
 from edge_agent.backends.chirpstack import ChirpStackBackend
 from edge_agent.config import AgentConfig
+from edge_agent.downlinks import DownlinkPipeline
 from edge_agent.memory_queue import MemoryUplinkStore
 from edge_agent.router import UplinkFilter
 from packet_forwarder.model import CrcStatus, GatewayStats, Uplink
@@ -63,6 +64,7 @@ def transport_options(cfg: AgentConfig) -> dict[str, Any]:
         options["scenario"] = conc.sim.scenario
     if conc.sim.tx_log is not None:
         options["tx_log"] = conc.sim.tx_log
+    options["plan"] = conc.plan  # the simulator decodes TX power through its TX gain tables
     return options
 
 
@@ -115,6 +117,10 @@ class AgentService:
         self._lock = threading.Lock()  # guards self._interval
         self._threads: list[threading.Thread] = []
         self._last_error_log = 0.0
+        self.downlinks = DownlinkPipeline(
+            cfg, lambda: self.gateway_id, self.backend.publish_ack, self._session_id
+        )
+        self.backend.downlink_sink = self.downlinks.submit
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -122,7 +128,9 @@ class AgentService:
         """Start the radio and stats threads; MQTT starts now when the gateway id is known."""
         if self.gateway_id is not None:
             self.backend.start(self.gateway_id)
-        for target, name in ((self._radio_main, "radio"), (self._stats_main, "stats")):
+        threads = ((self._radio_main, "radio"), (self._stats_main, "stats"),
+                   (self._downlink_main, "downlink"))  # fmt: skip
+        for target, name in threads:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -185,6 +193,7 @@ class AgentService:
             return  # stopping before the radio ever came up
         while not self._stop.is_set():
             count = self.radio_once()
+            self._dispatch_downlinks()
             if count == 0:
                 # checked after an empty poll: everything read before was routed by this thread
                 if self._concentrator is not None and self._concentrator.exhausted:
@@ -214,6 +223,7 @@ class AgentService:
                 if self._concentrator is None:
                     self._concentrator = self._factory(self.cfg)
                 self._concentrator.start()
+        self.downlinks.on_concentrator_start()
         conc = self._concentrator
         assert conc is not None
         if self.gateway_id is None:
@@ -260,6 +270,26 @@ class AgentService:
         self.counters.forwarded += 1
         return True
 
+    # -- downlinks (edge_agent/downlinks.py) ---------------------------------------------------
+
+    def _session_id(self) -> int:
+        conc = self._concentrator
+        return conc.session_id if conc is not None else 0
+
+    def _downlink_main(self) -> None:
+        while not self._stop.is_set():
+            self.downlinks.handle_once(self._concentrator, timeout=0.1)
+
+    def _dispatch_downlinks(self) -> None:
+        conc = self._concentrator
+        if conc is None or not self.radio_ready.is_set():
+            return
+        try:
+            self.downlinks.dispatch_once(conc)
+        except Exception as exc:
+            self.counters.radio_errors += 1
+            LOGGER.error("downlink dispatch failed: %s", exc)
+
     # -- stats -----------------------------------------------------------------------------
 
     def _stats_main(self) -> None:
@@ -280,11 +310,13 @@ class AgentService:
             "radio_up": str(self.radio_ready.is_set()).lower(),
         }
         interval.metadata.update(codec.metadata_strings(metadata))
+        self.downlinks.add_stats(interval)
         gw = self.cfg.gateway
         location = None
         if gw.latitude is not None and gw.longitude is not None:
             location = (gw.latitude, gw.longitude, gw.altitude or 0.0)
         msg = codec.gateway_stats(interval, self.gateway_id, self.clock(), location)
+        self.downlinks.fill_duty_cycle(msg)
         payload = codec.encode(msg, self.cfg.mqtt.marshaler)
         self.backend.publish_stats(payload)
         return payload
