@@ -6,8 +6,11 @@
   JSON), checks the gateway id, converts the items to ``DownlinkRequest``, tries them in order
   against the ``DownlinkScheduler`` at the concentrator's counter now, and publishes one
   ``gw.DownlinkTxAck`` (one item per frame item, in order, IGNORED for those not tried).
-- ``dispatch_once()`` (the radio thread, every loop) programs the packet whose start is due
-  through the concentrator (``packet_forwarder.downlink.dispatch_once``).
+- ``dispatch_once()`` programs the packet whose start is due through the concentrator
+  (``packet_forwarder.downlink.dispatch_once``). The radio thread calls it every loop (10 ms);
+  the downlink thread also calls it when it wakes at a JIT window (``idle_timeout_s``), so a
+  packet is programmed within ~1 ms of its window opening. Both take the concentrator lock, and a
+  packet leaves the queue atomically, so it is programmed once.
 See docs/downlinks.md.
 """
 
@@ -31,12 +34,15 @@ from edge_agent.config import AgentConfig
 from packet_forwarder import downlink
 from packet_forwarder.downlink import DownlinkScheduler, ScheduledTx, TxChain
 from packet_forwarder.dutycycle import DutyCycleTracker
+from packet_forwarder.jit import TX_JIT_DELAY_US, wrap_diff
 from packet_forwarder.model import DownlinkRequest, GatewayStats, Modulation, Timing, TxStatus
 
 LOGGER = logging.getLogger(__name__)
 
 _CODE_RATES = {gw.CodeRate.CR_4_5: "4/5", gw.CodeRate.CR_4_6: "4/6",
                gw.CodeRate.CR_4_7: "4/7", gw.CodeRate.CR_4_8: "4/8"}  # fmt: skip
+#: the downlink thread wakes this far (µs) inside a JIT window to program its packet
+DISPATCH_MARGIN_US = 300
 #: most recent latency samples kept (seconds), for the bench and the logs
 LATENCY_SAMPLES = 10_000
 
@@ -275,6 +281,26 @@ class DownlinkPipeline:
                 )
         if self.on_programmed is not None:
             self.on_programmed(tx, done)
+
+    def idle_timeout_s(self, concentrator: Any, longest_s: float = 0.1) -> float:
+        """How long the downlink thread may wait for frames before the next JIT window opens.
+
+        The downlink thread dispatches right after that wait, so a due packet is programmed
+        ~1 ms into its window instead of up to one radio poll period (10 ms) later.
+        """
+        if concentrator is None or not any(len(q) for q in self.scheduler.queues.values()):
+            return longest_s
+        with concentrator.lock:
+            now_us = concentrator.counter_us()
+        aheads = [
+            wrap_diff(e.count_us, now_us)
+            for q in self.scheduler.queues.values()
+            for e in q.entries(now_us)
+        ]
+        if not aheads:
+            return longest_s
+        wait_us = min(aheads) - (TX_JIT_DELAY_US - DISPATCH_MARGIN_US)
+        return min(longest_s, max(0.0, wait_us / 1e6))
 
     def on_concentrator_start(self) -> None:
         """A (re)started concentrator: queued count_us values belong to the old counter."""

@@ -278,7 +278,9 @@ class AgentService:
 
     def _downlink_main(self) -> None:
         while not self._stop.is_set():
-            self.downlinks.handle_once(self._concentrator, timeout=0.1)
+            conc = self._concentrator if self.radio_ready.is_set() else None
+            self.downlinks.handle_once(conc, timeout=self.downlinks.idle_timeout_s(conc))
+            self._dispatch_downlinks()
 
     def _dispatch_downlinks(self) -> None:
         conc = self._concentrator
