@@ -31,6 +31,7 @@ from google.protobuf.message import DecodeError
 
 from drivers.sx1302.tx import program
 from edge_agent.config import AgentConfig
+from edge_agent.errors import ConfigError
 from packet_forwarder import downlink
 from packet_forwarder.downlink import DownlinkScheduler, ScheduledTx, TxChain
 from packet_forwarder.dutycycle import DutyCycleTracker
@@ -72,7 +73,9 @@ def make_scheduler(cfg: AgentConfig, session_id: Callable[[], int]) -> DownlinkS
     preset = conc.preset
     enforce = cfg.regulation.get("enforce_duty_cycle", preset.name == "EU868")
     if not isinstance(enforce, bool):
-        raise ValueError("regulation.enforce_duty_cycle must be true or false")
+        raise ConfigError(
+            "regulation.enforce_duty_cycle", f"must be true or false, got {enforce!r}"
+        )
     duty = DutyCycleTracker(enforce=enforce) if preset.name == "EU868" else None
     return DownlinkScheduler(
         chains,

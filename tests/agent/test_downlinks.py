@@ -17,6 +17,7 @@ from edge_agent.downlinks import (
     item_to_request,
     make_scheduler,
 )
+from edge_agent.errors import ConfigError
 from packet_forwarder.model import GatewayStats, Modulation, Timing, make_context
 
 GW_ID = "0016c001ff10a235"
@@ -125,6 +126,11 @@ def test_duty_cycle_is_enforced_by_default_in_eu868_and_can_be_switched_off() ->
     assert make_scheduler(parse_config(off), lambda: 1).duty_cycle.enforce is False
     us = '[concentrator]\nregion = "US915"\n'
     assert make_scheduler(parse_config(us), lambda: 1).duty_cycle is None
+
+
+def test_non_boolean_enforce_duty_cycle_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="regulation.enforce_duty_cycle"):
+        parse_config(EU868 + '[regulation]\nenforce_duty_cycle = "yes"\n')
 
 
 def test_unsupported_item_is_an_error_and_the_next_item_is_tried() -> None:
