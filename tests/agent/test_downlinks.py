@@ -129,7 +129,7 @@ def test_duty_cycle_is_enforced_by_default_in_eu868_and_can_be_switched_off() ->
 
 
 def test_non_boolean_enforce_duty_cycle_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="regulation.enforce_duty_cycle"):
+    with pytest.raises(ConfigError, match=r"regulation\.enforce_duty_cycle"):
         parse_config(EU868 + '[regulation]\nenforce_duty_cycle = "yes"\n')
 
 
