@@ -248,14 +248,16 @@ class DownlinkPipeline:
             ).encode()
         else:
             body = ack.SerializeToString()
-        self._publish_ack(body)
-        self.counters["acks"] += 1
         sample = Latency(downlink_id, arrived, time.perf_counter())
-        with self._lock:
+        with self._lock:  # before the ack leaves: the packet may be dispatched at once
             if TxStatus.OK in statuses:
                 self._arrivals[downlink_id] = sample
+                if len(self._arrivals) > LATENCY_SAMPLES:  # queued packets that were dropped
+                    self._arrivals.pop(next(iter(self._arrivals)))
             else:
                 self.latencies.append(sample)
+        self._publish_ack(body)
+        self.counters["acks"] += 1
 
     # -- radio thread --------------------------------------------------------------------------
 
