@@ -295,8 +295,12 @@ class DownlinkPipeline:
         """
         if concentrator is None or not any(len(q) for q in self.scheduler.queues.values()):
             return longest_s
-        with concentrator.lock:
-            now_us = concentrator.counter_us()
+        try:
+            with concentrator.lock:
+                now_us = concentrator.counter_us()
+        except Exception as exc:  # a radio error must not end the downlink thread
+            LOGGER.debug("counter read for the downlink wake-up failed: %s", exc)
+            return longest_s
         aheads = [
             wrap_diff(e.count_us, now_us)
             for q in self.scheduler.queues.values()

@@ -193,3 +193,14 @@ def test_frames_while_the_radio_is_down_are_acked_internal_error() -> None:
                 .SerializeToString())  # fmt: skip
     pipe.handle_once(None, timeout=1.0)
     assert statuses(acks[0]) == ["INTERNAL_ERROR"]
+
+
+def test_wake_up_falls_back_to_the_poll_period_when_the_counter_cannot_be_read() -> None:
+    pipe, _acks = pipeline()
+    radio = RecordingRadio(now_us=4_100_000)
+    handle(pipe, gw.DownlinkFrame(downlink_id=8, gateway_id=GW_ID, items=[lora_item()]), radio)
+    assert pipe.idle_timeout_s(radio) == 0.1  # 900 ms to the window: capped at 100 ms
+    radio.now_us = 5_000_000 - 40_000 - 50_000
+    assert pipe.idle_timeout_s(radio) == pytest.approx(0.0503)
+    radio.counter_us = lambda: (_ for _ in ()).throw(OSError("SPI gone"))  # type: ignore[method-assign]
+    assert pipe.idle_timeout_s(radio) == 0.1
