@@ -369,6 +369,15 @@ def _status(t: _Table) -> StatusConfig:
     return cfg
 
 
+def _regulation(raw: dict[str, Any]) -> dict[str, Any]:
+    """``[regulation]``, kept raw; ``enforce_duty_cycle`` must be a bool (docs/downlinks.md)."""
+    value = raw.get("enforce_duty_cycle")
+    if value is not None and not isinstance(value, bool):
+        key = "regulation.enforce_duty_cycle"
+        raise ConfigError(key, f"must be true or false, got {_type_name(value)}")
+    return raw
+
+
 def parse_config(text: str, source: str = "<string>") -> AgentConfig:
     """Validate TOML ``text``; ``source`` names it in errors."""
     try:
@@ -384,7 +393,7 @@ def parse_config(text: str, source: str = "<string>") -> AgentConfig:
         concentrator=concentrator,
         mqtt=_mqtt(root.table("mqtt"), concentrator.preset.topic_prefix),
         spool=root.raw("spool"),
-        regulation=root.raw("regulation"),
+        regulation=_regulation(root.raw("regulation")),
         status=_status(root.table("status")),
         log=_log(root.table("log")),
         gps=_gps(root.table("gps")),

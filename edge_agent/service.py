@@ -23,6 +23,7 @@ from edge_agent import logs
 from edge_agent.backends import chirpstack_codec as codec
 from edge_agent.backends.chirpstack import ChirpStackBackend
 from edge_agent.config import AgentConfig
+from edge_agent.downlinks import DownlinkPipeline
 from edge_agent.memory_queue import MemoryUplinkStore
 from edge_agent.router import UplinkFilter
 from edge_agent.rxstats import RxTracker
@@ -68,6 +69,7 @@ def transport_options(cfg: AgentConfig) -> dict[str, Any]:
         options["scenario"] = conc.sim.scenario
     if conc.sim.tx_log is not None:
         options["tx_log"] = conc.sim.tx_log
+    options["plan"] = conc.plan  # the simulator decodes TX power through its TX gain tables
     return options
 
 
@@ -141,6 +143,14 @@ class AgentService:
         self._lock = threading.Lock()  # guards self._interval
         self._threads: list[threading.Thread] = []
         self._last_error_log = 0.0
+        # acks go to whichever backend is current (a SIGHUP reload replaces it)
+        self.downlinks = DownlinkPipeline(
+            cfg,
+            lambda: self.gateway_id,
+            lambda ack: self.backend.publish_ack(ack),
+            self._session_id,
+        )
+        self.backend.downlink_sink = self.downlinks.submit
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -148,7 +158,9 @@ class AgentService:
         """Start the radio and stats threads; MQTT starts now when the gateway id is known."""
         if self.gateway_id is not None:
             self.backend.start(self.gateway_id)
-        for target, name in ((self._radio_main, "radio"), (self._stats_main, "stats")):
+        threads = ((self._radio_main, "radio"), (self._stats_main, "stats"),
+                   (self._downlink_main, "downlink"))  # fmt: skip
+        for target, name in threads:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -171,6 +183,7 @@ class AgentService:
         """Replace the backend with a new client for ``cfg.mqtt`` (pending uplinks stay queued)."""
         old = self.backend
         self.backend = ChirpStackBackend(self.cfg.mqtt, self.store)
+        self.backend.downlink_sink = self.downlinks.submit
         old.stop()
         self.store.rewind()  # records the old client had in flight are sent again
         if self.cfg.gateway.id is not None:
@@ -259,6 +272,7 @@ class AgentService:
             while not self._stop.is_set() and not self._radio_restart.is_set():
                 self.heartbeat.beat()
                 count = self.radio_once()
+                self._dispatch_downlinks()
                 if count == 0:
                     # checked after an empty poll: everything read before was routed by this thread
                     if self._concentrator is not None and self._concentrator.exhausted:
@@ -307,6 +321,7 @@ class AgentService:
                 if self._concentrator is None:
                     self._concentrator = self._factory(self.cfg)
                 self._concentrator.start()
+        self.downlinks.on_concentrator_start()
         conc = self._concentrator
         assert conc is not None
         if self.gateway_id is None:
@@ -355,6 +370,28 @@ class AgentService:
         self.counters.forwarded += 1
         return True
 
+    # -- downlinks (edge_agent/downlinks.py) ---------------------------------------------------
+
+    def _session_id(self) -> int:
+        conc = self._concentrator
+        return conc.session_id if conc is not None else 0
+
+    def _downlink_main(self) -> None:
+        while not self._stop.is_set():
+            conc = self._concentrator if self.radio_ready.is_set() else None
+            self.downlinks.handle_once(conc, timeout=self.downlinks.idle_timeout_s(conc))
+            self._dispatch_downlinks()
+
+    def _dispatch_downlinks(self) -> None:
+        conc = self._concentrator
+        if conc is None or not self.radio_ready.is_set():
+            return
+        try:
+            self.downlinks.dispatch_once(conc)
+        except Exception as exc:
+            self.counters.radio_errors += 1
+            LOGGER.error("downlink dispatch failed: %s", exc)
+
     # -- stats -----------------------------------------------------------------------------
 
     def _stats_main(self) -> None:
@@ -375,11 +412,13 @@ class AgentService:
             "radio_up": str(self.radio_ready.is_set()).lower(),
         }
         interval.metadata.update(codec.metadata_strings(metadata))
+        self.downlinks.add_stats(interval)
         gw = self.cfg.gateway
         location = getattr(self._concentrator, "location", None)  # a GPS fix wins
         if location is None and gw.latitude is not None and gw.longitude is not None:
             location = (gw.latitude, gw.longitude, gw.altitude or 0.0)
         msg = codec.gateway_stats(interval, self.gateway_id, self.clock(), location)
+        self.downlinks.fill_duty_cycle(msg)
         payload = codec.encode(msg, self.cfg.mqtt.marshaler)
         self.backend.publish_stats(payload)
         return payload

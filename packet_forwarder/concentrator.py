@@ -180,6 +180,16 @@ class Concentrator:
             chip.read_counter()
             return chip.counter.pps_us
 
+    def tx_status(self, rf_chain: int) -> str:
+        """The RF chain's TX state (FREE, SCHEDULED, EMITTING, UNKNOWN), read from the chip."""
+        with self.lock:
+            return str(self._require_chip().tx_status(rf_chain))
+
+    def send(self, program: Any) -> None:
+        """Program one TX (a ``drivers.sx1302.tx.TxProgram``) into the chip."""
+        with self.lock:
+            self._require_chip().send(program)
+
     def poll_once(self) -> list[Uplink]:
         """One receive step: read the counter, drain the FIFO, convert every record."""
         with self.lock:

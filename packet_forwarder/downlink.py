@@ -119,13 +119,16 @@ class TxStats:
     per_status: dict[str, int] = field(default_factory=dict)
 
     def add_to(self, stats: GatewayStats) -> None:
-        """Add these counters into a GatewayStats (per-modulation is not in that model yet)."""
+        """Add these counters into a GatewayStats."""
         stats.tx_packets_received += self.tx_packets_received
         stats.tx_packets_emitted += self.tx_packets_emitted
         for freq, n in self.per_frequency.items():
             stats.tx_packets_per_frequency[freq] = stats.tx_packets_per_frequency.get(freq, 0) + n
         for status, n in self.per_status.items():
             stats.tx_packets_per_status[status] = stats.tx_packets_per_status.get(status, 0) + n
+        for key, n in self.per_modulation.items():
+            mods = stats.tx_packets_per_modulation
+            mods[key] = mods.get(key, 0) + n
 
 
 def pick_gain(lut: Sequence[TxGain], conducted_dbm: float) -> TxGain | None:
@@ -166,6 +169,11 @@ class DownlinkScheduler:
         self._clock_s = clock_s
         # one lock: the check-then-record of the duty cycle and the counters must not interleave
         self._lock = threading.Lock()
+
+    @property
+    def duty_cycle(self) -> DutyCycleTracker | None:
+        """The duty-cycle tracker (None when the region has none)."""
+        return self._duty_cycle
 
     def schedule_frame(self, items: Sequence[DownlinkRequest], now_us: int) -> TxAck:
         """Try the items in order until one is queued; the others stay IGNORED."""

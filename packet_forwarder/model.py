@@ -155,4 +155,6 @@ class GatewayStats:
     rx_packets_per_frequency: dict[int, int] = field(default_factory=dict)
     tx_packets_per_frequency: dict[int, int] = field(default_factory=dict)
     tx_packets_per_status: dict[str, int] = field(default_factory=dict)
+    #: emitted packets per modulation key ('LORA/SF7/BW125000/4/5', 'FSK/50000')
+    tx_packets_per_modulation: dict[str, int] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)

@@ -41,6 +41,7 @@ from drivers.sim.reception import (
     select_chain,
 )
 from drivers.sim.scenario import Scenario, ScenarioFifoBytes, ScenarioPacket, load_scenario
+from drivers.sim.tx import SimTransmission, SimTransmitter
 from drivers.sx1302.plan import ChipPlan
 
 LOGGER = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ _MEMORY_AREAS = ((0x0000, 0x4001), (0x5300, 0x5400), (0x5500, 0x5600), (0x6000, 
 REG_GLOBAL_EN, GLOBAL_EN_BIT = 0x5605, 0x08
 #: a few reset defaults (sx1302_hal loragw_reg.c), used when drivers.sx1302.registers is absent
 _FALLBACK_DEFAULTS = {0x5601: 0x08, 0x5780: 0x04, 0x58C1: 0xFF, 0x5801: 0x80, 0x5B01: 0x80}
+#: TX trigger byte (drivers/sim/tx.py) and TX FSM status register, per RF chain
+REG_TX_TRIGGER = {0x5200: 0, 0x5400: 1}
+REG_TX_STATUS = {0x5211: 0, 0x5411: 1}
 
 # SX1250 opcodes (ref/sx1302.md §1) and the chip modes they leave the radio in
 OP_SET_STANDBY, OP_SET_RX, OP_SET_RF_FREQUENCY = 0x80, 0x82, 0x86
@@ -181,7 +185,7 @@ class SimChip:
         self.persona = persona
         self.clock = clock
         self.plan = plan
-        self.tx_log = tx_log  # recorded for the TX path (issue 5)
+        self.tx_log = tx_log
         self.calibration = RadioCalibration(rssi_offset_db, tuple(rssi_tcomp), temperature_c)  # type: ignore[arg-type]
         self.version, self.model = PERSONAS[persona]
         self.eui = eui
@@ -199,6 +203,7 @@ class SimChip:
         )
         self._known = _known_addresses()
         self._warned_unknown: set[int] = set()
+        self.transmitter = SimTransmitter(self.mem, self.clock, plan, tx_log)
         self.fifo = bytearray()
         self.radios = (SimRadio(), SimRadio())
         self.stats = dict.fromkeys(
@@ -236,6 +241,7 @@ class SimChip:
                 return bytes(len(frame))
             if len(frame) < 2:
                 raise SimUnsupportedError(f"SPI frame too short: {bytes(frame).hex()}")
+            self.transmitter.advance()
             mux = frame[0]
             if mux == 0:
                 miso = self._sx1302_frame(bytes(frame))
@@ -262,6 +268,18 @@ class SimChip:
     def advance_us(self, us: int) -> None:
         """Move a virtual clock forward (tests)."""
         self.clock.advance_us(us)
+
+    def set_radio_busy(self, rf_chain: int, busy: bool = True) -> None:
+        """Make the chain's TX status read EMITTING (``busy``) until called with False."""
+        with self._lock:
+            self.transmitter.set_radio_busy(rf_chain, busy)
+
+    @property
+    def transmissions(self) -> list[SimTransmission]:
+        """Every packet put on air so far (also appended to ``tx_log`` when set)."""
+        with self._lock:
+            self.transmitter.advance()
+            return list(self.transmitter.log)
 
     @property
     def exhausted(self) -> bool:
@@ -309,6 +327,9 @@ class SimChip:
             count = len(self.fifo)
             self.mem[REG_FIFO_COUNT] = (count >> 8) & 0x1F
             self.mem[REG_FIFO_COUNT + 1] = count & 0xFF
+        for status_addr, rf_chain in REG_TX_STATUS.items():
+            if address <= status_addr < end:
+                self.mem[status_addr] = self.transmitter.status(rf_chain)
         if address < REG_COUNTER + 8 and end > REG_COUNTER:
             self.mem[REG_COUNTER : REG_COUNTER + 4] = bytes(4)  # no PPS source: latch stays 0
             self.mem[REG_COUNTER + 4 : REG_COUNTER + 8] = self.clock.ticks().to_bytes(4, "big")
@@ -349,6 +370,8 @@ class SimChip:
                 self.mem[REG_OTP_DATA] = self._otp(value)
             elif addr in REG_RF_EN and (old ^ value) & RADIO_RST_BIT:
                 self.radios[REG_RF_EN[addr]].reset()
+            elif addr in REG_TX_TRIGGER:
+                self.transmitter.on_trigger_write(REG_TX_TRIGGER[addr], old, value)
 
     def _unknown_write(self, addr: int, value: int) -> None:
         if self.strict:

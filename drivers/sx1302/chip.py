@@ -21,6 +21,14 @@ from drivers.sx1302.fifo import FifoParse, parse_fifo
 from drivers.sx1302.plan import MULTI_SF_CHAINS, ChipPlan
 from drivers.sx1302.registers import REGISTERS, Register
 from drivers.sx1302.sx1250 import ChipMode, Standby, Sx1250
+from drivers.sx1302.tx import (
+    TxProgram,
+    abort_writes,
+    program_tx,
+    tx_status_address,
+    tx_status_from_register,
+)
+from drivers.sx1302.tx_registers import TX_FIELDS, reset_image, tx_top_base
 from drivers.transport import Target, Transport
 
 LOGGER = logging.getLogger(__name__)
@@ -203,6 +211,7 @@ class SX1302:
         mcu.start_arb(self, fw.arb_version, fine_timestamp=plan.fine_timestamp, timeout_s=timeout)
         LOGGER.info("AGC v%d and ARB v%d firmware running", fw.agc_version, fw.arb_version)
         self._enable_pps()  # step 20
+        self._configure_tx(plan)  # step 20: TX static configuration
         self.counter.reset()
         self.write_reg("GPIO_GPIO_OUT_L_OUT_VALUE", 0x01)  # step 22: CONFIG_DONE LED
         self.started = True
@@ -473,6 +482,45 @@ class SX1302:
         """Step 20: latch the counter on the GPS PPS rising edge."""
         self.write_reg("TIMESTAMP_GPS_CTRL_GPS_EN", 1)
         self.write_reg("TIMESTAMP_GPS_CTRL_GPS_POL", 1)
+
+    def _configure_tx(self, plan: ChipPlan) -> None:
+        """Step 20, TX part (sx1302_tx_configure, SX1250): the static TX_TOP bytes of each radio.
+
+        CLK_EDGE 0, TX_MODE 1, IF_DST 1 at +0x20 and PLL_DIV_CTRL_AGC 1 at +0x21: the same values
+        ``drivers.sx1302.tx`` assumes when it computes whole bytes without reading them back.
+        """
+        image = reset_image()
+        for rf_chain, _radio in enumerate(plan.radios):
+            base = tx_top_base(rf_chain)
+            for name in ("TX_MODE", "PLL_DIV_CTRL_AGC"):
+                offset = TX_FIELDS[name].offset
+                self.write_raw(base + offset, image[offset])
+
+    # --- TX path --------------------------------------------------------------------------------
+
+    def write_raw(self, addr: int, value: int) -> None:
+        """Write one whole byte at an absolute address (the TX programming works on bytes)."""
+        self.transport.write(Target.SX1302, addr, bytes([value & 0xFF]))
+
+    def send(self, prog: TxProgram) -> None:
+        """Program one TX (``drivers.sx1302.tx.program``): registers, TX buffer, trigger."""
+        program_tx(self.write_raw, self.mem_write, prog)
+
+    def tx_status(self, rf_chain: int) -> str:
+        """The chain's TX state: FREE, SCHEDULED, EMITTING or UNKNOWN (sx1302_tx_status)."""
+        value = self.transport.read(Target.SX1302, tx_status_address(rf_chain), 1)[0]
+        return tx_status_from_register(value)
+
+    def abort_tx(self, rf_chain: int, timeout_s: float = 1.0) -> bool:
+        """Clear the chain's trigger bits and wait (1 ms polls) until FREE; True if it is."""
+        for address, value in abort_writes(rf_chain):
+            self.write_raw(address, value)
+        for _ in range(max(1, round(timeout_s / 0.001))):
+            if self.tx_status(rf_chain) == "FREE":
+                return True
+            self._sleep(0.001)
+        LOGGER.warning("TX abort on RF chain %d: not FREE after %.1fs", rf_chain, timeout_s)
+        return False
 
     def stop(self) -> None:
         """Stop receiving: modems and PPS latch off, LED off, MCUs held in reset. Idempotent."""

@@ -15,6 +15,7 @@ import random
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,8 @@ class ChirpStackBackend:
         self._connecting = False
         self._stopping = False
         self._thread: threading.Thread | None = None
+        #: receives each raw ``command/down`` payload, from paho's thread (must only signal)
+        self.downlink_sink: Callable[[bytes], None] | None = None
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -96,6 +99,10 @@ class ChirpStackBackend:
         )
         self._events.put(("wake",))
         return seq
+
+    def publish_ack(self, ack_bytes: bytes) -> None:
+        """Publish one ``gw.DownlinkTxAck`` (already marshalled) on ``event/ack``."""
+        self._events.put(("ack", ack_bytes))
 
     def publish_stats(self, stats_bytes: bytes) -> None:
         """Publish one ``gw.GatewayStats`` (already marshalled) when connected; else dropped."""
@@ -141,6 +148,8 @@ class ChirpStackBackend:
             pass
         elif kind == "stats":
             self._publish_stats(event[1])
+        elif kind == "ack":
+            self._publish_event("event/ack", event[1])
         elif event[1] != self._generation:
             return  # from a client we already dropped
         elif kind == "puback":
@@ -154,7 +163,7 @@ class ChirpStackBackend:
             self._on_lost(f"connection lost ({event[2]})")
         elif kind == "command":
             self.counters.commands_received += 1
-            LOGGER.debug("command on %s ignored: downlinks are not implemented yet", event[2])
+            LOGGER.debug("command on %s ignored: not implemented", event[2])
 
     def _connect(self) -> None:
         assert self.gateway_id is not None
@@ -173,7 +182,7 @@ class ChirpStackBackend:
         client.on_connect = lambda _c, _u, _f, rc, _p: self._events.put(("connack", gen, rc))
         client.on_disconnect = lambda _c, _u, _f, rc, _p: self._events.put(("disconnect", gen, rc))
         client.on_publish = lambda _c, _u, mid, _rc, _p: self._events.put(("puback", gen, mid))
-        client.on_message = lambda _c, _u, msg: self._events.put(("command", gen, msg.topic))
+        client.on_message = lambda _c, _u, msg: self._on_message(gen, msg)
         if self.cfg.username is not None:
             client.username_pw_set(self.cfg.username, self.cfg.password)
         if self.cfg.tls:
@@ -282,6 +291,22 @@ class ChirpStackBackend:
         self.connected.clear()
         self._drop_client()
         LOGGER.info("disconnected from %s", self.cfg.server)
+
+    def _on_message(self, gen: int, msg: Any) -> None:
+        """paho thread: hand ``command/down`` to the downlink sink, the rest to the sender."""
+        sink = self.downlink_sink
+        if sink is not None and msg.topic.endswith("/command/down"):
+            self.counters.commands_received += 1
+            sink(bytes(msg.payload))
+        else:
+            self._events.put(("command", gen, msg.topic))
+
+    def _publish_event(self, suffix: str, payload: bytes) -> None:
+        client = self._client
+        if client is None or not self.connected.is_set():
+            LOGGER.warning("not connected: %s not published", suffix)
+            return
+        client.publish(self._topic(suffix), payload, qos=self.cfg.qos)
 
     def _conn_state(self, online: bool) -> bytes:
         assert self.gateway_id is not None

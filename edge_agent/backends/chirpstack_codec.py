@@ -88,11 +88,25 @@ def gateway_stats(
     msg.rx_packets_per_frequency.update(stats.rx_packets_per_frequency)
     msg.tx_packets_per_frequency.update(stats.tx_packets_per_frequency)
     msg.tx_packets_per_status.update(stats.tx_packets_per_status)
+    for key, count in stats.tx_packets_per_modulation.items():
+        _per_modulation(msg.tx_packets_per_modulation.add(count=count), key)
     msg.metadata.update(stats.metadata)
     if location is not None:
         msg.location.latitude, msg.location.longitude, msg.location.altitude = location
         msg.location.source = 2  # common.LocationSource.CONFIG
     return msg
+
+
+def _per_modulation(entry: Any, key: str) -> None:
+    """Fill a ``gw.PerModulationCount`` from 'LORA/SF7/BW125000/4/5' or 'FSK/50000'."""
+    parts = key.split("/")
+    if parts[0] == "LORA":
+        lora = entry.modulation.lora
+        lora.spreading_factor = int(parts[1].removeprefix("SF"))
+        lora.bandwidth = int(parts[2].removeprefix("BW"))
+        lora.code_rate = gw.CodeRate.Value(f"CR_{parts[3]}_{parts[4]}")
+    else:
+        entry.modulation.fsk.datarate = int(parts[1])
 
 
 def conn_state(gateway_id: str, online: bool) -> gw.ConnState:
