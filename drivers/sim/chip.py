@@ -123,7 +123,10 @@ def _known_addresses() -> frozenset[int]:
         from drivers.sx1302.registers import REGISTERS
     except ImportError:
         return frozenset(known | set(range(0x5200, 0x6200)))
+    from drivers.sx1302.tx_registers import TX_FIELDS, tx_top_base
+
     known.update(reg.addr for reg in REGISTERS.values())
+    known.update(tx_top_base(rf) + f.offset for rf in (0, 1) for f in TX_FIELDS.values())
     return frozenset(known)
 
 

@@ -18,8 +18,7 @@ from drivers.sx1302.chip import SX1302
 from drivers.sx1302.registers import REGISTERS
 from packet_forwarder.regions import region_preset
 
-#: deliberate differences (docs/hardware.md): none for the image after start(); TX static
-#: configuration (§6 step 20) is the downlink path's and is not written by start() yet
+#: deliberate differences (docs/hardware.md): none for the image after start()
 DIFFERENCES: frozenset[int] = frozenset()
 FT = "RX_TOP_LORA_SERVICE_FSK_"
 
@@ -59,7 +58,7 @@ def drift(freq_hz: int, bw_hz: int) -> tuple[int, int]:
 
 
 def hal_eu868_image() -> dict[int, int]:
-    """What lgw_start writes for the EU868 global_conf (SX1250, clksrc 0), TX config aside."""
+    """What lgw_start writes for the EU868 global_conf (SX1250, clksrc 0)."""
     img = Image()
     img.w("GPIO_GPIO_OUT_L_OUT_VALUE", 0)
     radio_a, radio_b = 867_500_000, 868_500_000
@@ -227,6 +226,12 @@ def hal_eu868_image() -> dict[int, int]:
     img.ws([("ARB_MCU_CTRL_HOST_PROG", 0), ("ARB_MCU_CTRL_MCU_CLEAR", 0)])
     cfg = "ARB_MCU_ARB_DEBUG_CFG_{0}_ARB_DEBUG_CFG_{0}"
     img.ws([(cfg.format(0), 7), (cfg.format(3), 0), (cfg.format(2), 3), (cfg.format(1), 1)])
+    # TX static configuration (sx1302_tx_configure for SX1250; ref/sx1302.md §7): TX_RFFE_IF_CTRL
+    # with CLK_EDGE 0, TX_MODE 1, IF_DST 1 and IF_SRC at its reset 0 -> 0x0C; PLL_DIV_CTRL_AGC 1;
+    # radio B's TX_TOP block is radio A's + 0x200
+    for base in (0x5200, 0x5400):
+        img.written[base + 0x20] = 0x0C
+        img.written[base + 0x21] = 0x01
     img.ws([("TIMESTAMP_GPS_CTRL_GPS_EN", 1), ("TIMESTAMP_GPS_CTRL_GPS_POL", 1)])
     img.w("GPIO_GPIO_OUT_L_OUT_VALUE", 1)
     assert radio_b == 868_500_000  # radio B's centre only reaches the SX1250 (not a register)
