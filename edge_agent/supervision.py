@@ -186,6 +186,8 @@ class Supervisor:
             temperature if temperature is not None else svc.cfg.concentrator.temperature_c
         )
         radio["errors"] = svc.counters.radio_errors
+        # malformed RX FIFO data, by kind (garbage, checksum, truncated, ...): counted, skipped
+        radio["bad_records"] = dict(stats.get("bad_records", {}))
         radio["rx"] = svc.rx.snapshot()
         radio["last_uplink"] = radio["rx"]["last_uplink"]
         return radio
