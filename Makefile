@@ -16,11 +16,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 broker-check:
-	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
+	@{ command -v mosquitto || test -x /usr/sbin/mosquitto; } >/dev/null 2>&1 && command -v mosquitto_sub >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "mosquitto missing: installing the Debian package"; \
-	    (apt-get install -y -q mosquitto >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q mosquitto >/dev/null)); \
-	    systemctl disable --now mosquitto >/dev/null 2>&1 || true; \
+	    echo "mosquitto missing: installing the Debian packages mosquitto and mosquitto-clients"; \
+	    (apt-get install -y -q mosquitto mosquitto-clients >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q mosquitto mosquitto-clients >/dev/null)); \
 	  else \
 	    echo "mosquitto is missing: run 'sudo apt-get install mosquitto mosquitto-clients'"; exit 1; \
 	  fi; }
