@@ -203,17 +203,24 @@ def test_qos0_uplinks_are_delivered(broker, running) -> None:
     sub.close()
 
 
-def test_full_queue_drops_oldest_while_disconnected(broker_factory, running) -> None:
+def test_full_spool_drops_oldest_while_disconnected(broker_factory, running) -> None:
     broker = broker_factory()  # never started: the agent cannot connect
-    conc = FakeConcentrator(map(make_uplink, range(5)))
-    text = config_text(broker.url, extra_mqtt="queue_max_uplinks = 2")
+    now = time.time()
+    conc = FakeConcentrator(make_uplink(n, gw_time=now) for n in range(80))
+    text = config_text(broker.url, spool_extra="max_bytes = 4096")
     svc = start_service(running, text, conc)
-    wait_for(lambda: svc.counters.forwarded == 5)
-    assert svc.store.stats()["dropped"] == 3
+    wait_for(lambda: svc.counters.forwarded == 80)
+    stats = svc.store.stats()
+    assert stats["dropped"] > 0
+    assert stats["pending"] + stats["dropped"] == 80
+    assert stats["bytes"] <= 4096
+    kept = stats["pending"]
     broker.start()
     sub = Subscriber(broker.port, "+/gateway/+/event/up")
     wait_for(lambda: svc.done, timeout=15)
-    assert svc.store.stats()["delivered"] == 2
+    frames = [gw.UplinkFrame.FromString(m.payload) for m in sub.collect("/event/up", kept)]
+    assert [f.phy_payload[6] for f in frames] == list(range(80 - kept, 80))
+    assert svc.store.stats()["delivered"] == kept
     sub.close()
 
 
