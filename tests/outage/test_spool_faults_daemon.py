@@ -1,0 +1,128 @@
+"""Spool faults seen from the daemon: a full disk, a corrupt file, an unusable directory.
+In each case the agent starts, keeps forwarding and says what happened."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from edge_agent.config import load_config
+from edge_agent.memory_queue import MemoryUplinkStore
+from edge_agent.service import AgentService
+from tests.outage.helpers import (
+    Collector,
+    SubCollector,
+    agent_config,
+    connections_of,
+    session_keeping_broker,
+    wait_until,
+    write_scenario,
+)
+
+pytestmark = [pytest.mark.broker, pytest.mark.timeout(90)]
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A 512 KiB tmpfs (needs root and mount); skipped where it cannot be mounted."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount_point)],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill(directory: Path) -> Path:
+    """Write a file into ``directory`` until its filesystem is full."""
+    filler = directory / "filler"
+    with contextlib.suppress(OSError), filler.open("wb", buffering=0) as handle:
+        while True:
+            handle.write(bytes(4096))
+    return filler
+
+
+def test_full_disk_is_logged_counted_and_survived(
+    broker_factory, tmp_path: Path, tiny_tmpfs: Path, running, collectors, caplog
+) -> None:
+    broker, collector = session_keeping_broker(broker_factory, tmp_path)
+    collectors.append(collector)
+    broker.stop()
+    scenario = write_scenario(tmp_path / "s.jsonl", [100 + 10 * i for i in range(200)])
+    cfg = agent_config(
+        tmp_path / "a.toml", broker.url, spool=tiny_tmpfs / "spool.db", scenario=scenario
+    )
+    svc = AgentService(load_config(cfg))  # opens (creates) the spool
+    running.append(svc)
+    assert svc.uplinks.durable
+    fill(tiny_tmpfs)  # no room left for a single WAL page
+    with caplog.at_level(logging.ERROR, logger="edge_agent.spool"):
+        svc.start()
+        wait_until(lambda: svc.counters.forwarded == 200, 30, "200 uplinks received")
+        wait_until(lambda: svc.uplinks.stats()["memory"] == 200, 5, "a group commit tried")
+    assert "disk full" in caplog.text
+    broker.start()
+    wait_until(lambda: connections_of(broker, SubCollector.CLIENT_ID) >= 3, 10, "collector")
+    wait_until(lambda: svc.done, 30, "every uplink confirmed")
+    wait_until(lambda: len(collector.seqs()) >= 200, 10, "200 uplinks at the collector")
+    assert collector.seqs() == list(range(200))
+    assert svc.uplinks.spool is not None
+    stats = svc.uplinks.spool.stats()
+    assert stats["enospc_errors"] >= 1
+    assert stats["delivered"] == 200 and stats["dropped"] == 0
+
+
+def test_corrupt_spool_is_set_aside_and_the_agent_forwards(
+    broker, tmp_path: Path, running, collectors, caplog
+) -> None:
+    spool = tmp_path / "spool.db"
+    spool.write_bytes(b"this was a spool before the SD card went bad\n" * 200)
+    collector = Collector(broker.port)
+    collectors.append(collector)
+    scenario = write_scenario(tmp_path / "s.jsonl", [100 + 50 * i for i in range(5)])
+    cfg = agent_config(tmp_path / "a.toml", broker.url, spool=spool, scenario=scenario)
+    with caplog.at_level(logging.ERROR):
+        svc = AgentService(load_config(cfg))
+    running.append(svc)
+    svc.start()
+    assert svc.uplinks.durable
+    moved = list(tmp_path.glob("spool.db.corrupt-*"))
+    assert len(moved) == 1 and moved[0].read_bytes().startswith(b"this was a spool")
+    assert any(r.levelno == logging.ERROR and "corrupt" in r.getMessage() for r in caplog.records)
+    wait_until(lambda: svc.done, 30, "5 uplinks confirmed")
+    wait_until(lambda: len(collector.seqs()) >= 5, 10, "5 uplinks at the collector")
+    assert collector.seqs() == list(range(5))
+
+
+def test_unusable_spool_directory_falls_back_to_memory_and_forwards(
+    broker, tmp_path: Path, running, collectors, caplog
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the spool directory should be")
+    spool = blocker / "spool.db"
+    collector = Collector(broker.port)
+    collectors.append(collector)
+    scenario = write_scenario(tmp_path / "s.jsonl", [100 + 50 * i for i in range(5)])
+    cfg = agent_config(tmp_path / "a.toml", broker.url, spool=spool, scenario=scenario)
+    with caplog.at_level(logging.ERROR):
+        svc = AgentService(load_config(cfg))
+    running.append(svc)
+    assert not svc.uplinks.durable
+    assert isinstance(svc.store, MemoryUplinkStore)
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any(str(spool) in e and "Fix:" in e for e in errors)
+    svc.start()
+    wait_until(lambda: svc.done, 30, "5 uplinks confirmed")
+    wait_until(lambda: len(collector.seqs()) >= 5, 10, "5 uplinks at the collector")
+    time.sleep(0.2)
+    assert collector.seqs() == list(range(5))
