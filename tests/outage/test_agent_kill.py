@@ -7,6 +7,7 @@ drains the spool of the first one.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -117,3 +118,37 @@ def test_agent_killed_during_outage_loses_at_most_one_commit_interval(
     assert all(a.frame.rx_info.metadata["buffered"] == "true" for a in arrivals)
     lost = max(0, received_before_kill - len(seqs))
     print(f"commit_interval_ms={interval_ms}: {len(seqs)} drained, ~{lost} lost at the kill")
+
+
+def test_sigterm_commits_the_memory_tail_before_exit(broker_factory, tmp_path: Path) -> None:
+    broker = broker_factory()  # never started: every uplink waits in the spool
+    spool = tmp_path / "spool.db"
+    cfg = agent_config(
+        tmp_path / "agent.toml",
+        broker.url,
+        spool=spool,
+        scenario=write_scenario(tmp_path / "s.jsonl", [100 + 5 * i for i in range(50)]),
+        spool_extra="commit_interval_ms = 60000",  # nothing would reach the disk on its own
+    )
+    proc = run_agent(cfg)
+    try:
+        lines = wait_for_line(proc, "scenario clock starts", 30)
+        time.sleep(1.0)  # the 50 uplinks are received in 0.35 s
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        proc.kill()
+    stats = subprocess.run(
+        [sys.executable, "-m", "edge_agent.cli", "spool", "stats", "-c", str(cfg), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ.copy(),
+    )
+    numbers = json.loads(stats.stdout)
+    assert numbers["pending"] == 50
+    assert numbers["spooled"] == 50 and numbers["dropped"] == 0
+    deadline = time.monotonic() + 5  # the reader thread may still be reading the last lines
+    while not any("spool: 50 pending" in line for line in lines):  # the summary at exit
+        assert time.monotonic() < deadline, "no spool summary at exit"
+        time.sleep(0.05)
