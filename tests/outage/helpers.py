@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import subprocess
 import threading
 import time
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import pytest
 from chirpstack_api import gw
 
 from tests.agent.mqtt_helpers import GW_ID
@@ -197,6 +199,8 @@ class SubCollector:
     CLIENT_ID = "outage-sub"
 
     def __init__(self, port: int, out: Path) -> None:
+        if shutil.which("mosquitto_sub") is None:
+            pytest.fail("mosquitto_sub is not installed (apt-get install mosquitto-clients)")
         self.out = out
         self._file = out.open("wb")
         self.proc = subprocess.Popen(
