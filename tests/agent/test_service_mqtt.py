@@ -203,27 +203,6 @@ def test_qos0_uplinks_are_delivered(broker, running) -> None:
     sub.close()
 
 
-def test_full_spool_drops_oldest_while_disconnected(broker_factory, running) -> None:
-    broker = broker_factory()  # never started: the agent cannot connect
-    now = time.time()
-    conc = FakeConcentrator(make_uplink(n, gw_time=now) for n in range(80))
-    text = config_text(broker.url, spool_extra="max_bytes = 4096")
-    svc = start_service(running, text, conc)
-    wait_for(lambda: svc.counters.forwarded == 80)
-    stats = svc.store.stats()
-    assert stats["dropped"] > 0
-    assert stats["pending"] + stats["dropped"] == 80
-    assert stats["bytes"] <= 4096
-    kept = stats["pending"]
-    broker.start()
-    sub = Subscriber(broker.port, "+/gateway/+/event/up")
-    wait_for(lambda: svc.done, timeout=15)
-    frames = [gw.UplinkFrame.FromString(m.payload) for m in sub.collect("/event/up", kept)]
-    assert [f.phy_payload[6] for f in frames] == list(range(80 - kept, 80))
-    assert svc.store.stats()["delivered"] == kept
-    sub.close()
-
-
 def test_run_with_exit_when_done_prints_summary_and_returns_0(broker, capsys) -> None:
     ups = [make_uplink(0), make_uplink(1, crc=CrcStatus.BAD), make_uplink(2)]
     text = config_text(broker.url, extra="[concentrator.sim]\nexit_when_done = true")

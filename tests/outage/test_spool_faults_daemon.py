@@ -126,3 +126,33 @@ def test_unusable_spool_directory_falls_back_to_memory_and_forwards(
     wait_until(lambda: len(collector.seqs()) >= 5, 10, "5 uplinks at the collector")
     time.sleep(0.2)
     assert collector.seqs() == list(range(5))
+
+
+def test_full_spool_drops_the_oldest_and_keeps_accepting(
+    broker_factory, tmp_path: Path, running, collectors
+) -> None:
+    broker, collector = session_keeping_broker(broker_factory, tmp_path)
+    collectors.append(collector)
+    broker.stop()
+    scenario = write_scenario(tmp_path / "s.jsonl", [100 + 10 * i for i in range(120)])
+    cfg = agent_config(
+        tmp_path / "a.toml",
+        broker.url,
+        spool=tmp_path / "spool.db",
+        scenario=scenario,
+        spool_extra="max_bytes = 4096",  # room for about 40 uplinks
+    )
+    svc = AgentService(load_config(cfg))
+    running.append(svc)
+    svc.start()
+    wait_until(lambda: svc.counters.forwarded == 120, 30, "120 uplinks received")
+    stats = svc.uplinks.stats()
+    kept = stats["pending"]
+    assert 0 < kept < 120 and stats["dropped"] == 120 - kept  # every drop counted
+    assert stats["bytes"] <= 4096
+    broker.start()
+    wait_until(lambda: svc.done, 30, "the kept uplinks confirmed")
+    wait_until(lambda: len(collector.seqs()) >= kept, 10, "the kept uplinks at the collector")
+    time.sleep(0.2)
+    assert collector.seqs() == list(range(120 - kept, 120))  # the newest, in order
+    assert svc.uplinks.stats()["delivered"] == kept
