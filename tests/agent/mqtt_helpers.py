@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import queue
 import ssl
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
@@ -117,4 +120,15 @@ def config_text(
         f'[mqtt]\nserver = "{server}"\nreconnect_min_s = 0.1\nreconnect_max_s = 0.5\n'
         f"{extra_mqtt}\n{extra}\n"
         f'[spool]\npath = "{spool_path}"\n{spool_extra}\n'
+    )
+
+
+def run_agent(config: Path) -> subprocess.Popen[str]:
+    """``edge-agent run -c config`` as a subprocess, output piped, environment inherited."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "edge_agent.cli", "run", "-c", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
     )

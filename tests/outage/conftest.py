@@ -8,6 +8,7 @@ import pytest
 
 from edge_agent.service import AgentService
 from tests.outage.helpers import Collector
+from tests.spool.helpers import tiny_tmpfs  # noqa: F401  (a fixture for the tests here)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.agent.mqtt_helpers import run_agent
 from tests.outage.helpers import (
     SubCollector,
     agent_config,
@@ -33,16 +34,6 @@ COUNT = 400  # 4 s of traffic; the agent is killed 2.5 s into it
 KILL_AFTER_S = 2.5
 #: scheduling slack on a loaded test machine: radio poll, log pipe, thread switches
 SLACK_S = 0.3
-
-
-def run_agent(cfg: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "edge_agent.cli", "run", "-c", str(cfg)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
 
 
 def wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import subprocess
 import time
 from pathlib import Path
 
@@ -25,22 +24,6 @@ from tests.outage.helpers import (
 )
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(90)]
-
-
-@pytest.fixture
-def tiny_tmpfs(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A 512 KiB tmpfs (needs root and mount); skipped where it cannot be mounted."""
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount_point)],
-        capture_output=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.decode().strip()}")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def fill(directory: Path) -> Path:
