@@ -65,26 +65,38 @@ def test_full_disk_is_logged_counted_and_survived(
     assert stats["delivered"] == 200 and stats["dropped"] == 0
 
 
+def five_uplinks_agent(broker, tmp_path: Path, spool: Path, running, collectors):  # type: ignore[no-untyped-def]
+    """A collector, then an agent (constructed, not started) with a 5-uplink scenario."""
+    collector = Collector(broker.port)
+    collectors.append(collector)
+    scenario = write_scenario(tmp_path / "s.jsonl", [100 + 50 * i for i in range(5)])
+    cfg = agent_config(tmp_path / "a.toml", broker.url, spool=spool, scenario=scenario)
+    svc = AgentService(load_config(cfg))
+    running.append(svc)
+    return svc, collector
+
+
+def forwards_five(svc: AgentService, collector: Collector) -> None:
+    """Start ``svc``; its 5 uplinks arrive once each, in order."""
+    svc.start()
+    wait_until(lambda: svc.done, 30, "5 uplinks confirmed")
+    wait_until(lambda: len(collector.seqs()) >= 5, 10, "5 uplinks at the collector")
+    time.sleep(0.2)
+    assert collector.seqs() == list(range(5))
+
+
 def test_corrupt_spool_is_set_aside_and_the_agent_forwards(
     broker, tmp_path: Path, running, collectors, caplog
 ) -> None:
     spool = tmp_path / "spool.db"
     spool.write_bytes(b"this was a spool before the SD card went bad\n" * 200)
-    collector = Collector(broker.port)
-    collectors.append(collector)
-    scenario = write_scenario(tmp_path / "s.jsonl", [100 + 50 * i for i in range(5)])
-    cfg = agent_config(tmp_path / "a.toml", broker.url, spool=spool, scenario=scenario)
     with caplog.at_level(logging.ERROR):
-        svc = AgentService(load_config(cfg))
-    running.append(svc)
-    svc.start()
+        svc, collector = five_uplinks_agent(broker, tmp_path, spool, running, collectors)
     assert svc.uplinks.durable
     moved = list(tmp_path.glob("spool.db.corrupt-*"))
     assert len(moved) == 1 and moved[0].read_bytes().startswith(b"this was a spool")
     assert any(r.levelno == logging.ERROR and "corrupt" in r.getMessage() for r in caplog.records)
-    wait_until(lambda: svc.done, 30, "5 uplinks confirmed")
-    wait_until(lambda: len(collector.seqs()) >= 5, 10, "5 uplinks at the collector")
-    assert collector.seqs() == list(range(5))
+    forwards_five(svc, collector)
 
 
 def test_unusable_spool_directory_falls_back_to_memory_and_forwards(
@@ -93,22 +105,13 @@ def test_unusable_spool_directory_falls_back_to_memory_and_forwards(
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the spool directory should be")
     spool = blocker / "spool.db"
-    collector = Collector(broker.port)
-    collectors.append(collector)
-    scenario = write_scenario(tmp_path / "s.jsonl", [100 + 50 * i for i in range(5)])
-    cfg = agent_config(tmp_path / "a.toml", broker.url, spool=spool, scenario=scenario)
     with caplog.at_level(logging.ERROR):
-        svc = AgentService(load_config(cfg))
-    running.append(svc)
+        svc, collector = five_uplinks_agent(broker, tmp_path, spool, running, collectors)
     assert not svc.uplinks.durable
     assert isinstance(svc.store, MemoryUplinkStore)
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert any(str(spool) in e and "Fix:" in e for e in errors)
-    svc.start()
-    wait_until(lambda: svc.done, 30, "5 uplinks confirmed")
-    wait_until(lambda: len(collector.seqs()) >= 5, 10, "5 uplinks at the collector")
-    time.sleep(0.2)
-    assert collector.seqs() == list(range(5))
+    forwards_five(svc, collector)
 
 
 def test_full_spool_drops_the_oldest_and_keeps_accepting(
