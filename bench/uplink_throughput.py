@@ -150,6 +150,7 @@ def main() -> int:
                 f'[gateway]\nid = "{GW_ID}"\nstats_interval_s = 3600\n'
                 f'[concentrator]\nurl = "sim://"\n[concentrator.sim]\n{sim}'
                 f'[mqtt]\nserver = "{broker.url}"\nqos = 1\nqueue_max_uplinks = {args.count + 1}\n'
+                f'[spool]\npath = "{tmp}/spool.db"\n'
             )
             uplinks = make_uplinks(args.count)
             if args.source == "fake":

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from edge_agent import spool_db
+from edge_agent.config import load_config
 from edge_agent.errors import AgentError, ConfigError
 from edge_agent.spool_config import SpoolConfig
 
@@ -25,18 +25,8 @@ EXIT_USAGE = 2
 
 
 def _spool_config_from_file(path: str | Path) -> SpoolConfig:
-    """The ``[spool]`` table of a config file (the lead switches this to ``load_config``)."""
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigError("", f"cannot read config file {path}: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("", f"config file {path} is not valid TOML: {exc}") from exc
-    section = data.get("spool", {})
-    if not isinstance(section, dict):
-        raise ConfigError("spool", "must be a table ([spool])")
-    return SpoolConfig.from_section(section)
+    """The ``[spool]`` table of a config file, read by the daemon's own loader."""
+    return load_config(path).spool
 
 
 def register(sub: Any) -> None:

@@ -2,9 +2,9 @@
 
 Every error is a ``ConfigError`` naming the dotted key (``mqtt.qos``) and what is allowed, so an
 operator can fix the file without reading code. Unknown keys are errors (typos are caught), except
-in tables reserved for later issues (``[spool]``, ``[regulation]``, extra ``[concentrator.sim]``
-keys), which are kept raw. The contract is ``CONFIG_API.md``; ``docs/configuration.md`` lists
-every key.
+in tables reserved for later issues (``[regulation]``, extra ``[concentrator.sim]`` keys), which
+are kept raw. ``[spool]`` is validated by ``edge_agent.spool_config.SpoolConfig``. The contract
+is ``CONFIG_API.md``; ``docs/configuration.md`` lists every key.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from drivers.sx1302.plan import ChipPlan
 from edge_agent.config_plan import explicit_plan
 from edge_agent.errors import ConfigError
+from edge_agent.spool_config import SpoolConfig
 from packet_forwarder.errors import PlanError
 from packet_forwarder.regions import RegionPreset, region_names, region_preset
 
@@ -140,7 +141,7 @@ class AgentConfig:
     gateway: GatewayConfig
     concentrator: ConcentratorConfig
     mqtt: MqttConfig
-    spool: dict[str, Any] = field(default_factory=dict)
+    spool: SpoolConfig = field(default_factory=SpoolConfig)
     regulation: dict[str, Any] = field(default_factory=dict)
     status: StatusConfig = field(default_factory=StatusConfig)
     log: LogConfig = field(default_factory=LogConfig)
@@ -392,7 +393,7 @@ def parse_config(text: str, source: str = "<string>") -> AgentConfig:
         gateway=gateway,
         concentrator=concentrator,
         mqtt=_mqtt(root.table("mqtt"), concentrator.preset.topic_prefix),
-        spool=root.raw("spool"),
+        spool=SpoolConfig.from_section(root.table("spool").data),
         regulation=_regulation(root.raw("regulation")),
         status=_status(root.table("status")),
         log=_log(root.table("log")),

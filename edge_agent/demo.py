@@ -68,13 +68,14 @@ def describe_uplink(frame: gw.UplinkFrame) -> str:
     )
 
 
-def demo_config(server: str, extra_sim: str = "") -> str:
-    """The temporary agent configuration: simulated radio, local broker."""
+def demo_config(server: str, extra_sim: str = "", spool_path: str = "spool.db") -> str:
+    """The temporary agent configuration: simulated radio, local broker, spool in the temp dir."""
     return (
         '[concentrator]\nurl = "sim://"\nregion = "EU868"\n'
         f"[concentrator.sim]\n{extra_sim}\n"
         f'[mqtt]\nserver = "{server}"\nreconnect_min_s = 0.2\nreconnect_max_s = 2\n'
         "[gateway]\nstats_interval_s = 10\n"
+        f'[spool]\npath = "{spool_path}"\n'
     )
 
 
@@ -103,7 +104,8 @@ def _run(tmp: Path, args: argparse.Namespace) -> int:
         sim = f"devices = {args.devices}\nuplink_interval_s = {args.interval}"
     config = tmp / "agent.toml"
     config.write_text(
-        demo_config(broker.url, sim) + f'[status]\nsocket = "{tmp / "status.sock"}"\n'
+        demo_config(broker.url, sim, str(tmp / "spool.db"))
+        + f'[status]\nsocket = "{tmp / "status.sock"}"\n'
     )
     log_path = tmp / "agent.log"
     messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()

@@ -24,9 +24,9 @@ from edge_agent.backends import chirpstack_codec as codec
 from edge_agent.backends.chirpstack import ChirpStackBackend
 from edge_agent.config import AgentConfig
 from edge_agent.downlinks import DownlinkPipeline
-from edge_agent.memory_queue import MemoryUplinkStore
 from edge_agent.router import UplinkFilter
 from edge_agent.rxstats import RxTracker
+from edge_agent.spool_daemon import DaemonSpool
 from edge_agent.supervision import Heartbeat, Supervisor
 from packet_forwarder.model import CrcStatus, GatewayStats, Uplink
 
@@ -129,7 +129,8 @@ class AgentService:
         self._radio_restart = threading.Event()
         self.clock = clock
         self.counters = ServiceCounters()
-        self.store = MemoryUplinkStore(cfg.mqtt.queue_max_uplinks, clock=clock)
+        self.uplinks = DaemonSpool(cfg, clock=clock)  # the spool, or the memory fallback
+        self.store = self.uplinks.store
         self.backend = ChirpStackBackend(cfg.mqtt, self.store)
         self.filter = UplinkFilter.from_config(cfg.mqtt.filters)
         self.gateway_id: str | None = cfg.gateway.id
@@ -202,9 +203,9 @@ class AgentService:
             thread.join(5.0)
         self._threads.clear()
         if drain_timeout_s > 0 and self.backend.connected.is_set():
-            self.store.wait_empty(drain_timeout_s)
+            self.uplinks.wait_empty(drain_timeout_s)
         self.backend.stop()
-        self.store.close()
+        self.uplinks.close()  # after the backend: commits the memory tail, logs the summary
 
     @property
     def done(self) -> bool:
@@ -250,7 +251,7 @@ class AgentService:
     def summary(self, *, finished: bool = True) -> str:
         """The one-line exit summary (``done:``, or ``stopped early:`` when not finished)."""
         c = self.counters
-        dropped = self.store.stats()["dropped"]
+        dropped = self.uplinks.stats()["dropped"]
         state = "done" if finished else "stopped early"
         return (
             f"edge-agent: {state}: {c.received} packets played, {c.forwarded} uplinks forwarded, "
@@ -398,6 +399,7 @@ class AgentService:
         while not self._stop.wait(self.cfg.gateway.stats_interval_s):
             if self.gateway_id is not None:
                 self.stats_once()
+            self.uplinks.log_summary()
 
     def stats_once(self) -> bytes:
         """Close the current stats interval and queue its ``gw.GatewayStats``; returns the bytes."""
@@ -413,6 +415,7 @@ class AgentService:
         }
         interval.metadata.update(codec.metadata_strings(metadata))
         self.downlinks.add_stats(interval)
+        interval.metadata.update(self.uplinks.metadata())
         gw = self.cfg.gateway
         location = getattr(self._concentrator, "location", None)  # a GPS fix wins
         if location is None and gw.latitude is not None and gw.longitude is not None:

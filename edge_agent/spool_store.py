@@ -1,32 +1,16 @@
-"""One backend's view of the spool (the ``UplinkStore`` protocol), and the ``buffered`` mark."""
+"""One backend's view of the spool (the ``UplinkStore`` protocol); re-exports ``mark_buffered``."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from edge_agent.backends.chirpstack_codec import BUFFERED_MARK, mark_buffered
 from edge_agent.uplink_queue import QueuedUplink
+
+__all__ = ["BUFFERED_MARK", "SpoolStore", "mark_buffered"]
 
 if TYPE_CHECKING:
     from edge_agent.spool import Spool
-
-
-def _buffered_mark() -> bytes:
-    from chirpstack_api import gw
-
-    frame = gw.UplinkFrame()
-    frame.rx_info.metadata["buffered"] = "true"
-    return frame.SerializeToString()
-
-
-#: an encoded gw.UplinkFrame holding only ``rx_info.metadata["buffered"] = "true"``. Protobuf
-#: merges concatenated messages (map entries are added, every other field kept), so appending it
-#: to an encoded frame marks the uplink without decoding it; gw_time stays the reception time.
-BUFFERED_MARK = _buffered_mark()
-
-
-def mark_buffered(payload: bytes) -> bytes:
-    """The encoded gw.UplinkFrame ``payload`` with ``rx_info.metadata["buffered"] = "true"``."""
-    return payload + BUFFERED_MARK
 
 
 class SpoolStore:

@@ -40,6 +40,8 @@ class BackendCounters:
     disconnects: int = 0
     uplinks_published: int = 0
     uplinks_acked: int = 0
+    #: published but unconfirmed when a connection was dropped: sent again, maybe duplicated
+    uplinks_unconfirmed: int = 0
     stats_published: int = 0
     commands_received: int = 0
 
@@ -242,6 +244,7 @@ class ChirpStackBackend:
     def _drop_client(self) -> None:
         client, self._client = self._client, None
         self._generation += 1  # late events from that client are ignored
+        self.counters.uplinks_unconfirmed += len(self._inflight)
         self._inflight.clear()
         self._connecting = False
         if client is not None:
@@ -324,4 +327,5 @@ class ChirpStackBackend:
             "disconnects": self.counters.disconnects,
             "uplinks_published": self.counters.uplinks_published,
             "uplinks_acked": self.counters.uplinks_acked,
+            "uplinks_unconfirmed": self.counters.uplinks_unconfirmed,
         }

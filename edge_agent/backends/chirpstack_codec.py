@@ -66,11 +66,21 @@ def uplink_frame(
     return frame
 
 
-def mark_buffered(payload: bytes) -> bytes:
-    """Return the stored ``UplinkFrame`` bytes with ``rx_info.metadata["buffered"] = "true"``."""
-    frame = gw.UplinkFrame.FromString(payload)
+def _buffered_mark() -> bytes:
+    frame = gw.UplinkFrame()
     frame.rx_info.metadata[BUFFERED_KEY] = "true"
     return frame.SerializeToString()
+
+
+#: an encoded gw.UplinkFrame holding only ``rx_info.metadata["buffered"] = "true"``. Protobuf
+#: merges concatenated messages (map entries are added, every other field kept), so appending it
+#: to an encoded frame marks the uplink without decoding it; gw_time stays the reception time.
+BUFFERED_MARK = _buffered_mark()
+
+
+def mark_buffered(payload: bytes) -> bytes:
+    """Return the stored ``UplinkFrame`` bytes with ``rx_info.metadata["buffered"] = "true"``."""
+    return payload + BUFFERED_MARK
 
 
 def gateway_stats(

@@ -27,7 +27,9 @@ TIME_COLUMNS = ("created_at", "received_at", "enqueued_at", "gw_time", "ts", "ti
 def spool_path(ctx: DiagContext) -> Path:
     """The spool file from ``[spool] path`` or the default."""
     table = getattr(ctx.config, "spool", None) or {}
-    return Path(table.get("path", DEFAULT_SPOOL) if isinstance(table, dict) else DEFAULT_SPOOL)
+    if isinstance(table, dict):
+        return Path(table.get("path", DEFAULT_SPOOL))
+    return Path(getattr(table, "path", DEFAULT_SPOOL))
 
 
 def _oldest_age_s(db: sqlite3.Connection, table: str) -> float | None:

@@ -303,7 +303,8 @@ def check_clock(ctx: DiagContext) -> CheckResult:
 def check_disk(ctx: DiagContext) -> CheckResult:
     """Free space on the spool's file system: FAIL below 5 % or 50 MB, WARN below 15 %."""
     spool = getattr(ctx.config, "spool", None) or {}
-    target = Path(spool.get("path", DEFAULT_SPOOL) if isinstance(spool, dict) else DEFAULT_SPOOL)
+    path = spool.get("path", DEFAULT_SPOOL) if isinstance(spool, dict) else spool.path
+    target = Path(path)
     while not target.exists() and target != target.parent:
         target = target.parent
     usage = shutil.disk_usage(target)

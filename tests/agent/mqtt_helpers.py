@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import queue
 import ssl
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
@@ -98,13 +102,33 @@ def persistent_broker(broker_factory):  # type: ignore[no-untyped-def]
 
 
 def config_text(
-    server: str, *, extra_mqtt: str = "", extra: str = "", gateway_id: bool = True
+    server: str,
+    *,
+    extra_mqtt: str = "",
+    extra: str = "",
+    gateway_id: bool = True,
+    spool_path: str | None = None,
+    spool_extra: str = "",
 ) -> str:
-    """A daemon configuration for the test broker at ``server``."""
+    """A daemon configuration for the test broker at ``server``, its spool in a fresh temp dir."""
     gateway = f'[gateway]\nid = "{GW_ID}"\nstats_interval_s = 600\n' if gateway_id else ""
+    if spool_path is None:
+        spool_path = os.path.join(tempfile.mkdtemp(prefix="edge-agent-test-"), "spool.db")
     return (
         f"{gateway}"
         '[concentrator]\nurl = "sim://"\nregion = "EU868"\n'
         f'[mqtt]\nserver = "{server}"\nreconnect_min_s = 0.1\nreconnect_max_s = 0.5\n'
         f"{extra_mqtt}\n{extra}\n"
+        f'[spool]\npath = "{spool_path}"\n{spool_extra}\n'
+    )
+
+
+def run_agent(config: Path) -> subprocess.Popen[str]:
+    """``edge-agent run -c config`` as a subprocess, output piped, environment inherited."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "edge_agent.cli", "run", "-c", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
     )

@@ -8,6 +8,7 @@ import pytest
 
 from edge_agent.config import load_config, parse_config
 from edge_agent.errors import ConfigError
+from edge_agent.spool_config import SpoolConfig
 
 CONTRACT = """
 [gateway]
@@ -134,9 +135,23 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_reserved_tables_are_kept_raw() -> None:
-    cfg = parse_config('[spool]\npath = "/var/lib/x"\n[regulation]\nenforce_duty_cycle = true')
-    assert cfg.spool == {"path": "/var/lib/x"}
+    cfg = parse_config("[regulation]\nenforce_duty_cycle = true")
     assert cfg.regulation == {"enforce_duty_cycle": True}
+
+
+def test_spool_table_is_validated_into_spool_config() -> None:
+    cfg = parse_config('[spool]\npath = "/var/lib/x"\nmax_bytes = "1MiB"\ndrain_max_per_s = 50')
+    assert cfg.spool == SpoolConfig(path="/var/lib/x", max_bytes=1024 * 1024, drain_max_per_s=50.0)
+
+
+def test_spool_defaults_without_a_spool_table() -> None:
+    assert parse_config("").spool == SpoolConfig()
+
+
+def test_bad_spool_key_is_a_config_error_naming_it() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config("[spool]\ncommit_interval_ms = -1")
+    assert err.value.key == "spool.commit_interval_ms"
 
 
 def test_load_config_records_source_path(tmp_path: Path) -> None:

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from chirpstack_api import gw
 
-from tests.agent.mqtt_helpers import GW_ID, Subscriber, config_text
-
-
-def run_agent(config: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "edge_agent.cli", "run", "-c", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
+from tests.agent.mqtt_helpers import GW_ID, Subscriber, config_text, run_agent
 
 
 def test_config_error_exits_2_naming_the_key_without_traceback(tmp_path: Path) -> None:

@@ -203,20 +203,6 @@ def test_qos0_uplinks_are_delivered(broker, running) -> None:
     sub.close()
 
 
-def test_full_queue_drops_oldest_while_disconnected(broker_factory, running) -> None:
-    broker = broker_factory()  # never started: the agent cannot connect
-    conc = FakeConcentrator(map(make_uplink, range(5)))
-    text = config_text(broker.url, extra_mqtt="queue_max_uplinks = 2")
-    svc = start_service(running, text, conc)
-    wait_for(lambda: svc.counters.forwarded == 5)
-    assert svc.store.stats()["dropped"] == 3
-    broker.start()
-    sub = Subscriber(broker.port, "+/gateway/+/event/up")
-    wait_for(lambda: svc.done, timeout=15)
-    assert svc.store.stats()["delivered"] == 2
-    sub.close()
-
-
 def test_run_with_exit_when_done_prints_summary_and_returns_0(broker, capsys) -> None:
     ups = [make_uplink(0), make_uplink(1, crc=CrcStatus.BAD), make_uplink(2)]
     text = config_text(broker.url, extra="[concentrator.sim]\nexit_when_done = true")

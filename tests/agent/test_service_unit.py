@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from chirpstack_api import gw
 
 from edge_agent.config import parse_config
@@ -29,7 +32,9 @@ def test_hardware_urls_get_no_sim_options() -> None:
 
 
 def service(text: str = '[gateway]\nid = "0016c001ff10a235"') -> AgentService:
-    return AgentService(parse_config(text))  # never started: no thread, no connection
+    spool = Path(tempfile.mkdtemp(prefix="edge-agent-test-")) / "spool.db"
+    text += f'\n[spool]\npath = "{spool}"\n'
+    return AgentService(parse_config(text))  # never started: no connection
 
 
 def test_route_counts_and_queues_accepted_uplinks_as_buffered_while_offline() -> None:

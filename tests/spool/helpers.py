@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
+
+import pytest
 
 #: a reception time near now (records older than max_age_s would be dropped)
 NOW = time.time()
@@ -23,3 +26,19 @@ def rows_on_disk(path: Path) -> list[int]:
         return [seq for (seq,) in conn.execute("SELECT seq FROM uplinks ORDER BY seq")]
     finally:
         conn.close()
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A 256 KiB tmpfs (needs root and mount); skipped where it cannot be mounted."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)

@@ -7,8 +7,6 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from edge_agent.spool import Spool, SpoolConfig
 from tests.spool.helpers import NOW, payload, rows_on_disk
 
@@ -58,22 +56,6 @@ def test_full_disk_memory_stays_bounded_by_max_bytes(make_spool) -> None:
     assert store.pending() == 20
     assert spool.stats()["dropped"] == 80
     assert spool.stats()["enospc_errors"] == 100
-
-
-@pytest.fixture
-def tiny_tmpfs(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A 256 KiB tmpfs (needs root and mount); skipped where it cannot be mounted."""
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)],
-        capture_output=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.decode().strip()}")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def test_real_enospc_on_tmpfs_is_survived_and_retried_after_space_returns(tiny_tmpfs) -> None:
