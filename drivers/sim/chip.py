@@ -217,6 +217,7 @@ class SimChip:
         self._lock = threading.RLock()
         self._faults: deque[str] = deque()
         self._next_modem = 0
+        self._overrunning = False
         #: elapsed µs (on self.clock) when the scenario started: the first read of 0x58C8
         self.started_at_us: int | None = None
         if scenario is not None and not isinstance(scenario, Scenario):
@@ -508,6 +509,13 @@ class SimChip:
     def _fifo_append(self, data: bytes) -> None:
         if len(self.fifo) + len(data) > FIFO_SIZE:
             self.stats["overruns"] += 1
-            LOGGER.warning("simulated SX1302: RX FIFO full, %d bytes dropped", len(data))
+            # one line per burst of overruns, not one per record: the host is already too slow
+            if not self._overrunning:
+                self._overrunning = True
+                LOGGER.warning(
+                    "simulated SX1302: RX FIFO full (4096 bytes), records dropped until the host "
+                    "reads it (%d overruns so far)", self.stats["overruns"],
+                )  # fmt: skip
             return
+        self._overrunning = False
         self.fifo += data

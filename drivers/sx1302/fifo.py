@@ -19,11 +19,17 @@ record is bad, and stops the packet forwarder on a semantically invalid record. 
 
 from __future__ import annotations
 
-import binascii
 from dataclasses import dataclass, field, replace
 
 from drivers.errors import RxDataError
-from drivers.sx1302.rx_record import HEAD_SIZE, MIN_RECORD_SIZE, SYNC, TAIL_SIZE, RxRecord
+from drivers.sx1302.rx_record import (
+    HEAD_SIZE,
+    MIN_RECORD_SIZE,
+    SYNC,
+    TAIL_SIZE,
+    RxRecord,
+    lora_payload_crc,
+)
 
 #: error kinds counted in ``FifoParse.errors``
 ERROR_KINDS = (
@@ -59,14 +65,6 @@ class FifoParse:
         return sum(n for kind, n in self.errors.items() if kind != "crc_mismatch")
 
 
-def payload_crc16(payload: bytes) -> int:
-    """The SX1302 payload CRC (as ``rx_record.lora_payload_crc``), computed in C by binascii."""
-    if len(payload) < 2:
-        return payload[0] if payload else 0
-    # CRC-16/XMODEM (poly 0x1021, init 0) of all but the last two bytes, xor those two bytes
-    return binascii.crc_hqx(payload[:-2], 0) ^ int.from_bytes(payload[-2:], "big")
-
-
 def _semantic_error(record: RxRecord) -> str | None:
     """The HAL's sanity checks of rx_buffer_pop (sx1302_hal loragw_sx1302_rx.c)."""
     if record.modem_id > FSK_MODEM_ID:
@@ -86,7 +84,7 @@ def _crc_mismatch(record: RxRecord) -> bool:
         and record.crc_en
         and not record.crc_error
         and bool(record.payload)
-        and payload_crc16(record.payload) != record.crc16
+        and lora_payload_crc(record.payload) != record.crc16
     )
 
 

@@ -8,7 +8,7 @@ mis-read as protobuf.
 from __future__ import annotations
 
 import math
-import secrets
+import random
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +21,11 @@ from packet_forwarder.model import CrcStatus, GatewayStats, Modulation, Uplink
 CODE_RATES = {"4/5": gw.CR_4_5, "4/6": gw.CR_4_6, "4/7": gw.CR_4_7, "4/8": gw.CR_4_8}
 CRC_STATUS = {CrcStatus.OK: gw.CRC_OK, CrcStatus.BAD: gw.BAD_CRC, CrcStatus.NONE: gw.NO_CRC}
 BUFFERED_KEY = "buffered"
+
+
+#: uplink ids only need to be unpredictable enough to tell copies apart, not secret: a PRNG seeded
+#: from the OS once, instead of an os.urandom syscall per uplink (this is on the per-packet path)
+_UPLINK_IDS = random.Random()
 
 
 def _set_seconds(target: Any, value: float) -> None:
@@ -48,7 +53,7 @@ def uplink_frame(
         tx.modulation.fsk.datarate = uplink.datarate_bps or 0
     rx = frame.rx_info
     rx.gateway_id = gateway_id
-    rx.uplink_id = uplink_id if uplink_id is not None else secrets.randbelow(0xFFFF_FFFF) + 1
+    rx.uplink_id = uplink_id if uplink_id is not None else _UPLINK_IDS.getrandbits(32) or 1
     _set_seconds(rx.gw_time, uplink.gw_time)
     if uplink.time_since_gps_epoch is not None:
         _set_seconds(rx.time_since_gps_epoch, uplink.time_since_gps_epoch)

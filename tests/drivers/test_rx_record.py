@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -93,3 +95,21 @@ records = st.builds(
 @given(records)
 def test_build_then_parse_round_trips(record: RxRecord) -> None:
     assert RxRecord.from_bytes(record.to_bytes()) == record
+
+
+@given(records, st.integers(0, 7).map(lambda b: b << 5), st.booleans(), st.integers(0, 15))
+def test_struct_encoder_equals_the_construct_schema(
+    record: RxRecord, reserved_hi: int, reserved_lo: bool, freq_reserved: int
+) -> None:
+    record = replace(
+        record,
+        flags_reserved=reserved_hi | (0x02 if reserved_lo else 0),
+        freq_offset_reserved=freq_reserved,
+    )
+    assert record.to_bytes() == record._to_bytes_with_construct()
+
+
+def test_out_of_range_field_is_refused() -> None:
+    record = RxRecord.from_bytes(bytes.fromhex(VALID[0]["buffer_hex"]))
+    with pytest.raises(ValueError, match="out of range"):
+        replace(record, sf=16).to_bytes()
