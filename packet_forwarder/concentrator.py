@@ -102,6 +102,7 @@ class Concentrator:
         self._per_channel: Counter[int] = Counter()
         self._per_sf: Counter[str] = Counter()
         self._last_uplink: float | None = None
+        self._closed = False
 
     @property
     def session_id(self) -> int:
@@ -143,6 +144,8 @@ class Concentrator:
         with self.lock:
             if self._chip is not None:
                 return
+            if self._closed:
+                raise ForwardError("concentrator is closed")
             chip = self._chip_factory(self._transport)
             version = chip.version()  # fails fast (ChipNotFound) before the slow bring-up
             chip.start(self._plan)
@@ -161,12 +164,23 @@ class Concentrator:
             )
 
     def stop(self) -> None:
-        """Stop the chip; idempotent. The transport stays open (its owner closes it)."""
+        """Stop the chip; idempotent. The transport stays open: ``start()`` may follow."""
         with self.lock:
             chip, self._chip = self._chip, None
             if chip is not None:
                 chip.stop()
                 LOGGER.info("concentrator stopped (session %08x)", self._session_id)
+
+    def close(self) -> None:
+        """Stop the chip and close the transport (the SPI/USB device); idempotent, final."""
+        with self.lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self.stop()
+            finally:
+                self._transport.close()
 
     def counter_us(self) -> int:
         """The chip's free-running counter now, in 32-bit µs (keeps the wrap tracking fresh)."""

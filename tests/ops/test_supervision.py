@@ -199,3 +199,43 @@ def test_reload_while_the_radio_retries_starts_it_from_the_new_config(
         assert all(t.is_alive() for t in service.threads())
     finally:
         service.stop()
+
+
+def test_radio_reload_and_stop_close_every_transport_opened(  # type: ignore[no-untyped-def]
+    tmp_path: Path, broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import drivers
+
+    opened: list = []
+    closed: list = []
+    real_open = drivers.open_transport
+
+    def recording_open(url: str, **options: object):  # type: ignore[no-untyped-def]
+        transport = real_open(url, **options)
+        real_close = transport.close
+
+        def close() -> None:
+            closed.append(transport)
+            real_close()
+
+        transport.close = close
+        opened.append(transport)
+        return transport
+
+    monkeypatch.setattr(drivers, "open_transport", recording_open)
+    path = tmp_path / "config.toml"
+    path.write_text(config_text(tmp_path, broker.url))
+    service = AgentService(load_config(path), config_path=str(path))
+    supervisor = Supervisor(service, environ={})
+    service.start()
+    try:
+        wait_until(service.radio_ready.is_set)
+        first = service.concentrator
+        path.write_text(config_text(tmp_path, broker.url, temperature_c=30.0))
+        assert supervisor.reload(str(path)) is True
+        wait_until(lambda: service.concentrator is not first and service.radio_ready.is_set())
+        assert len(opened) == 2
+        assert closed == [opened[0]]  # the old radio's device is released at the reload
+    finally:
+        service.stop()
+    assert closed == opened  # and the new one's at the stop
