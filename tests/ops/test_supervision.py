@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,16 +17,9 @@ from edge_agent.supervision import Supervisor
 from tests.agent.mqtt_helpers import Subscriber
 from tests.ops.daemon_config import GATEWAY_ID, config_text
 from tests.ops.notify_harness import NotifyHarness
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.broker
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
 
 
 @pytest.fixture
