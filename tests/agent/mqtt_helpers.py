@@ -3,6 +3,7 @@ that keep their state, and the ``running`` fixture (services stopped at teardown
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import ssl
@@ -150,5 +151,26 @@ def run_agent(config: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=os.environ.copy(),
+    )
+
+
+def scenario_config(tmp_path: Path, server: str, lines: list[dict[str, object]]) -> Path:
+    """A config that plays scenario ``lines`` and exits when done (written below ``tmp_path``)."""
+    scenario = tmp_path / "scenario.jsonl"
+    scenario.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    config = tmp_path / "agent.toml"
+    sim = f'[concentrator.sim]\nscenario = "{scenario}"\nexit_when_done = true'
+    config.write_text(config_text(server, extra=sim))
+    return config
+
+
+def run_to_completion(config: Path) -> subprocess.CompletedProcess[str]:
+    """``edge-agent run -c config`` until it exits (at most 60 s), output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "edge_agent.cli", "run", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env=os.environ.copy(),
     )
