@@ -218,14 +218,7 @@ class Concentrator:
             temperature_c = self._read_temperature()
             uplinks = []
             for record in parse.records:
-                count_us = chip.expand_timestamp(record.timestamp)
-                reason = unmappable_reason(record, self._plan)
-                if reason is not None:
-                    self._bad_records[reason] += 1
-                    self._log.warning(
-                        reason, "dropped RX record on IF chain %d: %s", record.if_chain, reason
-                    )
-                    continue
+                count_us = chip.expand_timestamp(record.timestamp)  # every record: wrap tracking
                 uplink = record_to_uplink(
                     record,
                     self._plan,
@@ -234,9 +227,15 @@ class Concentrator:
                     gw_time=gw_time,
                     temperature_c=temperature_c,
                 )
-                if uplink is not None:
-                    self._count(uplink)
-                    uplinks.append(uplink)
+                if uplink is None:  # the record does not fit the plan: say why (rare)
+                    reason = unmappable_reason(record, self._plan) or "unmappable"
+                    self._bad_records[reason] += 1
+                    self._log.warning(
+                        reason, "dropped RX record on IF chain %d: %s", record.if_chain, reason
+                    )
+                    continue
+                self._count(uplink)
+                uplinks.append(uplink)
             return uplinks
 
     def stats(self) -> dict[str, Any]:
