@@ -94,6 +94,17 @@ def test_reload_of_concentrator_section_starts_a_new_radio_session(running) -> N
     assert service.cfg.concentrator.temperature_c == 30.0
 
 
+def test_reload_of_gps_section_restarts_the_radio_with_the_new_source(running) -> None:  # type: ignore[no-untyped-def]
+    service, supervisor, path = running
+    conc = service.concentrator
+    missing = path.parent / "no-such-gps"
+    gps = f'[gps]\ntty = "{missing}"\n'
+    path.write_text(config_text(path.parent, service.cfg.mqtt.server) + gps)
+    assert supervisor.reload(str(path)) is True
+    wait_until(lambda: service.concentrator is not conc and service.radio_ready.is_set())
+    assert service.concentrator.source == str(missing)  # a GPS that cannot open is a warning
+
+
 def test_invalid_reload_keeps_the_running_config(running) -> None:  # type: ignore[no-untyped-def]
     service, supervisor, path = running
     before = service.cfg
