@@ -104,6 +104,7 @@ def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
         conc.plan,
         temperature_c=setup.temperature_for(transport, conc.url),
         chip_factory=setup.new_chip,  # board reset, then the driver, at every start
+        on_close=setup.close,  # the board thermometer's I2C bus
     )
     return setup.wrap(concentrator, cfg)  # GPS time and location when [gps] tty is set
 

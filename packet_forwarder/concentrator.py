@@ -80,9 +80,11 @@ class Concentrator:
         temperature_c: Callable[[], float],
         clock: Callable[[], float] = time.time,
         chip_factory: Callable[[Transport], Any] | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self._transport = transport
+        self._on_close = on_close  # releases what the owner opened with it (a thermometer)
         self._plan = plan
         self._temperature_source = temperature_c
         self._clock = clock
@@ -172,7 +174,8 @@ class Concentrator:
                 LOGGER.info("concentrator stopped (session %08x)", self._session_id)
 
     def close(self) -> None:
-        """Stop the chip and close the transport (the SPI/USB device); idempotent, final."""
+        """Stop the chip, close the transport (the SPI/USB device), call ``on_close``; idempotent,
+        final."""
         with self.lock:
             if self._closed:
                 return
@@ -180,7 +183,11 @@ class Concentrator:
             try:
                 self.stop()
             finally:
-                self._transport.close()
+                try:
+                    self._transport.close()
+                finally:
+                    if self._on_close is not None:
+                        self._on_close()
 
     def counter_us(self) -> int:
         """The chip's free-running counter now, in 32-bit µs (keeps the wrap tracking fresh)."""

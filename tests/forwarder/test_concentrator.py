@@ -330,3 +330,14 @@ def test_a_closed_concentrator_cannot_start_again() -> None:
     with pytest.raises(ForwardError, match="closed"):
         conc.start()
     assert chips == []
+
+
+def test_close_calls_on_close_once_after_the_transport() -> None:
+    transport = FakeTransport()
+    seen: list[int] = []
+    conc = Concentrator(
+        transport, PLAN, temperature_c=lambda: 25.0, on_close=lambda: seen.append(transport.closes)
+    )
+    conc.close()
+    conc.close()
+    assert seen == [1]
