@@ -2,9 +2,8 @@
 
 Every error is a ``ConfigError`` naming the dotted key (``mqtt.qos``) and what is allowed, so an
 operator can fix the file without reading code. Unknown keys are errors (typos are caught), except
-in tables reserved for later issues (``[regulation]``, extra ``[concentrator.sim]`` keys), which
-are kept raw. ``[spool]`` is validated by ``edge_agent.spool_config.SpoolConfig``. The contract
-is ``CONFIG_API.md``; ``docs/configuration.md`` lists every key.
+the extra ``[concentrator.sim]`` keys, which go to the simulator. ``[spool]`` is validated by
+``edge_agent.spool_config.SpoolConfig``. ``docs/configuration.md`` lists every key.
 """
 
 from __future__ import annotations
@@ -370,13 +369,14 @@ def _status(t: _Table) -> StatusConfig:
     return cfg
 
 
-def _regulation(raw: dict[str, Any]) -> dict[str, Any]:
-    """``[regulation]``, kept raw; ``enforce_duty_cycle`` must be a bool (docs/downlinks.md)."""
-    value = raw.get("enforce_duty_cycle")
-    if value is not None and not isinstance(value, bool):
-        key = "regulation.enforce_duty_cycle"
-        raise ConfigError(key, f"must be true or false, got {_type_name(value)}")
-    return raw
+def _regulation(t: _Table) -> dict[str, Any]:
+    """``[regulation]`` as a dict; ``enforce_duty_cycle`` (a bool) is its only key."""
+    if not t.has("enforce_duty_cycle"):
+        t.done()
+        return {}
+    enforce = t.bool("enforce_duty_cycle", True)
+    t.done()
+    return {"enforce_duty_cycle": enforce}
 
 
 def parse_config(text: str, source: str = "<string>") -> AgentConfig:
@@ -394,7 +394,7 @@ def parse_config(text: str, source: str = "<string>") -> AgentConfig:
         concentrator=concentrator,
         mqtt=_mqtt(root.table("mqtt"), concentrator.preset.topic_prefix),
         spool=SpoolConfig.from_section(root.table("spool").data),
-        regulation=_regulation(root.raw("regulation")),
+        regulation=_regulation(root.table("regulation")),
         status=_status(root.table("status")),
         log=_log(root.table("log")),
         gps=_gps(root.table("gps")),

@@ -61,6 +61,13 @@ class GpsConcentrator:
             reader.close()
         self.inner.stop()
 
+    def close(self) -> None:
+        """Close the GPS reader, then the concentrator and its transport. Idempotent."""
+        try:
+            self.stop()
+        finally:
+            self.inner.close()
+
     def poll_once(self) -> list[Uplink]:
         """The concentrator's uplinks, with GPS timestamps while the reference is valid."""
         uplinks = self.inner.poll_once()

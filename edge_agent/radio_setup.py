@@ -55,6 +55,12 @@ class RadioSetup:
             return self.temperature_c
         return McuThermometer(transport.temperature_c, self.temperature_c).temperature_c
 
+    def close(self) -> None:
+        """Release the board thermometer's I2C bus, if ``temperature_c`` is one. Idempotent."""
+        close = getattr(getattr(self.temperature_c, "__self__", None), "close", None)
+        if callable(close):
+            close()
+
     def wrap(self, concentrator: Any, cfg: AgentConfig) -> Any:
         """``concentrator`` with GPS time and location when a GPS source is configured."""
         from edge_agent.radio_gps import GpsConcentrator, gps_source

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import tenacity
@@ -30,6 +30,9 @@ from edge_agent.spool_daemon import DaemonSpool
 from edge_agent.supervision import Heartbeat, Supervisor
 from packet_forwarder.model import CrcStatus, GatewayStats, Uplink
 
+if TYPE_CHECKING:
+    from drivers.sx1302.plan import ChipPlan
+
 LOGGER = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 0.010
@@ -40,15 +43,24 @@ ERROR_LOG_INTERVAL_S = 10.0
 
 
 class ConcentratorLike(Protocol):
-    """What the service needs from ``packet_forwarder.concentrator.Concentrator``."""
+    """What the service (and its downlinks and supervision) needs from
+    ``packet_forwarder.concentrator.Concentrator`` (or ``edge_agent.radio_gps.GpsConcentrator``).
+    Optional extras read with ``getattr``: ``started``, ``model``, ``version``, ``location``."""
 
+    #: serialises chip accesses: the radio thread's polls and the downlink dispatcher
+    lock: threading.RLock
     session_id: int
-    eui: int
+    eui: int | None
     exhausted: bool
+    plan: ChipPlan
 
     def start(self) -> None: ...
     def poll_once(self) -> list[Uplink]: ...
+    def counter_us(self) -> int: ...
+    def tx_status(self, rf_chain: int) -> str: ...
+    def send(self, program: Any) -> None: ...
     def stop(self) -> None: ...
+    def close(self) -> None: ...
     def stats(self) -> dict[str, Any]: ...
 
 
@@ -92,6 +104,7 @@ def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
         conc.plan,
         temperature_c=setup.temperature_for(transport, conc.url),
         chip_factory=setup.new_chip,  # board reset, then the driver, at every start
+        on_close=setup.close,  # the board thermometer's I2C bus
     )
     return setup.wrap(concentrator, cfg)  # GPS time and location when [gps] tty is set
 
@@ -266,6 +279,7 @@ class AgentService:
             try:
                 self._start_concentrator()
             except tenacity.RetryError:
+                self._close_concentrator()  # its device is released either way
                 if self._stop.is_set():
                     return  # stopping before the radio ever came up
                 self._concentrator = None  # reloaded while retrying: start over from the new cfg
@@ -282,15 +296,20 @@ class AgentService:
             self._stop_concentrator()
 
     def _stop_concentrator(self) -> None:
-        conc = self._concentrator
-        if conc is not None:
-            try:
-                conc.stop()
-            except Exception:
-                LOGGER.exception("concentrator stop failed")
+        # stopping or reloading: either way this concentrator is done, so its device is closed
+        self._close_concentrator()
         if self._radio_restart.is_set():  # reload: the next start opens a new one from cfg
             self.radio_ready.clear()
             self._concentrator = None
+
+    def _close_concentrator(self) -> None:
+        """Stop the chip and close its transport (and GPS reader); the object keeps its stats."""
+        conc = self._concentrator
+        if conc is not None:
+            try:
+                conc.close()
+            except Exception:
+                LOGGER.exception("concentrator close failed")
 
     def _retry_sleep(self, seconds: float) -> None:
         """Wait before the next start attempt, beating the heartbeat (the loop is alive)."""

@@ -235,7 +235,7 @@ class Supervisor:
         if new.status != old.status:
             LOGGER.warning("reload: [status] changes take effect after a restart")
             new = replace(new, status=old.status)
-        radio_changed = new.concentrator != old.concentrator
+        radio_changed = new.concentrator != old.concentrator or new.gps != old.gps
         filters_changed = new.mqtt.filters != old.mqtt.filters
         backend_changed = (
             replace(new.mqtt, filters=old.mqtt.filters) != old.mqtt

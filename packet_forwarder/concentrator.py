@@ -80,9 +80,11 @@ class Concentrator:
         temperature_c: Callable[[], float],
         clock: Callable[[], float] = time.time,
         chip_factory: Callable[[Transport], Any] | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self._transport = transport
+        self._on_close = on_close  # releases what the owner opened with it (a thermometer)
         self._plan = plan
         self._temperature_source = temperature_c
         self._clock = clock
@@ -102,6 +104,7 @@ class Concentrator:
         self._per_channel: Counter[int] = Counter()
         self._per_sf: Counter[str] = Counter()
         self._last_uplink: float | None = None
+        self._closed = False
 
     @property
     def session_id(self) -> int:
@@ -143,6 +146,8 @@ class Concentrator:
         with self.lock:
             if self._chip is not None:
                 return
+            if self._closed:
+                raise ForwardError("concentrator is closed")
             chip = self._chip_factory(self._transport)
             version = chip.version()  # fails fast (ChipNotFound) before the slow bring-up
             chip.start(self._plan)
@@ -161,12 +166,28 @@ class Concentrator:
             )
 
     def stop(self) -> None:
-        """Stop the chip; idempotent. The transport stays open (its owner closes it)."""
+        """Stop the chip; idempotent. The transport stays open: ``start()`` may follow."""
         with self.lock:
             chip, self._chip = self._chip, None
             if chip is not None:
                 chip.stop()
                 LOGGER.info("concentrator stopped (session %08x)", self._session_id)
+
+    def close(self) -> None:
+        """Stop the chip, close the transport (the SPI/USB device), call ``on_close``; idempotent,
+        final."""
+        with self.lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self.stop()
+            finally:
+                try:
+                    self._transport.close()
+                finally:
+                    if self._on_close is not None:
+                        self._on_close()
 
     def counter_us(self) -> int:
         """The chip's free-running counter now, in 32-bit µs (keeps the wrap tracking fresh)."""
@@ -204,14 +225,7 @@ class Concentrator:
             temperature_c = self._read_temperature()
             uplinks = []
             for record in parse.records:
-                count_us = chip.expand_timestamp(record.timestamp)
-                reason = unmappable_reason(record, self._plan)
-                if reason is not None:
-                    self._bad_records[reason] += 1
-                    self._log.warning(
-                        reason, "dropped RX record on IF chain %d: %s", record.if_chain, reason
-                    )
-                    continue
+                count_us = chip.expand_timestamp(record.timestamp)  # every record: wrap tracking
                 uplink = record_to_uplink(
                     record,
                     self._plan,
@@ -220,9 +234,15 @@ class Concentrator:
                     gw_time=gw_time,
                     temperature_c=temperature_c,
                 )
-                if uplink is not None:
-                    self._count(uplink)
-                    uplinks.append(uplink)
+                if uplink is None:  # the record does not fit the plan: say why (rare)
+                    reason = unmappable_reason(record, self._plan) or "unmappable"
+                    self._bad_records[reason] += 1
+                    self._log.warning(
+                        reason, "dropped RX record on IF chain %d: %s", record.if_chain, reason
+                    )
+                    continue
+                self._count(uplink)
+                uplinks.append(uplink)
             return uplinks
 
     def stats(self) -> dict[str, Any]:

@@ -19,17 +19,9 @@ from edge_agent.diag.core import (
     passed,
     warned,
 )
-from edge_agent.diag.system import DEFAULT_SPOOL
+from edge_agent.diag.system import spool_path
 
 TIME_COLUMNS = ("created_at", "received_at", "enqueued_at", "gw_time", "ts", "time")
-
-
-def spool_path(ctx: DiagContext) -> Path:
-    """The spool file from ``[spool] path`` or the default."""
-    table = getattr(ctx.config, "spool", None) or {}
-    if isinstance(table, dict):
-        return Path(table.get("path", DEFAULT_SPOOL))
-    return Path(getattr(table, "path", DEFAULT_SPOOL))
 
 
 def _oldest_age_s(db: sqlite3.Connection, table: str) -> float | None:

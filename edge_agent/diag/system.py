@@ -23,6 +23,7 @@ from edge_agent.diag.core import (
     passed,
     warned,
 )
+from edge_agent.spool_config import SpoolConfig
 
 SPI_HINT = (
     "SPI is disabled: run raspi-config → Interface Options → SPI, then reboot "
@@ -30,7 +31,15 @@ SPI_HINT = (
 )
 FIRMWARE_FILES = ("agc_sx1250.bin", "arb.bin")
 FIRMWARE_SIZE = 8192  # sx1302_hal *.var arrays: 4096 14-bit words = 8192 bytes each
-DEFAULT_SPOOL = "/var/lib/edge-agent/spool.db"
+DEFAULT_SPOOL = SpoolConfig().path
+
+
+def spool_path(ctx: DiagContext) -> Path:
+    """The spool file from ``[spool] path`` or the default."""
+    table = getattr(ctx.config, "spool", None) or {}
+    if isinstance(table, dict):
+        return Path(table.get("path", DEFAULT_SPOOL))
+    return Path(getattr(table, "path", DEFAULT_SPOOL))
 
 
 def concentrator_device(url: str) -> tuple[str, str | None]:
@@ -302,9 +311,7 @@ def check_clock(ctx: DiagContext) -> CheckResult:
 @check("disk", "free space where the spool lives")
 def check_disk(ctx: DiagContext) -> CheckResult:
     """Free space on the spool's file system: FAIL below 5 % or 50 MB, WARN below 15 %."""
-    spool = getattr(ctx.config, "spool", None) or {}
-    path = spool.get("path", DEFAULT_SPOOL) if isinstance(spool, dict) else spool.path
-    target = Path(path)
+    target = spool_path(ctx)
     while not target.exists() and target != target.parent:
         target = target.parent
     usage = shutil.disk_usage(target)

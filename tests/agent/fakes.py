@@ -66,6 +66,7 @@ class FakeConcentrator:
         self.eui = EUI
         self.started = 0
         self.stopped = False
+        self.closed = False
         self.lock = threading.RLock()
 
     @property
@@ -98,6 +99,10 @@ class FakeConcentrator:
 
     def stop(self) -> None:
         self.stopped = True
+
+    def close(self) -> None:
+        self.stop()
+        self.closed = True
 
     def stats(self) -> dict[str, int]:
         return {}

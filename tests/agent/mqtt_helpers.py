@@ -1,7 +1,9 @@
-"""A paho subscriber for the daemon's integration tests, and config text builders."""
+"""A paho subscriber for the daemon's integration tests, config text builders, test brokers
+that keep their state, and the ``running`` fixture (services stopped at teardown)."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import ssl
@@ -9,11 +11,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import paho.mqtt.client as mqtt
+import pytest
+
+if TYPE_CHECKING:
+    from edge_agent.service import AgentService
 
 GW_ID = "0016c001ff10a235"
 
@@ -86,19 +93,33 @@ class Subscriber:
         self.client.loop_stop()
 
 
-def persistent_broker(broker_factory):  # type: ignore[no-untyped-def]
-    """A started broker that saves sessions and queued messages across a SIGTERM restart."""
-    factory = broker_factory
-    probe = factory()
-    store = probe.workdir / "db"
+def enable_persistence(broker, extra: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Make a not yet started test broker save its state in its workdir; ``extra``: more lines."""
+    store = broker.workdir / "db"
     store.mkdir()
-    probe.conf_path.write_text(
-        probe.conf_path.read_text().replace("persistence false", "persistence true")
+    broker.conf_path.write_text(
+        broker.conf_path.read_text().replace("persistence false", "persistence true")
         + f"persistence_location {store}/\n"
+        + extra
         # as root, mosquitto drops to user "mosquitto", which cannot write to pytest's tmp dir
         + ("user root\n" if os.geteuid() == 0 else "")
     )
+
+
+def persistent_broker(broker_factory):  # type: ignore[no-untyped-def]
+    """A started broker that saves sessions and queued messages across a SIGTERM restart."""
+    probe = broker_factory()
+    enable_persistence(probe)
     return probe.start()
+
+
+@pytest.fixture
+def running() -> Iterator[list[AgentService]]:
+    """Services a test started; stopped at the end even when the test fails."""
+    made: list[AgentService] = []
+    yield made
+    for svc in made:
+        svc.stop()
 
 
 def config_text(
@@ -130,5 +151,26 @@ def run_agent(config: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=os.environ.copy(),
+    )
+
+
+def scenario_config(tmp_path: Path, server: str, lines: list[dict[str, object]]) -> Path:
+    """A config that plays scenario ``lines`` and exits when done (written below ``tmp_path``)."""
+    scenario = tmp_path / "scenario.jsonl"
+    scenario.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    config = tmp_path / "agent.toml"
+    sim = f'[concentrator.sim]\nscenario = "{scenario}"\nexit_when_done = true'
+    config.write_text(config_text(server, extra=sim))
+    return config
+
+
+def run_to_completion(config: Path) -> subprocess.CompletedProcess[str]:
+    """``edge-agent run -c config`` until it exits (at most 60 s), output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "edge_agent.cli", "run", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env=os.environ.copy(),
     )

@@ -134,9 +134,15 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
         load_config(tmp_path / "absent.toml")
 
 
-def test_reserved_tables_are_kept_raw() -> None:
+def test_regulation_table_keeps_enforce_duty_cycle() -> None:
     cfg = parse_config("[regulation]\nenforce_duty_cycle = true")
     assert cfg.regulation == {"enforce_duty_cycle": True}
+
+
+def test_unknown_regulation_key_is_an_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config("[regulation]\nenforce_dutycycle = false")
+    assert info.value.key == "regulation.enforce_dutycycle"
 
 
 def test_spool_table_is_validated_into_spool_config() -> None:

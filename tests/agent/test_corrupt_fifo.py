@@ -7,10 +7,6 @@ good records around them must all reach the broker, and ``edge-agent run`` must 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +14,7 @@ import pytest
 from chirpstack_api import gw
 
 from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
-from tests.agent.mqtt_helpers import Subscriber, config_text
+from tests.agent.mqtt_helpers import Subscriber, run_to_completion, scenario_config
 
 pytestmark = [pytest.mark.broker]
 
@@ -54,17 +50,10 @@ def test_bad_records_are_skipped_and_every_good_one_is_forwarded(broker, tmp_pat
         {"at_ms": 900, "fifo_hex": (wrong_sf + good[6]).hex()},  # long after the truncation
         _packet(1000, 8),
     ]
-    scenario = tmp_path / "scenario.jsonl"
-    scenario.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    config = tmp_path / "agent.toml"
-    sim = f'[concentrator.sim]\nscenario = "{scenario}"\nexit_when_done = true'
-    config.write_text(config_text(broker.url, extra=sim))
+    config = scenario_config(tmp_path, broker.url, lines)
     sub = Subscriber(broker.port, "+/gateway/+/event/up")
 
-    proc = subprocess.run(
-        [sys.executable, "-m", "edge_agent.cli", "run", "-c", str(config)],
-        capture_output=True, text=True, timeout=60, env=os.environ.copy(),
-    )  # fmt: skip
+    proc = run_to_completion(config)
 
     assert proc.returncode == 0, proc.stderr[-3000:]
     frames = [gw.UplinkFrame.FromString(m.payload) for m in sub.collect("/event/up", 5)]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from edge_agent.config import parse_config
 from edge_agent.service import AgentService
 from tests.agent.fakes import FakeConcentrator, make_uplink
 from tests.agent.mqtt_helpers import GW_ID, Subscriber, config_text
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.broker
 
@@ -47,51 +46,38 @@ def pki(tmp_path: Path) -> Path:
     return d
 
 
-@pytest.fixture
-def service_runner() -> Iterator[list[AgentService]]:
-    made: list[AgentService] = []
-    yield made
-    for svc in made:
-        svc.stop()
-
-
 def run_until_delivered(made: list[AgentService], text: str) -> AgentService:
     svc = AgentService(parse_config(text), concentrator_factory=lambda _c: FakeConcentrator(
         [make_uplink(5)]))  # fmt: skip
     made.append(svc)
     svc.start()
-    deadline = time.monotonic() + 15
-    while not svc.done:
-        assert time.monotonic() < deadline, "uplink was not confirmed by the broker"
-        time.sleep(0.02)
+    wait_until(lambda: svc.done, 15, "the broker to confirm the uplink")
     return svc
 
 
-def test_mqtts_with_ca_cert(broker_factory, pki: Path, service_runner) -> None:
+def test_mqtts_with_ca_cert(broker_factory, pki: Path, running) -> None:
     tls = {"cafile": pki / "ca.crt", "certfile": pki / "server.crt", "keyfile": pki / "server.key"}
     broker = broker_factory(tls=tls, extra_config=AS_ROOT).start()
     sub = Subscriber(broker.port, "+/gateway/+/event/up", ca_cert=str(pki / "ca.crt"))
     text = config_text(f"mqtts://127.0.0.1:{broker.port}", extra_mqtt=f'ca_cert = "{pki}/ca.crt"')
-    run_until_delivered(service_runner, text)
+    run_until_delivered(running, text)
     frame = gw.UplinkFrame.FromString(sub.collect("/event/up", 1)[0].payload)
     assert frame.phy_payload == make_uplink(5).phy_payload
     sub.close()
 
 
-def test_mqtts_with_client_certificate(broker_factory, pki: Path, service_runner) -> None:
+def test_mqtts_with_client_certificate(broker_factory, pki: Path, running) -> None:
     tls = {"cafile": pki / "ca.crt", "certfile": pki / "server.crt", "keyfile": pki / "server.key",
            "require_certificate": True}  # fmt: skip
     broker = broker_factory(tls=tls, extra_config=AS_ROOT).start()
     extra = (f'ca_cert = "{pki}/ca.crt"\ntls_cert = "{pki}/client.crt"\n'
              f'tls_key = "{pki}/client.key"')  # fmt: skip
-    svc = run_until_delivered(service_runner, config_text(f"mqtts://127.0.0.1:{broker.port}",
+    svc = run_until_delivered(running, config_text(f"mqtts://127.0.0.1:{broker.port}",
                                                           extra_mqtt=extra))  # fmt: skip
     assert svc.backend.counters.uplinks_acked == 1
 
 
-def test_wrong_ca_is_refused_and_retried(
-    broker_factory, pki: Path, service_runner, tmp_path
-) -> None:
+def test_wrong_ca_is_refused_and_retried(broker_factory, pki: Path, running, tmp_path) -> None:
     tls = {"cafile": pki / "ca.crt", "certfile": pki / "server.crt", "keyfile": pki / "server.key"}
     broker = broker_factory(tls=tls, extra_config=AS_ROOT).start()
     other = tmp_path / "other"
@@ -101,12 +87,9 @@ def test_wrong_ca_is_refused_and_retried(
             "-subj", "/CN=other", cwd=other)  # fmt: skip
     text = config_text(f"mqtts://127.0.0.1:{broker.port}", extra_mqtt=f'ca_cert = "{other}/o.crt"')
     svc = AgentService(parse_config(text), concentrator_factory=lambda _c: FakeConcentrator())
-    service_runner.append(svc)
+    running.append(svc)
     svc.start()
-    deadline = time.monotonic() + 10
-    while svc.backend.counters.connect_failures < 2:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: svc.backend.counters.connect_failures >= 2, 10, "two refused connects")
     assert not svc.backend.connected.is_set()
 
 
@@ -121,23 +104,20 @@ def password_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_username_and_password(broker_factory, password_file: Path, service_runner) -> None:
+def test_username_and_password(broker_factory, password_file: Path, running) -> None:
     broker = broker_factory(password_file=password_file, extra_config=AS_ROOT).start()
     sub = Subscriber(broker.port, "+/gateway/+/event/up", username="gateway", password="s3cret")
     text = config_text(broker.url, extra_mqtt='username = "gateway"\npassword = "s3cret"')
-    run_until_delivered(service_runner, text)
+    run_until_delivered(running, text)
     assert len(sub.collect("/event/up", 1)) == 1
     sub.close()
 
 
-def test_wrong_password_is_refused(broker_factory, password_file: Path, service_runner) -> None:
+def test_wrong_password_is_refused(broker_factory, password_file: Path, running) -> None:
     broker = broker_factory(password_file=password_file, extra_config=AS_ROOT).start()
     text = config_text(broker.url, extra_mqtt='username = "gateway"\npassword = "wrong"')
     svc = AgentService(parse_config(text), concentrator_factory=lambda _c: FakeConcentrator())
-    service_runner.append(svc)
+    running.append(svc)
     svc.start()
-    deadline = time.monotonic() + 10
-    while svc.backend.counters.connect_failures < 1:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: svc.backend.counters.connect_failures >= 1, 10, "a refused connect")
     assert svc.backend.counters.connects == 0

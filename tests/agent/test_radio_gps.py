@@ -11,6 +11,7 @@ from drivers.gps import GPS_EPOCH_UNIX_S, GpsTimeReference, Location
 from edge_agent.config import parse_config
 from edge_agent.radio_gps import GpsConcentrator, gps_source
 from edge_agent.service import open_concentrator
+from packet_forwarder.errors import ForwardError
 
 PACKET = (
     '{"at_ms": 5, "freq_hz": 868300000, "sf": 7, "bw_hz": 125000, "phy": "c0ffee", '
@@ -93,6 +94,15 @@ def test_stop_closes_the_reader(conc) -> None:  # type: ignore[no-untyped-def]
     wrapped, reader = conc
     wrapped.stop()
     assert reader.closed
+
+
+def test_close_closes_the_reader_and_the_concentrator(conc) -> None:  # type: ignore[no-untyped-def]
+    wrapped, reader = conc
+    wrapped.close()
+    assert reader.closed
+    assert not wrapped.inner.started
+    with pytest.raises(ForwardError, match="closed"):
+        wrapped.inner.start()
 
 
 def test_unavailable_gps_is_a_warning_not_a_failed_start(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]

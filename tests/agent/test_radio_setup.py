@@ -9,10 +9,12 @@ from chirpstack_api import gw
 
 from drivers.errors import FirmwareError
 from drivers.firmware import AGC_FILE, ARB_FILE, stand_in_images
+from drivers.stts751 import BoardThermometer
 from edge_agent.config import parse_config
-from edge_agent.radio_setup import radio_setup, resolve_board, resolve_firmware
+from edge_agent.radio_setup import RadioSetup, radio_setup, resolve_board, resolve_firmware
 from edge_agent.service import AgentService, open_concentrator
 from tests.agent.mqtt_helpers import GW_ID, Subscriber, config_text
+from tests.hw.test_stts751 import FakeBus, stts751
 
 
 def cfg(url: str = "sim://", extra: str = "") -> object:
@@ -154,3 +156,11 @@ def test_spi_board_reset_drives_power_then_reset_lines() -> None:
         [e for e in events if e[0] in (board.reset_pin, board.power_pin, board.sx1261_reset_pin)]
     )
     assert [v for pin, v in events if pin == board.reset_pin] == [1, 0]
+
+
+def test_close_releases_the_board_thermometer_bus() -> None:
+    bus = FakeBus({0x39: stts751(0x19, 0x80)})
+    setup = RadioSetup(None, None, BoardThermometer(fixed_c=21.0, bus=bus).temperature_c)
+    setup.close()
+    setup.close()
+    assert bus.closed

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -15,17 +14,9 @@ from edge_agent.service import AgentService
 from packet_forwarder.model import CrcStatus
 from tests.agent.fakes import EUI, FakeConcentrator, make_uplink
 from tests.agent.mqtt_helpers import GW_ID, Subscriber, config_text, persistent_broker
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.broker
-
-
-@pytest.fixture
-def running() -> Iterator[list[AgentService]]:
-    """Services a test started; stopped at the end even when the test fails."""
-    made: list[AgentService] = []
-    yield made
-    for svc in made:
-        svc.stop()
 
 
 def start_service(running: list[AgentService], text: str, conc: FakeConcentrator) -> AgentService:
@@ -33,13 +24,6 @@ def start_service(running: list[AgentService], text: str, conc: FakeConcentrator
     running.append(svc)
     svc.start()
     return svc
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
 
 
 def uplink(msg) -> gw.UplinkFrame:  # type: ignore[no-untyped-def]
@@ -54,7 +38,7 @@ def test_uplinks_arrive_in_order_as_uplink_frames(broker, running) -> None:
     sub = Subscriber(broker.port, "+/gateway/+/event/up")
     conc = FakeConcentrator(hold=True)
     svc = start_service(running, config_text(broker.url), conc)
-    wait_for(svc.backend.connected.is_set)
+    wait_until(svc.backend.connected.is_set)
     conc.feed(map(make_uplink, range(5)))
     conc.hold.clear()
     msgs = sub.collect("/event/up", 5)
@@ -65,7 +49,7 @@ def test_uplinks_arrive_in_order_as_uplink_frames(broker, running) -> None:
     assert frames[2].tx_info.frequency == 868_500_000
     assert frames[2].rx_info.gateway_id == GW_ID
     assert "buffered" not in frames[2].rx_info.metadata
-    wait_for(lambda: svc.done)
+    wait_until(lambda: svc.done)
     sub.close()
 
 
@@ -73,7 +57,7 @@ def test_done_once_every_uplink_is_confirmed(broker, running) -> None:
     svc = start_service(
         running, config_text(broker.url), FakeConcentrator(map(make_uplink, range(20)), per_poll=7)
     )
-    wait_for(lambda: svc.done)
+    wait_until(lambda: svc.done)
     assert svc.store.stats()["delivered"] == 20
     assert svc.summary() == (
         "edge-agent: done: 20 packets played, 20 uplinks forwarded, 0 filtered, 0 dropped"
@@ -85,14 +69,14 @@ def test_crc_bad_and_no_crc_are_not_forwarded_by_default(broker, running) -> Non
     sub = Subscriber(broker.port, "+/gateway/+/event/up")
     svc = start_service(running, config_text(broker.url), FakeConcentrator(ups))
     assert fcnt(uplink(sub.collect("/event/up", 1)[0])) == 2
-    wait_for(lambda: svc.done)
+    wait_until(lambda: svc.done)
     assert (svc.counters.received, svc.counters.filtered) == (3, 2)
     sub.close()
 
 
 def test_state_conn_online_is_retained(broker, running) -> None:
     svc = start_service(running, config_text(broker.url), FakeConcentrator(hold=True))
-    wait_for(svc.backend.connected.is_set)
+    wait_until(svc.backend.connected.is_set)
     sub = Subscriber(broker.port, "+/gateway/+/state/conn")  # subscribes after: gets the retained
     msg = sub.expect(lambda m: True)
     state = gw.ConnState.FromString(msg.payload)
@@ -102,7 +86,7 @@ def test_state_conn_online_is_retained(broker, running) -> None:
 
 def test_clean_stop_publishes_offline_retained(broker, running) -> None:
     svc = start_service(running, config_text(broker.url), FakeConcentrator(hold=True))
-    wait_for(svc.backend.connected.is_set)
+    wait_until(svc.backend.connected.is_set)
     svc.stop()
     sub = Subscriber(broker.port, "+/gateway/+/state/conn")
     msg = sub.expect(lambda m: True)
@@ -126,27 +110,27 @@ def test_uplinks_queued_while_broker_down_arrive_after_reconnect(broker_factory,
     sub = Subscriber(broker.port, "+/gateway/+/event/up", persistent=True)
     conc = FakeConcentrator(hold=True)
     svc = start_service(running, config_text(broker.url), conc)
-    wait_for(svc.backend.connected.is_set)
+    wait_until(svc.backend.connected.is_set)
     broker.stop()
-    wait_for(lambda: not svc.backend.connected.is_set())
+    wait_until(lambda: not svc.backend.connected.is_set())
     conc.feed(map(make_uplink, range(6)))
     conc.hold.clear()
-    wait_for(lambda: svc.counters.forwarded == 6)
+    wait_until(lambda: svc.counters.forwarded == 6)
     assert svc.store.pending() == 6
     broker.start()
     frames = [uplink(m) for m in sub.collect("/event/up", 6, timeout=15)]
     assert [fcnt(f) for f in frames] == list(range(6))
     assert all(f.rx_info.metadata["buffered"] == "true" for f in frames)
     assert frames[0].rx_info.gw_time.seconds == 1_700_000_000
-    wait_for(lambda: svc.done)
+    wait_until(lambda: svc.done)
     sub.close()
 
 
 def test_state_conn_online_again_after_broker_restart(broker, running) -> None:
     svc = start_service(running, config_text(broker.url), FakeConcentrator(hold=True))
-    wait_for(svc.backend.connected.is_set)
+    wait_until(svc.backend.connected.is_set)
     broker.restart()
-    wait_for(lambda: svc.backend.counters.connects >= 2, timeout=15)
+    wait_until(lambda: svc.backend.counters.connects >= 2, timeout=15)
     sub = Subscriber(broker.port, "+/gateway/+/state/conn")
     state = gw.ConnState.FromString(sub.expect(lambda m: True).payload)
     assert state.state == gw.ConnState.ONLINE
@@ -190,7 +174,7 @@ def test_radio_start_failure_is_retried_while_presence_is_up(broker, running) ->
 def test_poll_error_is_counted_and_polling_goes_on(broker, running) -> None:
     conc = FakeConcentrator([make_uplink(1)], poll_errors=3)
     svc = start_service(running, config_text(broker.url), conc)
-    wait_for(lambda: svc.done)
+    wait_until(lambda: svc.done)
     assert (svc.counters.radio_errors, svc.counters.forwarded) == (3, 1)
 
 
@@ -199,7 +183,7 @@ def test_qos0_uplinks_are_delivered(broker, running) -> None:
     text = config_text(broker.url, extra_mqtt="qos = 0")
     svc = start_service(running, text, FakeConcentrator(map(make_uplink, range(3))))
     assert len(sub.collect("/event/up", 3)) == 3
-    wait_for(lambda: svc.done)
+    wait_until(lambda: svc.done)
     sub.close()
 
 
@@ -215,9 +199,9 @@ def test_run_with_exit_when_done_prints_summary_and_returns_0(broker, capsys) ->
 
 def test_commands_are_subscribed_again_after_reconnect(broker, running) -> None:
     svc = start_service(running, config_text(broker.url), FakeConcentrator(hold=True))
-    wait_for(svc.backend.connected.is_set)
+    wait_until(svc.backend.connected.is_set)
     broker.restart()
-    wait_for(lambda: svc.backend.counters.connects >= 2, timeout=15)
+    wait_until(lambda: svc.backend.counters.connects >= 2, timeout=15)
     pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-pub")
     pub.connect("127.0.0.1", broker.port)
     pub.loop_start()

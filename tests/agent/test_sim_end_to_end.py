@@ -5,16 +5,12 @@ Skipped until the simulator, the SPI transport and the concentrator are merged n
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from chirpstack_api import gw
 
-from tests.agent.mqtt_helpers import GW_ID, Subscriber, config_text
+from tests.agent.mqtt_helpers import GW_ID, Subscriber, run_to_completion, scenario_config
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -41,19 +37,9 @@ def _require_real_radio() -> None:
 
 def test_scenario_is_forwarded_and_run_exits_0_with_summary(broker, tmp_path: Path) -> None:
     _require_real_radio()
-    scenario = tmp_path / "scenario.jsonl"
-    scenario.write_text("".join(json.dumps(p) + "\n" for p in PACKETS))
-    config = tmp_path / "agent.toml"
-    sim = f'[concentrator.sim]\nscenario = "{scenario}"\nexit_when_done = true'
-    config.write_text(config_text(broker.url, extra=sim))
+    config = scenario_config(tmp_path, broker.url, PACKETS)
     sub = Subscriber(broker.port, "+/gateway/+/event/up")
-    proc = subprocess.run(
-        [sys.executable, "-m", "edge_agent.cli", "run", "-c", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=os.environ.copy(),
-    )
+    proc = run_to_completion(config)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip().splitlines() == [
         "edge-agent: done: 4 packets played, 3 uplinks forwarded, 1 filtered, 0 dropped"

@@ -65,6 +65,10 @@ class FakeChip:
 
 class FakeTransport:
     exhausted = False
+    closes = 0
+
+    def close(self) -> None:
+        self.closes += 1
 
 
 def record(**fields: object) -> RxRecord:
@@ -307,3 +311,33 @@ def test_lock_is_reentrant_so_callers_can_group_chip_accesses() -> None:
     with conc.lock:
         assert conc.counter_us() == 3_000_000
         assert conc.poll_once() == []
+
+
+def test_close_stops_the_chip_and_closes_the_transport_once() -> None:
+    transport = FakeTransport()
+    conc, chips = make(transport=transport)
+    conc.start()
+    conc.close()
+    conc.close()
+    assert chips[0].calls.count("stop") == 1
+    assert not conc.started
+    assert transport.closes == 1
+
+
+def test_a_closed_concentrator_cannot_start_again() -> None:
+    conc, chips = make()
+    conc.close()
+    with pytest.raises(ForwardError, match="closed"):
+        conc.start()
+    assert chips == []
+
+
+def test_close_calls_on_close_once_after_the_transport() -> None:
+    transport = FakeTransport()
+    seen: list[int] = []
+    conc = Concentrator(
+        transport, PLAN, temperature_c=lambda: 25.0, on_close=lambda: seen.append(transport.closes)
+    )
+    conc.close()
+    conc.close()
+    assert seen == [1]

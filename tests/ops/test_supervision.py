@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,16 +17,9 @@ from edge_agent.supervision import Supervisor
 from tests.agent.mqtt_helpers import Subscriber
 from tests.ops.daemon_config import GATEWAY_ID, config_text
 from tests.ops.notify_harness import NotifyHarness
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.broker
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -100,6 +92,17 @@ def test_reload_of_concentrator_section_starts_a_new_radio_session(running) -> N
     assert service.concentrator.session_id != session
     assert service.backend is backend
     assert service.cfg.concentrator.temperature_c == 30.0
+
+
+def test_reload_of_gps_section_restarts_the_radio_with_the_new_source(running) -> None:  # type: ignore[no-untyped-def]
+    service, supervisor, path = running
+    conc = service.concentrator
+    missing = path.parent / "no-such-gps"
+    gps = f'[gps]\ntty = "{missing}"\n'
+    path.write_text(config_text(path.parent, service.cfg.mqtt.server) + gps)
+    assert supervisor.reload(str(path)) is True
+    wait_until(lambda: service.concentrator is not conc and service.radio_ready.is_set())
+    assert service.concentrator.source == str(missing)  # a GPS that cannot open is a warning
 
 
 def test_invalid_reload_keeps_the_running_config(running) -> None:  # type: ignore[no-untyped-def]
@@ -199,3 +202,43 @@ def test_reload_while_the_radio_retries_starts_it_from_the_new_config(
         assert all(t.is_alive() for t in service.threads())
     finally:
         service.stop()
+
+
+def test_radio_reload_and_stop_close_every_transport_opened(  # type: ignore[no-untyped-def]
+    tmp_path: Path, broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import drivers
+
+    opened: list = []
+    closed: list = []
+    real_open = drivers.open_transport
+
+    def recording_open(url: str, **options: object):  # type: ignore[no-untyped-def]
+        transport = real_open(url, **options)
+        real_close = transport.close
+
+        def close() -> None:
+            closed.append(transport)
+            real_close()
+
+        transport.close = close
+        opened.append(transport)
+        return transport
+
+    monkeypatch.setattr(drivers, "open_transport", recording_open)
+    path = tmp_path / "config.toml"
+    path.write_text(config_text(tmp_path, broker.url))
+    service = AgentService(load_config(path), config_path=str(path))
+    supervisor = Supervisor(service, environ={})
+    service.start()
+    try:
+        wait_until(service.radio_ready.is_set)
+        first = service.concentrator
+        path.write_text(config_text(tmp_path, broker.url, temperature_c=30.0))
+        assert supervisor.reload(str(path)) is True
+        wait_until(lambda: service.concentrator is not first and service.radio_ready.is_set())
+        assert len(opened) == 2
+        assert closed == [opened[0]]  # the old radio's device is released at the reload
+    finally:
+        service.stop()
+    assert closed == opened  # and the new one's at the stop

@@ -6,18 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from edge_agent.service import AgentService
+from tests.agent.mqtt_helpers import running  # noqa: F401  (a fixture for the tests here)
 from tests.outage.helpers import Collector
 from tests.spool.helpers import tiny_tmpfs  # noqa: F401  (a fixture for the tests here)
-
-
-@pytest.fixture
-def running() -> Iterator[list[AgentService]]:
-    """Services a test started; stopped at the end even when the test fails."""
-    made: list[AgentService] = []
-    yield made
-    for svc in made:
-        svc.stop()
 
 
 @pytest.fixture

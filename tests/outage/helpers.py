@@ -4,7 +4,6 @@ a broker that keeps one subscriber's session across SIGKILL restarts, and daemon
 from __future__ import annotations
 
 import json
-import os
 import queue
 import shutil
 import subprocess
@@ -18,7 +17,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from chirpstack_api import gw
 
-from tests.agent.mqtt_helpers import GW_ID
+from tests.agent.mqtt_helpers import GW_ID, enable_persistence
+from tests.waiting import wait_until
 
 UP_TOPIC = "eu868/gateway/+/event/up"
 STATS_TOPIC = "eu868/gateway/+/event/stats"
@@ -168,15 +168,6 @@ class Collector:
         self.client.loop_stop()
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``predicate`` every 20 ms; AssertionError naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
 def ascending_runs(seqs: list[int]) -> list[list[int]]:
     """Split ``seqs`` into maximal strictly ascending runs (one per connection when in order)."""
     runs: list[list[int]] = []
@@ -244,13 +235,8 @@ def session_keeping_broker(broker_factory, tmp: Path):  # type: ignore[no-untype
     reconnected are queued for it, not lost to the test.
     """
     broker = broker_factory()
-    store = broker.workdir / "db"
-    store.mkdir()
-    broker.conf_path.write_text(
-        broker.conf_path.read_text().replace("persistence false", "persistence true")
-        + f"persistence_location {store}/\nautosave_interval 0\nmax_queued_messages 0\n"
-        + "max_inflight_messages 0\n"
-        + ("user root\n" if os.geteuid() == 0 else "")
+    enable_persistence(
+        broker, "autosave_interval 0\nmax_queued_messages 0\nmax_inflight_messages 0\n"
     )
     broker.start()
     collector = SubCollector(broker.port, tmp / "sub.txt")
