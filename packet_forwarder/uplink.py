@@ -16,9 +16,8 @@ from drivers.sx1302.convert import (
     legacy_timestamp_correction_us,
     rssi_temperature_offset_db,
 )
-from drivers.sx1302.fifo import payload_crc16
 from drivers.sx1302.plan import FSK_CHAIN, LORA_STD_CHAIN, MULTI_SF_CHAINS, ChipPlan
-from drivers.sx1302.rx_record import RxRecord
+from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
 from packet_forwarder.model import COUNT_US_MASK, CrcStatus, Modulation, Uplink
 
 #: multi-SF chains always demodulate 125 kHz LoRa (sx1302_hal ``sx1302_parse``)
@@ -53,7 +52,7 @@ def record_crc_status(record: RxRecord, plan: ChipPlan) -> CrcStatus:
     # sx1302_hal re-checks CRC-OK LoRa payloads and aborts the fetch on a mismatch; we keep the
     # packet and report it as BAD so that the CRC filters decide (parser counts ``crc_mismatch``)
     is_lora = record.if_chain != FSK_CHAIN
-    if is_lora and record.payload and payload_crc16(record.payload) != record.crc16:
+    if is_lora and record.payload and lora_payload_crc(record.payload) != record.crc16:
         return CrcStatus.BAD
     return CrcStatus.OK
 
