@@ -8,12 +8,14 @@ the extra ``[concentrator.sim]`` keys, which go to the simulator. ``[spool]`` is
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from drivers.boards import BoardPreset, apply_overrides, board_preset
 from drivers.sx1302.plan import ChipPlan
 from edge_agent.config_plan import explicit_plan
 from edge_agent.errors import ConfigError
@@ -243,8 +245,47 @@ def _sim(t: _Table) -> SimConfig:
     return cfg
 
 
+def _board(t: _Table, overrides: dict[str, Any]) -> BoardPreset | None:
+    """``[concentrator] board`` with ``[concentrator.board_overrides]`` applied (drivers.boards)."""
+    name = t.str("board")
+    if name is None:
+        if overrides:
+            raise ConfigError(t.key("board_overrides"), "needs [concentrator] board")
+        return None
+    try:
+        preset = board_preset(name)
+    except ValueError as exc:
+        raise ConfigError(t.key("board"), str(exc)) from None
+    try:
+        return apply_overrides(preset, overrides) if overrides else preset
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(t.key("board_overrides"), str(exc)) from None
+
+
+def _with_board_calibration(
+    plan: ChipPlan, board: BoardPreset | None, radio_tables: tuple[Any, Any]
+) -> ChipPlan:
+    """The board's RSSI offset and temperature coefficients on each radio, unless the radio's
+    own ``[concentrator.radio_N]`` table sets them (explicit plan > board > region default)."""
+    if board is None:
+        return plan
+    radios = []
+    for radio, table in zip(plan.radios, radio_tables, strict=True):
+        table = table or {}
+        changes: dict[str, Any] = {}
+        if "rssi_offset_db" not in table:
+            changes["rssi_offset_db"] = board.rssi_offset_db
+        if "rssi_tcomp" not in table:
+            changes["rssi_tcomp"] = tuple(board.rssi_tcomp)
+        radios.append(dataclasses.replace(radio, **changes))
+    return dataclasses.replace(plan, radios=(radios[0], radios[1]))
+
+
 def _concentrator(t: _Table) -> ConcentratorConfig:
-    url = t.str("url", "sim://")
+    board_overrides = t.raw("board_overrides")
+    board = _board(t, board_overrides)
+    # a board preset knows its bus: its SPI device or USB port unless `url` says otherwise
+    url = t.str("url", board.default_url() if board is not None else "sim://")
     if "://" not in url:
         examples = "sim://, spi:///dev/spidev0.0 or usb:///dev/ttyACM0"
         raise ConfigError(t.key("url"), f"must be a URL such as {examples}, got {url!r}")
@@ -255,16 +296,16 @@ def _concentrator(t: _Table) -> ConcentratorConfig:
         raise ConfigError(
             t.key("region"), f"must be one of {', '.join(region_names())}, got {region!r}"
         ) from None
-    plan = explicit_plan(
-        preset.plan, t.raw("radio_0"), t.raw("radio_1"), t.raw("channels"), t.prefix
-    )
+    radio_tables = (t.raw("radio_0"), t.raw("radio_1"))
+    plan = explicit_plan(preset.plan, *radio_tables, t.raw("channels"), t.prefix)
+    plan = _with_board_calibration(plan, board, radio_tables)
     cfg = ConcentratorConfig(
         plan=plan,
         preset=preset,
         url=url,
         region=preset.name,
-        board=t.str("board"),
-        board_overrides=t.raw("board_overrides"),
+        board=board.name if board is not None else None,
+        board_overrides=board_overrides,
         firmware_dir=t.str("firmware_dir"),
         trace=t.str("trace"),
         antenna_gain_dbi=t.float("antenna_gain_dbi", 0.0),

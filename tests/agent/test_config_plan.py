@@ -68,3 +68,45 @@ def test_gps_table_accepts_only_tty() -> None:
 def test_without_explicit_tables_the_preset_plan_is_kept() -> None:
     plan = parse_config(BASE).concentrator.plan
     assert dataclasses.asdict(plan) == dataclasses.asdict(eu868_corecell_plan())
+
+
+# --- board presets: [concentrator] board and board_overrides -------------------------------------
+
+
+def test_board_calibration_reaches_both_radios_of_the_plan() -> None:
+    cfg = parse_config(
+        '[concentrator]\nboard = "rak2287"\n[concentrator.board_overrides]\n'
+        "rssi_offset_db = -210.5\nrssi_tcomp = [0.0, 0.0, 1.0, 2.0, 3.0]\n",
+        "t",
+    )
+    for radio in cfg.concentrator.plan.radios:
+        assert radio.rssi_offset_db == -210.5
+        assert radio.rssi_tcomp == (0.0, 0.0, 1.0, 2.0, 3.0)
+
+
+def test_explicit_radio_table_wins_over_the_board_calibration() -> None:
+    cfg = parse_config(
+        '[concentrator]\nboard = "rak2287"\n[concentrator.board_overrides]\n'
+        "rssi_offset_db = -210.5\n[concentrator.radio_1]\nenable = true\n"
+        "freq_hz = 868500000\nrssi_offset_db = -200.0\n",
+        "t",
+    )
+    radio_a, radio_b = cfg.concentrator.plan.radios
+    assert (radio_a.rssi_offset_db, radio_b.rssi_offset_db) == (-210.5, -200.0)
+
+
+def test_board_gives_the_default_url_and_url_still_wins() -> None:
+    spi = parse_config('[concentrator]\nboard = "rak2287"\n', "t").concentrator
+    assert spi.url == "spi:///dev/spidev0.0"
+    sim = parse_config('[concentrator]\nboard = "rak2287"\nurl = "sim://"\n', "t").concentrator
+    assert sim.url == "sim://"
+
+
+def test_unknown_board_names_the_key_and_the_known_boards() -> None:
+    with pytest.raises(ConfigError, match=r"concentrator\.board: unknown board 'rak9999'.*rak2287"):
+        parse_config('[concentrator]\nboard = "rak9999"\n', "t")
+
+
+def test_board_overrides_without_a_board_is_an_error() -> None:
+    with pytest.raises(ConfigError, match=r"concentrator\.board_overrides: needs"):
+        parse_config("[concentrator.board_overrides]\nreset_pin = 17\n", "t")
