@@ -184,12 +184,17 @@ def metrics_for_mean(target_sum: int, values: int) -> tuple[int, ...]:
     return tuple(metrics)
 
 
-def _fine_fields(packet: ScenarioPacket, count_ticks: int, fine: FineTiming) -> dict:
+def _fine_latch(packet: ScenarioPacket, count_ticks: int) -> int:
+    """End-of-header latch that the host's fine-mode correction brings back to ``count_ticks``."""
     crc_en = packet.crc != "none"
     correction = fine_timestamp_correction_us(
         packet.sf, packet.bw_hz, packet.coding_rate, crc_en, len(packet.phy)
     )
-    latch = (count_ticks - correction * 32) & 0xFFFF_FFFF
+    return (count_ticks - correction * 32) & 0xFFFF_FFFF
+
+
+def _fine_fields(packet: ScenarioPacket, count_ticks: int, fine: FineTiming) -> dict:
+    latch = _fine_latch(packet, count_ticks)
     true_elapsed = preamble_end_elapsed_ticks(packet, fine.elapsed_ticks)
     coarse = preamble_end_ticks(latch, packet.sf)
     offset = (true_elapsed + fine.start_ticks - coarse) & 0xFFFF_FFFF
@@ -214,7 +219,8 @@ def build_record(
 
     ``count_ticks`` is the counter value at the packet's ``at_ms``; the stored timestamp is the
     end-of-packet latch, so that after the host's legacy correction count_us == count_ticks / 32.
-    With ``fine`` (multi-SF chains only, as on the chip) the record is a fine-timestamp one.
+    With ``fine`` the stored timestamp is the end-of-header latch; multi-SF chains (the
+    fine-timestamping demodulators) also set ``timing_set`` and metrics.
     """
     crc_en = packet.crc != "none"
     crc16 = lora_payload_crc(packet.phy) if crc_en else 0
@@ -240,6 +246,8 @@ def build_record(
     )
     if fine is not None and chain.if_chain < 8:
         raw = replace(raw, **_fine_fields(packet, count_ticks, fine))
+    elif fine is not None:  # the LoRa-service chain latches the end of header too, no metrics
+        raw = replace(raw, timestamp=_fine_latch(packet, count_ticks))
     return raw.to_bytes()
 
 

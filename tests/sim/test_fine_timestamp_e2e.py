@@ -25,6 +25,9 @@ PACKETS = [
     {"at_ms": 19_050, "freq_hz": 867_500_000, "sf": 12, "phy": "40bc9a0b2680030c"},
 ]
 
+#: the EU868 LoRa-service channel (SF7 BW250): end-of-header latch, but no fine timestamp
+SERVICE = {"at_ms": 19_500, "freq_hz": 868_300_000, "sf": 7, "bw_hz": 250_000, "phy": "40bc9a"}
+
 
 def _line(packet: dict) -> str:
     base = {"bw_hz": 125_000, "cr": "4/5", "rssi_dbm": -80.0, "snr_db": 5.0, "crc": "ok"}
@@ -58,13 +61,13 @@ def _expected_ftime_ns(packet: dict, sim) -> float:
 @pytest.fixture(scope="module")
 def fine_run(tmp_path_factory):
     """One simulated SX1303 run in fine-timestamp mode (uplinks, SimChip)."""
-    return _run(tmp_path_factory.mktemp("fine"), "sx1303", True, PACKETS)
+    return _run(tmp_path_factory.mktemp("fine"), "sx1303", True, [*PACKETS, SERVICE])
 
 
 def test_sx1303_uplinks_carry_the_time_since_the_last_pps(fine_run) -> None:
     uplinks, sim = fine_run
-    assert len(uplinks) == len(PACKETS)
-    for packet, uplink in zip(PACKETS, uplinks, strict=True):
+    assert len(uplinks) == len(PACKETS) + 1
+    for packet, uplink in zip(PACKETS, uplinks, strict=False):
         assert uplink.fine_timestamp_ns == pytest.approx(
             _expected_ftime_ns(packet, sim), abs=TOLERANCE_NS
         )
@@ -73,7 +76,12 @@ def test_sx1303_uplinks_carry_the_time_since_the_last_pps(fine_run) -> None:
 def test_sx1303_fine_mode_count_us_is_the_packet_time(fine_run) -> None:
     uplinks, sim = fine_run
     got = [u.count_us for u in uplinks]
-    assert got == [sim.started_at_us + p["at_ms"] * 1000 for p in PACKETS]
+    assert got == [sim.started_at_us + p["at_ms"] * 1000 for p in [*PACKETS, SERVICE]]
+
+
+def test_lora_service_uplinks_have_no_fine_timestamp(fine_run) -> None:
+    uplinks, _ = fine_run
+    assert [(u.channel, u.fine_timestamp_ns) for u in uplinks[-1:]] == [(8, None)]
 
 
 def test_no_fine_timestamp_before_sixteen_pps_edges(tmp_path) -> None:
