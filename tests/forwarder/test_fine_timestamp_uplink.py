@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from drivers.sx1302 import fine_timestamp as ft
+from drivers.sx1302.counter import CounterTracker
 from drivers.sx1302.plan import eu868_corecell_plan
 from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
+from packet_forwarder.concentrator import Concentrator
 from packet_forwarder.model import CrcStatus
 from packet_forwarder.uplink import merge_dual_demod, record_to_uplink, sort_by_count_us
+from tests.forwarder.test_concentrator import FakeChip, FakeParse, FakeTransport
 
 LEGACY = eu868_corecell_plan()
 FINE = replace(LEGACY, fine_timestamp=True)
@@ -137,3 +140,35 @@ def test_sort_by_count_us() -> None:
     late = _convert(_record(), count_us=2_000_000)
     early = _convert(_record(), count_us=1_000_000)
     assert sort_by_count_us([late, early]) == [early, late]
+
+
+class _FineChip(FakeChip):
+    """A fake SX1303 driver in fine-timestamp mode, with the driver's counter tracker."""
+
+    def __init__(self, transport: object) -> None:
+        super().__init__(transport, inst_ticks=96_000_000)
+        self.counter = CounterTracker()
+
+    def model(self) -> str:
+        return "SX1303"
+
+
+def test_poll_merges_duplicates_and_sorts_in_fine_mode() -> None:
+    chips: list[_FineChip] = []
+    conc = Concentrator(
+        FakeTransport(),
+        FINE,
+        temperature_c=lambda: 25.0,
+        chip_factory=lambda t: chips.append(_FineChip(t)) or chips[-1],
+    )
+    conc.start()
+    late = _record(timestamp=80_000_000, timing_set=False)
+    first = _record(timestamp=70_000_000, crc_error=True)
+    copy = _record(timestamp=70_000_000 + 10 * 32, modem_id=1, timing_set=False)
+    chips[0].fetches.append(FakeParse(records=(late, first, copy)))
+    uplinks = conc.poll_once()
+    assert [(u.count_us, u.crc_status) for u in uplinks] == [
+        (70_000_000 // 32 + 10 + 35_821, CrcStatus.OK),
+        (80_000_000 // 32 + 35_821, CrcStatus.OK),
+    ]
+    assert conc.stats()["rx_received"] == 2
