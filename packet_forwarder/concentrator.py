@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from packet_forwarder.errors import ForwardError
 from packet_forwarder.model import CrcStatus, Modulation, Uplink
-from packet_forwarder.uplink import record_to_uplink, unmappable_reason
+from packet_forwarder.uplink import (
+    merge_dual_demod,
+    record_to_uplink,
+    sort_by_count_us,
+    unmappable_reason,
+)
 
 if TYPE_CHECKING:
     from drivers.sx1302.plan import ChipPlan
@@ -223,6 +228,8 @@ class Concentrator:
             if not parse.records:
                 return []
             temperature_c = self._read_temperature()
+            fine = self._plan.fine_timestamp
+            pps_history = chip.counter.pps_history if fine else None
             uplinks = []
             for record in parse.records:
                 count_us = chip.expand_timestamp(record.timestamp)  # every record: wrap tracking
@@ -233,6 +240,7 @@ class Concentrator:
                     session_id=self._session_id,
                     gw_time=gw_time,
                     temperature_c=temperature_c,
+                    pps_history=pps_history,
                 )
                 if uplink is None:  # the record does not fit the plan: say why (rare)
                     reason = unmappable_reason(record, self._plan) or "unmappable"
@@ -241,8 +249,11 @@ class Concentrator:
                         reason, "dropped RX record on IF chain %d: %s", record.if_chain, reason
                     )
                     continue
-                self._count(uplink)
                 uplinks.append(uplink)
+            if fine:  # sx1302_hal merges and sorts only in fine-timestamp mode
+                uplinks = sort_by_count_us(merge_dual_demod(uplinks))
+            for uplink in uplinks:
+                self._count(uplink)
             return uplinks
 
     def stats(self) -> dict[str, Any]:

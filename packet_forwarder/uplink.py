@@ -4,6 +4,10 @@ The rules are sx1302_hal's ``sx1302_parse`` and ``lgw_receive``, with two delibe
 a CRC-OK record whose stored CRC16 does not match its payload becomes a CRC BAD uplink (the HAL
 aborts the whole fetch), and FSK uplinks carry no signal RSSI, SNR 0.0 and no frequency offset
 (the HAL reports −128 placeholders there).
+
+With ``plan.fine_timestamp`` (SX1303), LoRa count_us takes the fine-mode correction, CRC-OK
+records with ``timing_set`` get ``fine_timestamp_ns`` once the PPS history is full, and
+``merge_dual_demod`` / ``sort_by_count_us`` apply the HAL's duplicate merge and ordering.
 """
 
 from __future__ import annotations
@@ -16,6 +20,11 @@ from drivers.sx1302.convert import (
     legacy_timestamp_correction_us,
     rssi_temperature_offset_db,
 )
+from drivers.sx1302.fine_timestamp import (
+    PpsHistory,
+    fine_timestamp_correction_us,
+    fine_timestamp_ns,
+)
 from drivers.sx1302.plan import FSK_CHAIN, LORA_STD_CHAIN, MULTI_SF_CHAINS, ChipPlan
 from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
 from packet_forwarder.model import COUNT_US_MASK, CrcStatus, Modulation, Uplink
@@ -24,6 +33,8 @@ from packet_forwarder.model import COUNT_US_MASK, CrcStatus, Modulation, Uplink
 MULTI_SF_BANDWIDTH_HZ = 125_000
 #: record code-rate field 1..4 → LoRa coding rate
 CODE_RATES = {1: "4/5", 2: "4/6", 3: "4/7", 4: "4/8"}
+#: sx1302_hal merge_packets: two packets this close (µs) can be one packet demodulated twice
+DUAL_DEMOD_WINDOW_US = 24
 
 
 def unmappable_reason(record: RxRecord, plan: ChipPlan) -> str | None:
@@ -65,9 +76,11 @@ def record_to_uplink(
     session_id: int,
     gw_time: float,
     temperature_c: float,
+    pps_history: PpsHistory | None = None,
 ) -> Uplink | None:
     """Convert one record; ``count_us`` is its wrap-extended µs before the decoder-delay correction.
 
+    ``pps_history`` (the chip's, fine-timestamp mode only) gives ``fine_timestamp_ns``.
     Returns None for a record ``unmappable_reason`` refuses (the caller counts the reason).
     """
     if unmappable_reason(record, plan) is not None:
@@ -108,9 +121,21 @@ def record_to_uplink(
         plan.lora_std.implicit_code_rate if _implicit_header(record, plan) else record.coding_rate
     )
     # the decoder delay depends on the record's own CRC bit, as sx1302_parse passes it
-    corrected = count_us + legacy_timestamp_correction_us(
+    correction = (
+        fine_timestamp_correction_us if plan.fine_timestamp else (legacy_timestamp_correction_us)
+    )
+    corrected = count_us + correction(
         record.sf, bandwidth_hz, coding_rate, record.crc_en, len(record.payload)
     )
+    ftime = None
+    if (
+        plan.fine_timestamp
+        and pps_history is not None
+        and record.timing_set
+        and record.ts_metrics
+        and crc_status is CrcStatus.OK
+    ):
+        ftime = fine_timestamp_ns(pps_history, record.timestamp, record.sf, record.ts_metrics)
     offset_db = radio.rssi_offset_db + t_comp_db
     return Uplink(
         modulation=Modulation.LORA,
@@ -123,8 +148,51 @@ def record_to_uplink(
         freq_offset_hz=freq_offset_hz(record.freq_offset_raw, bandwidth_hz)
         + if_quantisation_error_hz(chain.if_hz),
         count_us=corrected & COUNT_US_MASK,
+        fine_timestamp_ns=ftime,
         **common,
     )
+
+
+def _same_packet(a: Uplink, b: Uplink) -> bool:
+    delta = abs(a.count_us - b.count_us)
+    return (
+        min(delta, COUNT_US_MASK + 1 - delta) <= DUAL_DEMOD_WINDOW_US
+        and a.channel == b.channel
+        and a.sf == b.sf
+        and a.phy_payload == b.phy_payload
+    )
+
+
+def _preferred(a: Uplink, b: Uplink) -> Uplink:
+    """Of two copies of one packet: the CRC-OK one, then the one with a fine timestamp."""
+    a_ok, b_ok = a.crc_status is CrcStatus.OK, b.crc_status is CrcStatus.OK
+    if a_ok != b_ok:
+        return a if a_ok else b
+    if (a.fine_timestamp_ns is None) != (b.fine_timestamp_ns is None):
+        return a if a.fine_timestamp_ns is not None else b
+    return a
+
+
+def merge_dual_demod(uplinks: list[Uplink]) -> list[Uplink]:
+    """Merge copies of one packet from the SX1303's two demodulators (fine-timestamp mode).
+
+    Same IF chain, SF, size and payload with count_us within 24 µs: one copy is kept, the
+    CRC-OK one first, then the one with a fine timestamp, else the first received.
+    """
+    kept: list[Uplink] = []
+    for uplink in uplinks:
+        for index, other in enumerate(kept):
+            if uplink.modulation is Modulation.LORA and _same_packet(other, uplink):
+                kept[index] = _preferred(other, uplink)
+                break
+        else:
+            kept.append(uplink)
+    return kept
+
+
+def sort_by_count_us(uplinks: list[Uplink]) -> list[Uplink]:
+    """Uplinks in count_us order (fine-timestamp mode reorders the two demodulators' output)."""
+    return sorted(uplinks, key=lambda uplink: uplink.count_us)
 
 
 def _implicit_header(record: RxRecord, plan: ChipPlan) -> bool:

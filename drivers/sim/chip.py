@@ -34,14 +34,17 @@ from drivers.sim.population import Population
 from drivers.sim.reception import (
     LORA_SERVICE_MODEM_ID,
     MULTI_SF_DEMODULATORS,
+    FineTiming,
     RadioCalibration,
     build_record,
     latch_delay_us,
+    pps_ticks_before,
     programmed_chains,
     select_chain,
 )
 from drivers.sim.scenario import Scenario, ScenarioFifoBytes, ScenarioPacket, load_scenario
 from drivers.sim.tx import SimTransmission, SimTransmitter
+from drivers.sx1302.fine_timestamp import TICKS_PER_SECOND
 from drivers.sx1302.plan import ChipPlan
 
 LOGGER = logging.getLogger(__name__)
@@ -53,6 +56,11 @@ REG_VERSION = 0x5606
 REG_FIFO_COUNT = 0x58C8  # MSB [4:0], LSB at 0x58C9
 REG_COUNTER = 0x6101  # PPS 0x6101..0x6104, free-running 0x6105..0x6108, big-endian
 REG_OTP_ADDR = 0x6180
+#: fine-timestamp configuration (sx1302_hal timestamp_counter_mode; drivers.sx1302.chip step 6)
+REG_LEGACY_TIMESTAMP = 0x58C0  # bit 2: 1 = end-of-packet latch
+REG_TIMESTAMP_ENABLE = 0x58B3  # bit 3
+REG_MAX_TS_METRICS = 0x58C1
+MAX_TS_METRIC_PAIRS = 32
 REG_OTP_DATA = 0x6181
 OTP_MODEL_ADDR = 0xD0
 REG_RF_EN = {0x5783: 0, 0x5784: 1}  # AGC_MCU_RF_EN_A/B, bit 3 = RADIO_RST
@@ -335,9 +343,33 @@ class SimChip:
             if address <= status_addr < end:
                 self.mem[status_addr] = self.transmitter.status(rf_chain)
         if address < REG_COUNTER + 8 and end > REG_COUNTER:
-            self.mem[REG_COUNTER : REG_COUNTER + 4] = bytes(4)  # no PPS source: latch stays 0
+            self.mem[REG_COUNTER : REG_COUNTER + 4] = self._pps_latch().to_bytes(4, "big")
             self.mem[REG_COUNTER + 4 : REG_COUNTER + 8] = self.clock.ticks().to_bytes(4, "big")
         return bytes(self.mem[address:end])
+
+    @property
+    def fine_timestamping(self) -> bool:
+        """True on an SX1303 persona once the driver selected the end-of-header latch."""
+        return (
+            self.persona == "sx1303"
+            and bool(self.mem[REG_TIMESTAMP_ENABLE] & 0x08)
+            and not self.mem[REG_LEGACY_TIMESTAMP] & 0x04
+        )
+
+    def _pps_latch(self) -> int:
+        """The PPS-latched counter: 0 without fine timestamping, else an edge every second."""
+        if not self.fine_timestamping:
+            return 0  # no PPS source: the latch stays 0
+        elapsed_ticks = self.clock.elapsed_us() * 32
+        if elapsed_ticks < TICKS_PER_SECOND:
+            return 0
+        return pps_ticks_before(elapsed_ticks, self.clock.start_ticks)
+
+    def _fine_timing(self, elapsed_us: int) -> FineTiming | None:
+        if not self.fine_timestamping:
+            return None
+        pairs = max(1, min(MAX_TS_METRIC_PAIRS, self.mem[REG_MAX_TS_METRICS]))
+        return FineTiming(pairs, elapsed_us * 32, self.clock.start_ticks)
 
     def _pop_fifo(self, length: int) -> bytes:
         data = bytes(self.fifo[:length])
@@ -502,9 +534,11 @@ class SimChip:
         else:
             modem_id = LORA_SERVICE_MODEM_ID
         assert self.started_at_us is not None
-        ticks = self.clock.ticks_at(self.started_at_us + packet.at_ms * 1000)
+        elapsed_us = self.started_at_us + packet.at_ms * 1000
+        ticks = self.clock.ticks_at(elapsed_us)
         self.stats["received"] += 1
-        self._fifo_append(build_record(packet, chain, modem_id, ticks, self.calibration))
+        fine = self._fine_timing(elapsed_us)
+        self._fifo_append(build_record(packet, chain, modem_id, ticks, self.calibration, fine))
 
     def _fifo_append(self, data: bytes) -> None:
         if len(self.fifo) + len(data) > FIFO_SIZE:

@@ -15,15 +15,29 @@ sx1302_hal ``loragw_reg.c``; ref/sx1302.md §3):
 A packet is received by the first enabled chain whose centre is within IF quantisation + 1 kHz of
 its frequency, with the same BW and an enabled SF. FSK (chain 9) is not modelled: scenario packets
 are LoRa.
+
+Fine timestamps (SX1303, when the driver enabled them; ``FineTiming``): the packet's scenario time
+is its end on air (what count_us reports in both modes). The record stores the end-of-header latch
+that the host's fine-mode correction brings back to that time, ``timing_set`` and metrics whose
+running-sum mean carries the distance from the host's coarse end-of-preamble estimate to the
+packet's true end of preamble (end − (payload symbols + 12.25) × T_sym), so that the host's
+``ftime`` is the end of preamble after the last PPS. Dual-demodulator duplicates are not modelled.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from drivers.sim.scenario import ScenarioPacket
 from drivers.sx1302.convert import legacy_timestamp_correction_us, rssi_temperature_offset_db
+from drivers.sx1302.fine_timestamp import (
+    TICKS_PER_SECOND,
+    fine_timestamp_correction_us,
+    payload_symbols,
+    preamble_end_ticks,
+    symbol_time_us,
+)
 from drivers.sx1302.plan import ChipPlan
 from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
 
@@ -131,17 +145,82 @@ def latch_delay_us(packet: ScenarioPacket) -> int:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FineTiming:
+    """Fine-timestamp mode of the simulated SX1303: metric pairs per record, PPS edge times."""
+
+    #: metric pairs stored per record (RX_TOP_RX_BUFFER_TIMESTAMP_CFG_MAX_TS_METRICS)
+    pairs: int
+    #: counter ticks elapsed (not wrapped) from the clock origin to the packet's count_ticks
+    elapsed_ticks: int
+    #: clock origin's counter value (ticks), to turn elapsed ticks into register values
+    start_ticks: int
+
+
+def preamble_end_elapsed_ticks(packet: ScenarioPacket, end_elapsed_ticks: int) -> int:
+    """The packet's true end of preamble, in elapsed ticks: end − (payload + 12.25) symbols."""
+    crc_en = packet.crc != "none"
+    symbol_ticks = symbol_time_us(packet.sf, packet.bw_hz) * 32
+    n_payload = payload_symbols(packet.sf, packet.coding_rate, crc_en, len(packet.phy))
+    return end_elapsed_ticks - n_payload * symbol_ticks - 49 * symbol_ticks // 4
+
+
+def pps_ticks_before(elapsed_ticks: int, start_ticks: int) -> int:
+    """The PPS-latched register value for a PPS edge every whole second of elapsed time."""
+    edge = elapsed_ticks // TICKS_PER_SECOND * TICKS_PER_SECOND
+    return (start_ticks + edge) & 0xFFFF_FFFF
+
+
+def metrics_for_mean(target_sum: int, values: int) -> tuple[int, ...]:
+    """int8 metrics whose running-sum total is ``target_sum`` (mean = target_sum / values)."""
+    metrics, remaining = [], target_sum
+    for index in range(values):
+        weight = values - index  # metric i is in the running sums i..values-1
+        metric = max(-128, min(127, round(remaining / weight)))
+        metrics.append(metric)
+        remaining -= weight * metric
+    if remaining:
+        raise ValueError(f"fine-timing offset {target_sum / values} ticks out of the metric range")
+    return tuple(metrics)
+
+
+def _fine_latch(packet: ScenarioPacket, count_ticks: int) -> int:
+    """End-of-header latch that the host's fine-mode correction brings back to ``count_ticks``."""
+    crc_en = packet.crc != "none"
+    correction = fine_timestamp_correction_us(
+        packet.sf, packet.bw_hz, packet.coding_rate, crc_en, len(packet.phy)
+    )
+    return (count_ticks - correction * 32) & 0xFFFF_FFFF
+
+
+def _fine_fields(packet: ScenarioPacket, count_ticks: int, fine: FineTiming) -> dict:
+    latch = _fine_latch(packet, count_ticks)
+    true_elapsed = preamble_end_elapsed_ticks(packet, fine.elapsed_ticks)
+    coarse = preamble_end_ticks(latch, packet.sf)
+    offset = (true_elapsed + fine.start_ticks - coarse) & 0xFFFF_FFFF
+    offset -= 1 << 32 if offset >= 1 << 31 else 0
+    values = 2 * fine.pairs
+    return {
+        "timestamp": latch,
+        "timing_set": True,
+        "ts_metrics": metrics_for_mean(offset * values, values),
+    }
+
+
 def build_record(
     packet: ScenarioPacket,
     chain: Chain,
     modem_id: int,
     count_ticks: int,
     calibration: RadioCalibration,
+    fine: FineTiming | None = None,
 ) -> bytes:
     """The FIFO bytes the chip writes for ``packet`` received on ``chain``.
 
     ``count_ticks`` is the counter value at the packet's ``at_ms``; the stored timestamp is the
     end-of-packet latch, so that after the host's legacy correction count_us == count_ticks / 32.
+    With ``fine`` the stored timestamp is the end-of-header latch; multi-SF chains (the
+    fine-timestamping demodulators) also set ``timing_set`` and metrics.
     """
     crc_en = packet.crc != "none"
     crc16 = lora_payload_crc(packet.phy) if crc_en else 0
@@ -165,6 +244,10 @@ def build_record(
         timestamp=(count_ticks + latch_delay_us(packet) * 32) & 0xFFFF_FFFF,
         crc16=crc16,
     )
+    if fine is not None and chain.if_chain < 8:
+        raw = replace(raw, **_fine_fields(packet, count_ticks, fine))
+    elif fine is not None:  # the LoRa-service chain latches the end of header too, no metrics
+        raw = replace(raw, timestamp=_fine_latch(packet, count_ticks))
     return raw.to_bytes()
 
 

@@ -8,6 +8,8 @@ The counter must therefore be read at least once per 134 s, or a wrap is missed.
 
 from __future__ import annotations
 
+from drivers.sx1302.fine_timestamp import PpsHistory
+
 US27_BITS = 27
 _WRAP_MASK = 0x1F
 _TICKS_PER_US = 32
@@ -26,6 +28,8 @@ class CounterTracker:
         self.inst_ref = 0
         self.pps_wrap = 0
         self.pps_ref = 0
+        #: distinct PPS-latched values (raw ticks) for SX1303 fine timestamps
+        self.pps_history = PpsHistory()
 
     def reset(self) -> None:
         """Forget every wrap (sx1302_hal ``timestamp_counter_new``; on every chip start)."""
@@ -33,6 +37,7 @@ class CounterTracker:
 
     def update(self, pps_ticks: int, inst_ticks: int) -> None:
         """Account for one counter read (both counters, in 32 MHz ticks)."""
+        self.pps_history.save(pps_ticks)
         pps, inst = ticks_to_us27(pps_ticks), ticks_to_us27(inst_ticks)
         if pps < self.pps_ref:
             self.pps_wrap = (self.pps_wrap + 1) & _WRAP_MASK
