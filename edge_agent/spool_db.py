@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 """
 
 
+_UPLINK_COLUMNS = ("seq", "backend", "received_at", "buffered", "payload")
+
+
 def connect(path: str | Path) -> sqlite3.Connection:
     """One connection in WAL mode, autocommit (transactions are explicit), FULL sync."""
     conn = sqlite3.connect(
@@ -73,6 +76,7 @@ def open_spool_file(path: str | Path) -> sqlite3.Connection:
             code not in _CORRUPT_CODES
             and "malformed" not in str(exc)
             and "quick_check" not in str(exc)
+            and "foreign schema" not in str(exc)
         ):
             raise SpoolError(f"spool {path}: cannot open: {exc}") from exc
         moved = move_aside(path)
@@ -92,6 +96,11 @@ def _open_checked(path: Path) -> sqlite3.Connection:
         if result != ["ok"]:
             raise sqlite3.DatabaseError(f"quick_check: {'; '.join(map(str, result[:3]))}")
         conn.executescript(_SCHEMA)
+        # a file of something else (another program's, or a future incompatible layout) is set
+        # aside like a corrupt one rather than failing the start
+        columns = tuple(row[1] for row in conn.execute("PRAGMA table_info(uplinks)"))
+        if columns != _UPLINK_COLUMNS:
+            raise sqlite3.DatabaseError(f"foreign schema: table uplinks has columns {columns}")
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     except BaseException:
         conn.close()

@@ -96,6 +96,28 @@ def test_corrupt_file_is_moved_aside_and_a_fresh_spool_starts(tmp_path: Path, ca
     assert any("corrupt" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
 
 
+def test_file_with_a_foreign_schema_is_set_aside(tmp_path: Path, caplog) -> None:
+    path = tmp_path / "spool.db"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE uplinks (id INTEGER, note TEXT)")
+    other.execute("INSERT INTO uplinks VALUES (1, 'not ours')")
+    other.commit()
+    other.close()
+    with caplog.at_level(logging.ERROR):
+        spool = Spool(SpoolConfig(path=str(path)), autocommit=False)
+    try:
+        spool.store("cs").append(payload(1), received_at=NOW, buffered=False)
+        spool.flush()
+        assert len(rows_on_disk(path)) == 1
+    finally:
+        spool.close()
+    (aside,) = tmp_path.glob("spool.db.corrupt-*")
+    kept = sqlite3.connect(aside)
+    assert kept.execute("SELECT note FROM uplinks").fetchall() == [("not ours",)]
+    kept.close()
+    assert any("foreign schema" in r.getMessage() for r in caplog.records)
+
+
 def test_damaged_pages_are_detected_by_the_integrity_check(tmp_path: Path) -> None:
     path = tmp_path / "spool.db"
     spool = Spool(SpoolConfig(path=str(path)), autocommit=False)
