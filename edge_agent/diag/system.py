@@ -152,20 +152,27 @@ def check_device(ctx: DiagContext) -> CheckResult:
             "plug in the Corecell USB board and check 'dmesg | grep ttyACM'; "
             "a stable name is under /dev/serial/by-id/",
         )
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
-    except PermissionError:
-        st = os.stat(path)
-        group = _group_name(st.st_gid)
-        return failed(
-            "device",
-            f"{path} exists but cannot be opened: permission denied (group {group})",
-            f"add the user to group {group}: sudo usermod -aG {group} $USER, then log in again",
-        )
-    except OSError as exc:
-        return failed("device", f"{path}: {exc.strerror}", "check dmesg for driver errors")
-    os.close(fd)
+    flags = os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK
+    denied = f"{path} exists but cannot be opened: permission denied"
+    add_group = "add the user to group {group}: sudo usermod -aG {group} $USER, then log in again"
+    if problem := _open_problem("device", path, flags, denied, add_group, "driver"):
+        return problem
     return passed("device", f"{path} present and openable")
+
+
+def _open_problem(
+    name: str, path: str, flags: int, denied: str, group_hint: str, dmesg_topic: str
+) -> CheckResult | None:
+    """FAIL when ``path`` cannot be opened (naming the group to join on EACCES), else None."""
+    try:
+        fd = os.open(path, flags)
+    except PermissionError:
+        group = _group_name(os.stat(path).st_gid)
+        return failed(name, f"{denied} (group {group})", group_hint.format(group=group))
+    except OSError as exc:
+        return failed(name, f"{path}: {exc.strerror}", f"check dmesg for {dmesg_topic} errors")
+    os.close(fd)
+    return None
 
 
 @check("gpio", "the GPIO chip for the concentrator's reset and power lines")
@@ -183,18 +190,10 @@ def check_gpio(ctx: DiagContext) -> CheckResult:
             "no /dev/gpiochip* device",
             "this kernel has no GPIO character device: use a Raspberry Pi OS kernel ≥ 5.10",
         )
-    try:
-        fd = os.open(chips[0], os.O_RDWR)
-    except PermissionError:
-        group = _group_name(os.stat(chips[0]).st_gid)
-        return failed(
-            "gpio",
-            f"{chips[0]}: permission denied (group {group})",
-            f"sudo usermod -aG {group} $USER, then log in again",
-        )
-    except OSError as exc:
-        return failed("gpio", f"{chips[0]}: {exc.strerror}", "check dmesg for GPIO errors")
-    os.close(fd)
+    denied = f"{chips[0]}: permission denied"
+    join = "sudo usermod -aG {group} $USER, then log in again"
+    if problem := _open_problem("gpio", chips[0], os.O_RDWR, denied, join, "GPIO"):
+        return problem
     return passed("gpio", f"{', '.join(chips)} present; {chips[0]} openable")
 
 
