@@ -1,4 +1,9 @@
-"""Access to the reference vectors produced by Semtech's HAL (../shared/ref/vectors)."""
+"""Access to the reference vectors produced by Semtech's HAL, kept in ``tests/data/hal/``.
+
+They are numbers only (outputs of sx1302_hal 2.1.0 run against an emulated chip); how they were
+produced is in ``tests/data/hal/README.md``. The repository stands alone: nothing here looks
+outside the checkout, and a missing file is an error, never a skip.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-VECTORS_DIR = Path(__file__).resolve().parents[2] / "shared" / "ref" / "vectors"
+VECTORS_DIR = Path(__file__).resolve().parent / "data" / "hal"
 VALID_CATEGORIES = frozenset(
     {
         "single_valid",
@@ -22,28 +27,25 @@ VALID_CATEGORIES = frozenset(
 )
 
 
-def _vectors_dir() -> Path:
-    # worktrees live one level deeper (/work/wt/NAME) than the main checkout: look upwards
-    here = Path(__file__).resolve()
-    candidates = [VECTORS_DIR, *(p / "shared" / "ref" / "vectors" for p in here.parents)]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"reference vectors not found at {VECTORS_DIR}")
-
-
 @cache
 def rx_fifo_cases() -> list[dict[str, Any]]:
     """Every case of sx1302_rx_fifo.jsonl."""
-    with open(_vectors_dir() / "sx1302_rx_fifo.jsonl") as f:
+    with open(VECTORS_DIR / "sx1302_rx_fifo.jsonl") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
 @cache
 def conversions() -> dict[str, Any]:
     """The sx1302_conversions.json object."""
-    with open(_vectors_dir() / "sx1302_conversions.json") as f:
+    with open(VECTORS_DIR / "sx1302_conversions.json") as f:
         return json.load(f)
+
+
+@cache
+def ftime_calls() -> list[dict[str, Any]]:
+    """Every call of sx1303_ftime.jsonl (the HAL's precise-timestamp function, sx1303_ftime.md)."""
+    with open(VECTORS_DIR / "sx1303_ftime.jsonl") as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def rows(section: str) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from packet_forwarder.airtime import fsk_airtime_ms, lora_airtime, time_on_air_us
-from tests.jit.vectors import rows
+from tests.vectors import rows
 
 
 def test_lora_airtime_matches_every_hal_row() -> None:

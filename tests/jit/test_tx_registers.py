@@ -14,7 +14,7 @@ from drivers.sx1302.tx import (
     tx_status_from_register,
 )
 from drivers.sx1302.tx_registers import reset_image
-from tests.jit.vectors import conversions, rows
+from tests.vectors import conversions, rows
 
 
 class Memory:
