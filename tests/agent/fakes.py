@@ -106,3 +106,10 @@ class FakeConcentrator:
 
     def stats(self) -> dict[str, int]:
         return {}
+
+
+def chirpstack_backend_config(cfg: object) -> object:
+    """The configuration's first chirpstack backend (the legacy ``[mqtt]`` table's)."""
+    from edge_agent.backends.config_adapter import backend_configs
+
+    return next(b for b in backend_configs(cfg) if b.type == "chirpstack")

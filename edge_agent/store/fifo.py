@@ -1,20 +1,19 @@
-"""One backend's view of the spool (the ``UplinkStore`` protocol); re-exports ``mark_buffered``."""
+"""One backend's view of the spool: the ``UplinkStore`` a backend's sender drains."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from edge_agent.backends.chirpstack_codec import BUFFERED_MARK, mark_buffered
-from edge_agent.uplink_queue import QueuedUplink
-
-__all__ = ["BUFFERED_MARK", "SpoolStore", "mark_buffered"]
+from edge_agent.store.protocol import QueuedUplink
 
 if TYPE_CHECKING:
-    from edge_agent.spool import Spool
+    from edge_agent.store.spool import Spool
+
+__all__ = ["SpoolStore"]
 
 
 class SpoolStore:
-    """One backend's FIFO in the spool; implements ``edge_agent.uplink_queue.UplinkStore``."""
+    """One backend's FIFO in the spool; implements ``edge_agent.store.protocol.UplinkStore``."""
 
     def __init__(self, spool: Spool, backend: str) -> None:
         self.spool = spool
@@ -22,35 +21,33 @@ class SpoolStore:
 
     def append(self, payload: bytes, *, received_at: float, buffered: bool) -> int:
         """Store an uplink in the memory tail; returns its sequence number."""
-        return self.spool._append(self.backend, payload, received_at, buffered)
+        return self.spool.append(self.backend, payload, received_at, buffered)
 
     def take(self, limit: int) -> list[QueuedUplink]:
         """Up to ``limit`` records not handed out since the last rewind, oldest first."""
-        return self.spool._take(self.backend, limit)
+        return self.spool.take(self.backend, limit)
 
     def ack(self, seq: int) -> None:
         """The backend confirmed ``seq``: it leaves the spool (unwritten, if still in memory)."""
-        self.spool._ack(self.backend, seq)
+        self.spool.ack(self.backend, seq)
 
     def rewind(self) -> None:
         """Make every taken-but-unacked record takeable again, oldest first."""
-        self.spool._rewind(self.backend)
+        self.spool.rewind(self.backend)
 
     def wait(self, timeout: float) -> bool:
         """Block until a record can be taken (within the drain rate) or ``timeout`` passed."""
-        return self.spool._wait(self.backend, timeout)
+        return self.spool.wait(self.backend, timeout)
 
     def pending(self) -> int:
         """Records not yet acked (taken or not)."""
-        with self.spool._lock:
-            return self.spool._state(self.backend).pending()
+        return self.spool.pending(self.backend)
 
     def stats(self) -> dict[str, float | int]:
         """This backend's pending, bytes, oldest_age_s, dropped, delivered, spooled."""
-        with self.spool._lock:
-            return self.spool._backend_stats(self.spool._state(self.backend))
+        return self.spool.backend_stats(self.backend)
 
     def close(self) -> None:
         """Commit the memory tail (the spool itself is closed by its owner)."""
-        if not self.spool._closed:
+        if not self.spool.closed:
             self.spool.flush()
