@@ -12,7 +12,6 @@ import json
 import sys
 from typing import Any
 
-from edge_agent.backends.config_adapter import backend_configs
 from edge_agent.backends.registry import UnknownBackendError, backend_class
 from edge_agent.config import AgentConfig, load_config
 from edge_agent.errors import AgentError, ConfigError
@@ -29,7 +28,7 @@ EXIT_USAGE = 2
 def record_decoders(cfg: AgentConfig) -> dict[str, RecordDecoder]:
     """``{backend name: decoder}``: each configured backend decodes its own spool rows."""
     decoders: dict[str, RecordDecoder] = {}
-    for backend in backend_configs(cfg):
+    for backend in cfg.backends:
         try:
             decoders[backend.name] = backend_class(backend.type).decode_record
         except UnknownBackendError as exc:  # its rows are exported undecoded (hex)

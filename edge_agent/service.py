@@ -26,7 +26,6 @@ import tenacity
 
 from edge_agent import logs
 from edge_agent.backends.base import Backend, StatsReport
-from edge_agent.backends.config_adapter import backend_configs
 from edge_agent.backends.registry import open_backend
 from edge_agent.config import AgentConfig
 from edge_agent.downlinks import DownlinkPipeline
@@ -141,7 +140,7 @@ class AgentService:
     ) -> None:
         self.cfg = cfg
         self.config_path = config_path  # re-read on SIGHUP
-        for backend_cfg in backend_configs(cfg):
+        for backend_cfg in cfg.backends:
             if backend_cfg.mqtt is not None:
                 logs.add_secret(backend_cfg.mqtt.password)
         self.rx = RxTracker()
@@ -153,7 +152,7 @@ class AgentService:
         self.clock = clock
         self.counters = ServiceCounters()
         memory_max = max(
-            (b.mqtt.queue_max_uplinks for b in backend_configs(cfg) if b.mqtt is not None),
+            (b.mqtt.queue_max_uplinks for b in cfg.backends if b.mqtt is not None),
             default=10_000,
         )
         # the spool (one FIFO per backend), or the memory fallback
@@ -173,7 +172,7 @@ class AgentService:
         self.intervals = IntervalStats(self.downlinks.add_stats)
         self._forwarded_seen: dict[str, int] = {}
         self._backends_lock = threading.Lock()
-        self.backends: list[Backend] = [self._new_backend(b) for b in backend_configs(cfg)]
+        self.backends: list[Backend] = [self._new_backend(b) for b in cfg.backends]
         self._parse_headers = self._needs_headers()
 
     # -- backends --------------------------------------------------------------------------
@@ -239,7 +238,7 @@ class AgentService:
         old = {b.name: b for b in self.backends}
         actions: dict[str, str] = {}
         backends: list[Backend] = []
-        for backend_cfg in backend_configs(self.cfg):
+        for backend_cfg in self.cfg.backends:
             running = old.pop(backend_cfg.name, None)
             same = running is not None and running.cfg == backend_cfg and not restart_all
             if running is not None and same:

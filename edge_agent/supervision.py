@@ -21,7 +21,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from edge_agent import __version__, logs, sdnotify
-from edge_agent.backends.config_adapter import backend_configs
 from edge_agent.errors import ConfigError
 from edge_agent.status import StatusClient, StatusServer
 from packet_forwarder.model import TxStatus
@@ -222,7 +221,7 @@ class Supervisor:
         """Swap in ``new``; restart the backend or the radio only where their sections changed."""
         svc = self.service
         old = svc.cfg
-        for backend_cfg in backend_configs(new):
+        for backend_cfg in new.backends:
             if backend_cfg.mqtt is not None:
                 logs.add_secret(backend_cfg.mqtt.password)
         if new.log != old.log:

@@ -110,6 +110,4 @@ class FakeConcentrator:
 
 def chirpstack_backend_config(cfg: object) -> object:
     """The configuration's first chirpstack backend (the legacy ``[mqtt]`` table's)."""
-    from edge_agent.backends.config_adapter import backend_configs
-
-    return next(b for b in backend_configs(cfg) if b.type == "chirpstack")
+    return next(b for b in cfg.backends if b.type == "chirpstack")  # type: ignore[attr-defined]
