@@ -540,6 +540,9 @@ class AgentService:
         return sent[0]
 
 
-def _only_filters_differ(old: object, new: object) -> bool:
-    """True when two BackendConfigs differ in their filters only."""
-    return replace(new, filters=old.filters) == old  # type: ignore[attr-defined,type-var]
+def _only_filters_differ(old: Any, new: Any) -> bool:
+    """True when two BackendConfigs differ in their filters only (``[mqtt]`` carries a copy)."""
+    mqtt = new.mqtt
+    if mqtt is not None and old.mqtt is not None:
+        mqtt = replace(mqtt, filters=old.mqtt.filters)
+    return bool(replace(new, filters=old.filters, mqtt=mqtt) == old)
