@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 # type -> "module:Class". Values are imported only when a backend of that type is opened.
 _REGISTRY: dict[str, str] = {
     "chirpstack": "edge_agent.backends.chirpstack:ChirpStackBackend",
+    "semtech_udp": "edge_agent.backends.semtech_udp:SemtechUdpBackend",
 }
 
 
