@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -65,8 +66,9 @@ def lora_item(delay_s: float = 1.0, context: bytes = make_context(4_000_000, SES
 class AckRecordingBackend(ChirpStackBackend):
     """A ChirpStack backend that is never started: its encoded acks are recorded."""
 
-    def __init__(self, cfg: object) -> None:
-        super().__init__(chirpstack_backend_config(cfg), MemoryUplinkStore())
+    def __init__(self, cfg: object, name: str = "chirpstack") -> None:
+        backend_cfg = dataclasses.replace(chirpstack_backend_config(cfg), name=name)  # type: ignore[type-var]
+        super().__init__(backend_cfg, MemoryUplinkStore())
         self.gateway_id = GW_ID
         self.acks: list[bytes] = []
 
@@ -219,3 +221,21 @@ def test_wake_up_falls_back_to_the_poll_period_when_the_counter_cannot_be_read()
     assert pipe.idle_timeout_s(radio) == pytest.approx(0.0503)
     radio.counter_us = lambda: (_ for _ in ()).throw(OSError("SPI gone"))  # type: ignore[method-assign]
     assert pipe.idle_timeout_s(radio) == 0.1
+
+
+def test_two_networks_share_one_jit_queue_the_later_collision_is_refused_to_its_own_backend() -> (
+    None
+):
+    pipe, _ = pipeline()
+    metro = AckRecordingBackend(pipe.cfg, "metro")
+    town = AckRecordingBackend(pipe.cfg, "town")
+    radio = RecordingRadio(now_us=4_100_000)
+    pipe.submit(metro, gw.DownlinkFrame(downlink_id=1, gateway_id=GW_ID, items=[lora_item()])
+                .SerializeToString())  # fmt: skip
+    pipe.submit(town, gw.DownlinkFrame(downlink_id=2, gateway_id=GW_ID, items=[lora_item()])
+                .SerializeToString())  # fmt: skip
+    assert pipe.handle_once(radio, timeout=1.0) == 2
+    assert [statuses(a) for a in metro.acks] == [["OK"]]
+    assert [statuses(a) for a in town.acks] == [["COLLISION_PACKET"]]
+    assert gw.DownlinkTxAck.FromString(town.acks[0]).downlink_id == 2
+    assert pipe.backend.acks == []  # type: ignore[attr-defined]  # nobody else heard of them
