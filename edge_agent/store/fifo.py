@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from edge_agent.store.protocol import QueuedUplink
 
-if TYPE_CHECKING:
-    from edge_agent.store.spool import Spool
+__all__ = ["BackendQueues", "SpoolStore"]
 
-__all__ = ["SpoolStore"]
+
+class BackendQueues(Protocol):
+    """Every backend's FIFO by name: what ``edge_agent.store.spool.Spool`` offers a view."""
+
+    @property
+    def closed(self) -> bool: ...
+    def append(self, backend: str, payload: bytes, received_at: float, buffered: bool) -> int: ...
+    def take(self, backend: str, limit: int) -> list[QueuedUplink]: ...
+    def ack(self, backend: str, seq: int) -> None: ...
+    def rewind(self, backend: str) -> None: ...
+    def wait(self, backend: str, timeout: float) -> bool: ...
+    def pending(self, backend: str) -> int: ...
+    def backend_stats(self, backend: str) -> dict[str, float | int]: ...
+    def flush(self) -> int: ...
 
 
 class SpoolStore:
     """One backend's FIFO in the spool; implements ``edge_agent.store.protocol.UplinkStore``."""
 
-    def __init__(self, spool: Spool, backend: str) -> None:
+    def __init__(self, spool: BackendQueues, backend: str) -> None:
         self.spool = spool
         self.backend = backend
 

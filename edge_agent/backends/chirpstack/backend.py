@@ -20,8 +20,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+import edge_agent.backends.chirpstack.codec as codec
 from edge_agent.backends.base import Backend, DownlinkCommand, DownlinkDecodeError, StatsReport
-from edge_agent.backends.chirpstack import codec
 from edge_agent.store.protocol import UplinkStore
 from packet_forwarder.model import TxAck, Uplink
 
