@@ -33,7 +33,12 @@ class GainTable:
 
     def describe(self) -> str:
         """``12 dBm PA1/4, 13 dBm PA1/5, ...``: the table as a technician reads it."""
-        return ", ".join(f"{e.rf_power_dbm} dBm PA{e.pa_gain}/{e.pwr_idx}" for e in self.entries)
+        return describe_lut(self.entries)
+
+
+def describe_lut(entries: tuple[TxGain, ...]) -> str:
+    """``12 dBm PA1/4, 13 dBm PA1/5, ...``: power, PA gain / power index of each entry."""
+    return ", ".join(f"{e.rf_power_dbm} dBm PA{e.pa_gain}/{e.pwr_idx}" for e in entries)
 
 
 def validate_lut(entries: tuple[TxGain, ...]) -> None:

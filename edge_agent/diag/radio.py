@@ -112,7 +112,8 @@ def check_radios(ctx: DiagContext) -> CheckResult:
             return failed(
                 "radios", f"daemon reports {', '.join(bad)}", "check the board's radio clock"
             )
-        return passed("radios", f"{', '.join(f'{k}: {v}' for k, v in radios.items())} (daemon)")
+        states = ", ".join(f"{k}: {v}" for k, v in radios.items())
+        return passed("radios", f"{states} (daemon){tx_gain_detail(ctx)}")
     try:
         from drivers.transport import Target
 
@@ -131,7 +132,31 @@ def check_radios(ctx: DiagContext) -> CheckResult:
             "a radio that stays silent after reset points to the board (clock, power): "
             "try another concentrator to confirm",
         )
-    return passed("radios", ", ".join(f"radio {k}: {m}" for k, m in answers.items()))
+    states = ", ".join(f"radio {k}: {m}" for k, m in answers.items())
+    return passed("radios", states + tx_gain_detail(ctx))
+
+
+def tx_gain_detail(ctx: DiagContext) -> str:
+    """``; radio A TX gain table (source): 12 dBm PA0/15, ...``: the table downlinks use."""
+    from drivers.tx_gain_tables import describe_lut
+
+    conc = ctx.config.concentrator
+    plan = getattr(conc, "plan", None)
+    if plan is None:
+        return ""
+    lut = plan.radios[0].tx_gain_lut
+    if not lut:
+        return "; radio A has no TX gain table: no downlink can be sent"
+    board = _board(ctx)
+    vendor = board.tx_gain_table(conc.region) if board is not None else None
+    preset = getattr(getattr(conc, "preset", None), "plan", None)
+    if vendor is not None and vendor.entries == lut:
+        source = f"board {board.name}, {vendor.source}"
+    elif preset is not None and preset.radios[0].tx_gain_lut == lut:
+        source = f"region {conc.region} preset, Semtech Corecell reference"
+    else:
+        source = "[concentrator.radio_0] tx_gain_lut"
+    return f"; radio A TX gain table ({source}): {describe_lut(lut)}"
 
 
 def stts751_celsius(high: int, low: int) -> float:
