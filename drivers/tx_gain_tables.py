@@ -42,7 +42,11 @@ def describe_lut(entries: tuple[TxGain, ...]) -> str:
 
 
 def validate_lut(entries: tuple[TxGain, ...]) -> None:
-    """Raise ValueError unless ``entries`` is a TX gain table the HAL accepts (sorted by power)."""
+    """Raise ValueError unless ``entries`` fits the HAL's limits and rises in power.
+
+    sx1302_hal refuses more than 16 entries, pa_gain > 3 and pwr_idx > 22 (lgw_txgain_setconf);
+    it does not check the order, but its lookup (highest entry not above the request) needs it.
+    """
     if not 1 <= len(entries) <= MAX_ENTRIES:
         raise ValueError(f"a TX gain table has 1..{MAX_ENTRIES} entries, got {len(entries)}")
     for entry in entries:

@@ -52,7 +52,7 @@ def radio_plan(data: dict[str, Any], key: str) -> RadioPlan:
 
 
 def tx_gain_lut(lut: Any, key: str) -> tuple[TxGain, ...]:
-    """A ``tx_gain_lut`` array of {rf_power_dbm, pa_gain, pwr_idx} tables, checked like the HAL."""
+    """A ``tx_gain_lut`` array of {rf_power_dbm, pa_gain, pwr_idx} tables (``validate_lut``)."""
     if not isinstance(lut, list):
         raise ConfigError(key, "must be an array of tables")
     entries = tuple(_build(TxGain, entry, f"{key}[{i}]") for i, entry in enumerate(lut))
