@@ -8,8 +8,8 @@ by ``parse_header``, shared by every backend):
 - join requests (and type-1 rejoins): with ``join_eui_prefixes`` set, the JoinEUI must match one;
 - type-0/2 rejoins: with ``net_ids`` set, their NetID must be one of them;
 - join-accepts (no clear identifier) go only to backends without identifier filters;
-- proprietary frames and anything that does not parse as LoRaWAN R1 go only where
-  ``lorawan_only`` is false.
+- proprietary frames, downlink frames heard from other gateways and anything that does not
+  parse as LoRaWAN R1 go only where ``lorawan_only`` is false.
 An empty filter list admits everything of its kind. docs/shared-network.md shows it at work.
 """
 
@@ -106,6 +106,8 @@ class UplinkFilter:
         mtype = header.mtype
         if mtype is MType.PROPRIETARY:
             return "proprietary" if self.lorawan_only else None
+        if self.lorawan_only and not header.is_uplink:  # another gateway's downlink, heard
+            return "downlink"
         if mtype in DATA_MTYPES:
             return None if self._address_admits(header.dev_addr or 0) else "dev_addr"
         if mtype is MType.JOIN_REQUEST or (

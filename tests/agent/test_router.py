@@ -128,3 +128,9 @@ def test_rejoin_type_0_goes_by_net_id() -> None:
     rejoin = frame(PhyHeader(MType.REJOIN_REQUEST, rejoin_type=0, net_id=0x13, dev_eui=5))
     assert verdict(backend_filter('net_ids = ["000013"]'), rejoin) is None
     assert verdict(backend_filter('net_ids = ["60002D"]'), rejoin) == "net_id"
+
+
+def test_lorawan_only_holds_back_downlinks_heard_from_other_gateways() -> None:
+    down = frame(PhyHeader(MType.UNCONFIRMED_DATA_DOWN, dev_addr=TTN_DEV_ADDR, fcnt=1))
+    assert verdict(backend_filter("lorawan_only = true"), down) == "downlink"
+    assert verdict(backend_filter('dev_addr_prefixes = ["26000000/7"]'), down) is None
