@@ -82,21 +82,19 @@ def uplink_frame(
     return frame
 
 
-def _buffered_mark() -> bytes:
-    frame = gw.UplinkFrame()
-    frame.rx_info.metadata[BUFFERED_KEY] = "true"
-    return frame.SerializeToString()
-
-
-#: an encoded gw.UplinkFrame holding only ``rx_info.metadata["buffered"] = "true"``. Protobuf
-#: merges concatenated messages (map entries are added, every other field kept), so appending it
-#: to an encoded frame marks the uplink without decoding it; gw_time stays the reception time.
-BUFFERED_MARK = _buffered_mark()
-
-
 def mark_buffered(payload: bytes) -> bytes:
-    """Return the stored ``UplinkFrame`` bytes with ``rx_info.metadata["buffered"] = "true"``."""
-    return payload + BUFFERED_MARK
+    """Return the stored ``UplinkFrame`` bytes with ``rx_info.metadata["buffered"] = "true"``.
+
+    Decoded, marked and encoded again: ONE well-formed message. Appending a second encoded
+    ``rx_info`` would rely on protobuf's merge of repeated singular message fields, which
+    google-protobuf (the JavaScript ``@chirpstack/chirpstack-api``) does not apply: it keeps
+    the last ``rx_info`` only, with an empty gateway id and context. ``gw_time`` stays the
+    reception time.
+    """
+    frame = gw.UplinkFrame.FromString(payload)
+    frame.rx_info.metadata[BUFFERED_KEY] = "true"
+    marked: bytes = frame.SerializeToString()
+    return marked
 
 
 def gateway_stats(
