@@ -208,6 +208,21 @@ def decode_frame(payload: bytes, marshaler: str) -> gw.DownlinkFrame:
 DECODE_ERRORS = (DecodeError, json_format.ParseError, UnicodeDecodeError, ValueError)
 
 
+def downlink_garbage(payload: bytes, marshaler: str) -> str | None:
+    """Why a ``command/down`` payload cannot be answered (None when it can): not a
+    DownlinkFrame, an empty one (empty bytes, unknown fields only) or one without downlink id.
+    ChirpStack logs an error for an ack of a downlink it never sent, so these get none."""
+    try:
+        frame = decode_frame(payload, marshaler)
+    except DECODE_ERRORS as exc:
+        return f"not a DownlinkFrame: {exc}"
+    if not frame.ListFields():
+        return "an empty DownlinkFrame" if not payload else "a DownlinkFrame of unknown fields only"
+    if frame.downlink_id == 0:
+        return "a DownlinkFrame without downlink id"
+    return None
+
+
 def item_to_request(downlink_id: int, item: gw.DownlinkFrameItem) -> DownlinkRequest:
     """One ``DownlinkFrameItem`` as a DownlinkRequest; FrameError when it cannot be."""
     info = item.tx_info
