@@ -179,3 +179,12 @@ def test_the_console_script_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert one_line(proc.stderr).startswith(f"edge-agent config: cannot import {source}")
+
+
+def test_a_closed_stdout_ends_the_command_quietly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``edge-agent ... | head``: the reader went away; nothing to report, status 1."""
+    status_raises(monkeypatch, BrokenPipeError(32, "Broken pipe"))
+    code, _out, err = run_main(capsys, "status")
+    assert (code, err) == (1, "")
