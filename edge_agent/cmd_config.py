@@ -217,12 +217,16 @@ def _run_import(args: argparse.Namespace) -> int:
         text = Path(args.file).read_text()
         output = convert(load_global_conf(text), source=args.file)
     except (OSError, GlobalConfError, KeyError, TypeError) as exc:
-        print(f"cannot import {args.file}: {exc}", file=sys.stderr)
-        return 1
-    if args.output:
-        Path(args.output).write_text(output)
-    else:
+        print(f"edge-agent config: cannot import {args.file}: {exc}", file=sys.stderr)
+        return 2
+    if not args.output:
         sys.stdout.write(output)
+        return 0
+    try:
+        Path(args.output).write_text(output)
+    except OSError as exc:
+        print(f"edge-agent config: cannot write {args.output}: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

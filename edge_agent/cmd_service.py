@@ -32,9 +32,9 @@ class Action:
 
 
 def systemd_source_dir() -> Path:
-    """Where the unit and sysusers files ship: ``systemd/`` in a checkout, else package data."""
+    """Where the unit and sysusers files ship: package data when installed, else the checkout's."""
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "systemd", here / "data"):
+    for candidate in (here / "systemd", here.parent / "systemd"):
         if (candidate / UNIT_NAME).exists():
             return candidate
     raise FileNotFoundError(f"{UNIT_NAME} is not shipped next to {here}")
@@ -233,7 +233,7 @@ def run_install(args: argparse.Namespace) -> int:
     """``install-service``."""
     if _needs_root(args):
         print("edge-agent install-service: run as root (sudo), or use --dry-run", file=sys.stderr)
-        return 1
+        return 2
     root = Path(args.root)
     actions = install_actions(root, args.prefix, args.region, systemctl=root == Path("/"))
     code = perform(actions, args.dry_run)
@@ -246,6 +246,6 @@ def run_uninstall(args: argparse.Namespace) -> int:
     """``uninstall-service``."""
     if _needs_root(args):
         print("edge-agent uninstall-service: run as root (sudo), or use --dry-run", file=sys.stderr)
-        return 1
+        return 2
     root = Path(args.root)
     return perform(uninstall_actions(root, args.purge, systemctl=root == Path("/")), args.dry_run)
