@@ -19,6 +19,7 @@ from typing import Any
 
 from drivers.boards import BoardPreset, apply_overrides, board_preset
 from drivers.sx1302.plan import ChipPlan, RadioPlan
+from drivers.transport import transport_schemes
 from edge_agent.config_backends import (
     BACKEND_TYPES,
     LEGACY_BACKEND_NAME,
@@ -29,9 +30,10 @@ from edge_agent.config_backends import (
     MqttConfig,
     SemtechUdpConfig,
     backends,
+    split_url,
 )
 from edge_agent.config_plan import ChannelsTable, explicit_plan, radio_table
-from edge_agent.config_schema import join_key, load, rule
+from edge_agent.config_schema import Rule, convert, join_key, load, rule
 from edge_agent.errors import ConfigError
 from edge_agent.spool_config import SpoolConfig
 from packet_forwarder.errors import PlanError
@@ -57,8 +59,28 @@ __all__ = [
 ]
 
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARNING", "ERROR")
+#: a configuration file larger than this is refused unread (1 MiB)
+MAX_CONFIG_BYTES = 1024 * 1024
 #: AF_UNIX socket paths are at most 107 bytes
 MAX_SOCKET_PATH = 107
+
+
+def _check_url_scheme(url: str, key: str) -> None:
+    """The concentrator URL's scheme (``spy+`` allowed before it) is one drivers can open."""
+    scheme = split_url(url, key).scheme.removeprefix("spy+")
+    if scheme not in transport_schemes():
+        known = ", ".join(f"{s}://" for s in transport_schemes())
+        raise ConfigError(key, f"unknown scheme {scheme!r} in {url!r}; expected one of {known}")
+
+
+def _gps_tty(value: Any, key: str) -> str:
+    """A serial device path, or ``gpsd://HOST:PORT``."""
+    tty: str = convert(str, value, key, Rule(min_len=1))
+    if "://" in tty:
+        parts = split_url(tty, key)
+        if parts.scheme != "gpsd" or not parts.hostname:
+            raise ConfigError(key, f"must be a device path or gpsd://HOST:PORT, got {tty!r}")
+    return tty
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +153,7 @@ class ConcentratorConfig:
         board = _board(values, key)
         if "url" not in raw:
             values["url"] = board.default_url() if board is not None else "sim://"
+        _check_url_scheme(values["url"], join_key(key, "url"))
         region = values.get("region", "EU868")
         try:
             preset = region_preset(region)
@@ -177,7 +200,7 @@ class GpsTable:
     """``[gps]`` (stored as a dict of the keys that are set)."""
 
     tty: str | None = field(
-        default=None, metadata=rule(min_len=1, doc="serial device or gpsd://HOST:PORT")
+        default=None, metadata=rule(parse=_gps_tty, doc="serial device or gpsd://HOST:PORT")
     )
 
 
@@ -260,6 +283,8 @@ def parse_config(text: str, source: str = "<string>") -> AgentConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("", f"{source}: invalid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigError("", f"{source}: invalid TOML: nested too deeply") from None
     source_path = None if source.startswith("<") else Path(source)
     return load(AgentConfig, data, "", context={"source_path": source_path})
 
@@ -268,7 +293,11 @@ def load_config(path: str | Path) -> AgentConfig:
     """Read and validate the TOML file at ``path``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError("", f"{path}: larger than {MAX_CONFIG_BYTES} bytes: not a config")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError("", f"{path}: configuration file not found") from None
     except (OSError, UnicodeDecodeError) as exc:

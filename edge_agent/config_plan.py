@@ -38,7 +38,7 @@ EXTERNAL_RULES.update(
             "type": Rule(max_len=16),
             "tx_freq_min_hz": _FREQ_HZ,
             "tx_freq_max_hz": _FREQ_HZ,
-            "tx_gain_lut": Rule(max_len=16, what="at most 16 entries"),
+            "tx_gain_lut": Rule(max_len=16),
         },
         TxGain: {
             "rf_power_dbm": Rule(ge=-20, le=40),

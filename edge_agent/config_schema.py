@@ -245,9 +245,11 @@ def _convert_type(tp: Any, value: Any, key: str, rule: Rule) -> Any:
     if origin is dict:
         return check_table(value, key)
     if origin is tuple:
+        variable = len(args) == 2 and args[1] is Ellipsis
         if not isinstance(value, list):
-            raise ConfigError(key, f"must be {what or 'an array'}, got {type_name(value)}")
-        if len(args) == 2 and args[1] is Ellipsis:
+            described = "an array" if variable or not what else what
+            raise ConfigError(key, f"must be {described}, got {type_name(value)}")
+        if variable:
             item_types = [args[0]] * len(value)
             if not rule.min_len <= len(value) <= rule.max_len:
                 if rule.min_len == rule.max_len:
