@@ -8,7 +8,6 @@ import sys
 from collections.abc import Sequence
 
 from edge_agent import __version__
-from edge_agent.errors import ConfigError
 
 #: sub-command modules; each has ``register(subparsers)`` that adds its parser(s) and sets
 #: ``func(args) -> int`` as the handler. Imported at parse time only.
@@ -53,9 +52,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or EXIT_OK)
     except KeyboardInterrupt:
         return 130
-    except ConfigError as exc:  # a command that did not catch its own: still one line, exit 2
-        print(f"edge-agent: configuration error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return EXIT_USAGE
 
 
 if __name__ == "__main__":

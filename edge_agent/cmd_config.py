@@ -284,8 +284,8 @@ def convert(conf: dict[str, Any], source: str = "global_conf.json") -> str:
     return output
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
 
 
 def _run_import(args: argparse.Namespace) -> int:
@@ -293,23 +293,29 @@ def _run_import(args: argparse.Namespace) -> int:
         text = Path(args.file).read_text(encoding="utf-8")
         output = convert(load_global_conf(text), source=args.file)
     except (OSError, UnicodeDecodeError, GlobalConfError) as exc:
-        print(f"edge-agent: cannot import {args.file}: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"edge-agent config: cannot import {args.file}: {_one_line(exc)}", file=sys.stderr)
         return 2
-    if args.output:
-        Path(args.output).write_text(output)
-    else:
+    if not args.output:
         sys.stdout.write(output)
+        return 0
+    try:
+        Path(args.output).write_text(output)
+    except OSError as exc:
+        print(f"edge-agent config: cannot write {args.output}: {_one_line(exc)}", file=sys.stderr)
+        return 2
     return 0
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    """Load and validate the configuration; one line either way (a ConfigError reaches
-    ``edge_agent.cli.main``, which prints it and exits 2)."""
+    """Load and validate the configuration: one line either way, exit 2 on an error."""
     from edge_agent.config import load_config
 
-    cfg = load_config(args.config)
-    names = ", ".join(f"{b.name} ({b.type})" for b in cfg.backends)
-    print(f"edge-agent: {args.config}: configuration OK; backends: {names or 'none'}")
+    try:
+        names = [f"{b.name} ({b.type})" for b in load_config(args.config).backends]
+    except ConfigError as exc:
+        print(f"edge-agent: configuration error: {exc}", file=sys.stderr)
+        return 2
+    print(f"edge-agent: {args.config}: configuration OK; backends: {', '.join(names) or 'none'}")
     return 0
 
 

@@ -101,7 +101,7 @@ def test_malformed_global_conf_is_one_line_and_exit_2(
     assert main(["config", "import-global-conf", str(source)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.count("\n") == 1 and err.startswith(f"edge-agent: cannot import {source}: ")
+    assert err.count("\n") == 1 and err.startswith(f"edge-agent config: cannot import {source}: ")
     assert message in err
 
 
