@@ -115,9 +115,8 @@ def type_name(value: object) -> str:
     """How an error names a TOML value's type."""
     if isinstance(value, bool):
         return "a boolean"
-    return {dict: "a table", list: "an array", str: "a string"}.get(
-        type(value), type(value).__name__
-    )
+    names: dict[type, str] = {dict: "a table", list: "an array", str: "a string"}
+    return names.get(type(value), type(value).__name__)
 
 
 def join_key(prefix: str, name: str) -> str:
@@ -147,6 +146,7 @@ def load(
     hook, which computes derived fields and checks keys against each other.
     """
     raw = check_table(data, key)
+    # cls is any schema dataclass: type[T] is not typed as a DataclassInstance
     fields = [f for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
     hints = type_hints(cls)
     by_name: dict[str, dataclasses.Field[Any]] = {}
@@ -162,21 +162,23 @@ def load(
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for name, value in raw.items():
-        f = by_name.get(name)
-        if f is None:
+        declared = by_name.get(name)
+        if declared is None:
             if extra_field is not None:
                 extra[name] = value
                 continue
             allowed = ", ".join(sorted(toml_keys(cls)))
             raise ConfigError(join_key(key, name), f"unknown key (allowed: {allowed})")
-        if f.name in values:
-            first = next(n for n in raw if by_name.get(n) is f)
+        if declared.name in values:
+            first = next(n for n in raw if by_name.get(n) is declared)
             raise ConfigError(
                 join_key(key, name), f"is another name of {join_key(key, first)}; set only one"
             )
-        rule = rule_of(cls, f)
-        if not rule.late:
-            values[f.name] = convert(hints[f.name], value, join_key(key, name), rule)
+        key_rule = rule_of(cls, declared)
+        if not key_rule.late:
+            values[declared.name] = convert(
+                hints[declared.name], value, join_key(key, name), key_rule
+            )
     for name, value in (defaults or {}).items():
         values.setdefault(name, value)
     if extra_field is not None:
@@ -207,7 +209,7 @@ def convert(tp: Any, value: Any, key: str, rule: Rule = _DEFAULT_RULE) -> Any:
         result = rule.parse(value, key)
     elif rule.schema is not None:
         set_keys = check_table(value, key)
-        loaded = load(rule.schema, set_keys, key)
+        loaded: Any = load(rule.schema, set_keys, key)
         result = {name: getattr(loaded, name) for name in set_keys}
     else:
         result = _convert_type(_strip_optional(tp), value, key, rule)

@@ -91,7 +91,7 @@ class PpsHistory:
 
     def reset(self) -> None:
         """Forget every PPS edge (at every chip start)."""
-        self.__init__()
+        type(self).__init__(self)
 
     @property
     def full(self) -> bool:
