@@ -32,7 +32,7 @@ from edge_agent.config_backends import (
     backends,
     split_url,
 )
-from edge_agent.config_plan import ChannelsTable, explicit_plan, radio_table
+from edge_agent.config_plan import ChannelsTable, explicit_plan, radio_table, with_tx_gain_lut
 from edge_agent.config_schema import Rule, convert, join_key, load, rule
 from edge_agent.errors import ConfigError
 from edge_agent.spool_config import SpoolConfig
@@ -168,7 +168,9 @@ class ConcentratorConfig:
         plan = explicit_plan(
             preset.plan, values.get("radio_0"), values.get("radio_1"), values.get("channels")
         )
-        values["plan"] = _with_board_calibration(plan, board, raw)
+        plan = _with_board_calibration(plan, board, raw)
+        vendor = board.tx_gain_table(preset.name) if board is not None else None
+        values["plan"] = with_tx_gain_lut(plan, vendor.entries if vendor else None, raw, key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,29 @@ from drivers.sx1302.plan import (
     RadioPlan,
     TxGain,
 )
-from edge_agent.config_schema import EXTERNAL_RULES, Rule, load, rule
+from drivers.tx_gain_tables import validate_lut
+from edge_agent.config_schema import EXTERNAL_RULES, Rule, check_table, convert, load, rule
+from edge_agent.errors import ConfigError
 
 MULTI_SF_CHAINS = 8
+#: the int8_t / uint8_t fields of sx1302_hal's lgw_tx_gain_s; its own limits are validate_lut's
+_INT8 = Rule(ge=-128, le=127)
+_UINT8 = Rule(ge=0, le=255)
 _IF_HZ = Rule(ge=-1_000_000, le=1_000_000)
 _RADIO = Rule(choices=(0, 1))
 _FREQ_HZ = Rule(ge=0, le=1_000_000_000)
+
+
+def tx_gain_lut(value: Any, key: str) -> tuple[TxGain, ...]:
+    """A ``tx_gain_lut`` array of {rf_power_dbm, pa_gain, pwr_idx} tables, checked against the
+    HAL's limits (``drivers.tx_gain_tables.validate_lut``: 1..16 entries, rising power)."""
+    entries: tuple[TxGain, ...] = convert(tuple[TxGain, ...], value, key)
+    try:
+        validate_lut(entries)
+    except ValueError as exc:
+        raise ConfigError(key, str(exc)) from None
+    return entries
+
 
 EXTERNAL_RULES.update(
     {
@@ -38,13 +55,9 @@ EXTERNAL_RULES.update(
             "type": Rule(max_len=16),
             "tx_freq_min_hz": _FREQ_HZ,
             "tx_freq_max_hz": _FREQ_HZ,
-            "tx_gain_lut": Rule(max_len=16),
+            "tx_gain_lut": Rule(parse=tx_gain_lut, doc="checked by drivers validate_lut"),
         },
-        TxGain: {
-            "rf_power_dbm": Rule(ge=-20, le=40),
-            "pa_gain": Rule(ge=0, le=3),
-            "pwr_idx": Rule(ge=0, le=31),
-        },
+        TxGain: {"rf_power_dbm": _INT8, "pa_gain": _UINT8, "pwr_idx": _UINT8},
         MultiSfChannel: {"radio": _RADIO, "if_hz": _IF_HZ},
         LoraStdChannel: {
             "radio": _RADIO,
@@ -85,10 +98,32 @@ class ChannelsTable:
 
 
 def radio_table(value: Any, key: str) -> RadioPlan | None:
-    """One ``[concentrator.radio_N]`` table as a RadioPlan (an empty table keeps the preset's)."""
-    if value == {}:
+    """One ``[concentrator.radio_N]`` table as a RadioPlan; None keeps the preset's radio (an
+    empty table, or one holding only ``tx_gain_lut``, which ``with_tx_gain_lut`` applies)."""
+    table = check_table(value, key)
+    if set(table) <= {"tx_gain_lut"}:
+        if table:
+            tx_gain_lut(table["tx_gain_lut"], f"{key}.tx_gain_lut")
         return None
-    return load(RadioPlan, value, key)
+    return load(RadioPlan, table, key)
+
+
+def with_tx_gain_lut(
+    plan: ChipPlan, vendor_lut: tuple[TxGain, ...] | None, raw: dict[str, Any], key: str
+) -> ChipPlan:
+    """Each radio's TX gain table: ``[concentrator.radio_N] tx_gain_lut``, else (radio A) the
+    board vendor's table for the region (drivers.tx_gain_tables), else the region preset's."""
+    radios = list(plan.radios)
+    for n in (0, 1):
+        table = raw.get(f"radio_{n}") or {}
+        if "tx_gain_lut" in table:
+            lut = tx_gain_lut(table["tx_gain_lut"], f"{key}.radio_{n}.tx_gain_lut")
+        elif n == 0 and vendor_lut:
+            lut = vendor_lut
+        else:
+            continue
+        radios[n] = dataclasses.replace(radios[n], tx_gain_lut=lut)
+    return dataclasses.replace(plan, radios=(radios[0], radios[1]))
 
 
 def explicit_plan(
