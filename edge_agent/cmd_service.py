@@ -8,6 +8,7 @@ nothing. ``--root DIR`` installs below DIR (for packaging and tests) and then ne
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import subprocess
@@ -177,7 +178,7 @@ def uninstall_actions(root: Path, purge: bool, systemctl: bool) -> list[Action]:
             actions.append(
                 Action(
                     f"remove {directory} and everything in it",
-                    lambda d=directory: shutil.rmtree(d, ignore_errors=True),
+                    functools.partial(shutil.rmtree, directory, ignore_errors=True),
                 )
             )
     else:
