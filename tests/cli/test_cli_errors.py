@@ -12,6 +12,7 @@ import pytest
 from edge_agent import cmd_status
 from edge_agent.cli import main
 from edge_agent.errors import SpoolError
+from tests.hw.test_global_conf import GLOBAL_CONF
 
 MISSING = "/nonexistent/edge-agent-test/config.toml"
 
@@ -94,7 +95,7 @@ def test_import_global_conf_to_an_unwritable_file_fails_with_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = tmp_path / "global_conf.json"
-    source.write_text('{"SX130x_conf": {}}')
+    source.write_text(GLOBAL_CONF)  # a valid file: only the output path is wrong
     target = tmp_path / "missing-dir" / "config.toml"
     code, _out, err = run_main(
         capsys, "config", "import-global-conf", str(source), "-o", str(target)
