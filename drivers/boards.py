@@ -161,7 +161,9 @@ def apply_overrides(preset: BoardPreset, overrides: dict[str, Any]) -> BoardPres
         raise ValueError(
             f"unknown board setting(s) {', '.join(unknown)}; allowed: {', '.join(_OVERRIDABLE)}"
         )
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()
+    }
     if "rssi_tcomp" in values and len(values["rssi_tcomp"]) != 5:
         raise ValueError("rssi_tcomp takes 5 coefficients (a, b, c, d, e)")
     return dataclasses.replace(preset, **values)

@@ -65,7 +65,9 @@ def _run(args: argparse.Namespace, action: Any) -> int:
         cfg = load_config(args.config)
         args.decoders = record_decoders(cfg)
         return int(action(cfg.spool))
-    except AgentError as exc:
+    except BrokenPipeError:
+        raise  # stdout's reader went away: the CLI mutes it (not an error of the spool)
+    except (AgentError, OSError) as exc:  # OSError: the --output file
         print(f"edge-agent spool: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILED
 

@@ -12,6 +12,8 @@ records with ``timing_set`` get ``fine_timestamp_ns`` once the PPS history is fu
 
 from __future__ import annotations
 
+from typing import Any
+
 from drivers.sx1302.convert import (
     freq_offset_hz,
     fsk_rssi_linearise,
@@ -90,7 +92,7 @@ def record_to_uplink(
     radio = plan.radios[chain.radio]
     t_comp_db = rssi_temperature_offset_db(radio.rssi_tcomp, temperature_c)
     crc_status = record_crc_status(record, plan)
-    common = {
+    common: dict[str, Any] = {
         "phy_payload": record.payload,
         "freq_hz": plan.chain_freq_hz(record.if_chain),
         "channel": record.if_chain,

@@ -154,7 +154,7 @@ class PpsHistory:
 
     def reset(self) -> None:
         """Forget every PPS edge (at every chip start: the counter restarts from 0)."""
-        self.__init__()
+        type(self).__init__(self)
 
     @property
     def full(self) -> bool:
