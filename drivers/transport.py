@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,8 +63,29 @@ class Transport(ABC):
         Returns the ``len(params) + reply_length`` bytes clocked back after the opcode.
         """
 
+    def read_many(self, requests: Sequence[tuple[int, int, int]]) -> list[bytes]:
+        """Several ``(target, address, length)`` burst reads, in order.
+
+        Default: one ``read`` each. USB sends them as one MULTIPLE_SPI request (one round trip).
+        """
+        return [self.read(target, address, length) for target, address, length in requests]
+
+    def modify(self, target: int, address: int, mask: int, value: int) -> None:
+        """Set the ``mask`` bits of the byte at ``address`` to ``value`` (already shifted).
+
+        The read-modify-write of narrow register fields. Default: a read, then a write. USB
+        overrides it with the MCU's own read-modify-write sub-request (one request, no read
+        round trip, queued in bulk mode).
+        """
+        current = self.read(target, address, 1)[0]
+        self.write(target, address, bytes([(current & ~mask & 0xFF) | (value & mask)]))
+
     def reset(self) -> None:
         """Reset the concentrator (GPIO on SPI boards, the MCU on USB). Default: nothing to do."""
+        return None
+
+    def begin_bulk(self) -> None:
+        """Batch writes from now on until ``flush()`` (USB bulk mode). Default: no batching."""
         return None
 
     def flush(self) -> None:
