@@ -170,7 +170,8 @@ class UsbTransport(Transport):
                 self.temperature_c(),
             )
         except BaseException:
-            self.close()
+            self._closed = True  # the MCU did not answer as one: no reset sequence
+            self._port.close()
             raise
 
     # --- MCU orders ------------------------------------------------------------------------
@@ -261,11 +262,21 @@ class UsbTransport(Transport):
             self._multiple_spi(queued)
 
     def close(self) -> None:
-        """Close the serial port. Idempotent."""
+        """Reset the chip, then close the serial port (loragw_usb.c lgw_usb_close). Idempotent.
+
+        The MCU's reset sequence leaves the SX1302 as a reset does: firmware stopped, nothing
+        armed to transmit. A failing MCU does not keep the port open.
+        """
         if self._closed:
             return
-        self._closed = True
-        self._port.close()
+        try:
+            self._bulk = None
+            self.reset()
+        except (DriverError, OSError) as exc:
+            LOGGER.warning("%s: reset before close failed: %s", self.url, exc)
+        finally:
+            self._closed = True
+            self._port.close()
 
     # --- internals ---------------------------------------------------------------------------
 

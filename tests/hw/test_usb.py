@@ -236,3 +236,15 @@ def test_read_many_is_refused_in_bulk_mode(usb: UsbTransport) -> None:
     usb.begin_bulk()
     with pytest.raises(BulkModeError):
         usb.read_many([(Target.SX1302, 0x5606, 1)])
+
+
+def test_close_resets_the_chip_first_as_lgw_usb_close_does(mcu: SimMcu) -> None:
+    usb = mcu.transport(timeout_s=2.0)
+    usb.close()
+    assert mcu.gpio_writes == [
+        (0, GPIO_POWER_EN, 1),
+        (0, GPIO_SX1302_RESET, 1),
+        (0, GPIO_SX1302_RESET, 0),
+        (0, GPIO_SX1261_NRESET, 0),
+        (0, GPIO_SX1261_NRESET, 1),
+    ]
