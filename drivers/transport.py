@@ -1,9 +1,11 @@
 """The transport seam: register-level access to one concentrator, addressed by mux target.
 
 This is the line Semtech's HAL draws in ``loragw_com``. A transport moves single bursts; chunking
-larger memory accesses and read-modify-write of bit fields live once, above it, in
-``drivers.sx1302``. Implementations are picked by URL through a lazy registry, so importing this
-module never imports ``spidev`` or ``serial``:
+larger memory accesses lives once, above it, in ``drivers.sx1302``. Read-modify-write of a bit
+field (``modify``), several reads at once (``read_many``) and write batching (``begin_bulk`` ..
+``flush``) have generic defaults here that only USB overrides, because its MCU does them in one
+round trip (``lgw_com_rmw``, bulk mode). Implementations are picked by URL through a lazy
+registry, so importing this module never imports ``spidev`` or ``serial``:
 
     spi:///dev/spidev0.0        Corecell over SPI (spidev)
     usb:///dev/ttyACM0          Corecell USB: the STM32 bridge's request/ack protocol (pyserial)
