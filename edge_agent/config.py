@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from drivers.boards import BoardPreset, apply_overrides, board_preset
 from drivers.sx1302.plan import ChipPlan
-from edge_agent.config_plan import explicit_plan
+from edge_agent.config_plan import explicit_plan, tx_gain_lut
 from edge_agent.errors import ConfigError
 from edge_agent.spool_config import SpoolConfig
 from packet_forwarder.errors import PlanError
@@ -352,6 +352,23 @@ def _with_board_calibration(
     return dataclasses.replace(plan, radios=(radios[0], radios[1]))
 
 
+def _with_tx_gain_lut(
+    plan: ChipPlan, board: BoardPreset | None, region: str, tables: tuple[Any, Any], prefix: str
+) -> ChipPlan:
+    """Each radio's TX gain table: ``[concentrator.radio_N] tx_gain_lut``, else (radio A) the
+    board vendor's table for the region (drivers.tx_gain_tables), else the region preset's."""
+    radios = list(plan.radios)
+    for n, table in enumerate(tables):
+        if table and "tx_gain_lut" in table:
+            lut = tx_gain_lut(table["tx_gain_lut"], f"{prefix}.radio_{n}.tx_gain_lut")
+        elif n == 0 and board is not None and (vendor := board.tx_gain_table(region)):
+            lut = vendor.entries
+        else:
+            continue
+        radios[n] = dataclasses.replace(radios[n], tx_gain_lut=lut)
+    return dataclasses.replace(plan, radios=(radios[0], radios[1]))
+
+
 def _concentrator(t: _Table) -> ConcentratorConfig:
     board_overrides = t.raw("board_overrides")
     board = _board(t, board_overrides)
@@ -368,8 +385,11 @@ def _concentrator(t: _Table) -> ConcentratorConfig:
             t.key("region"), f"must be one of {', '.join(region_names())}, got {region!r}"
         ) from None
     radio_tables = (t.raw("radio_0"), t.raw("radio_1"))
-    plan = explicit_plan(preset.plan, *radio_tables, t.raw("channels"), t.prefix)
+    # a radio table with only tx_gain_lut keeps the preset's radio (the LUT is applied below)
+    full_radios = [None if set(r or {}) <= {"tx_gain_lut"} else r for r in radio_tables]
+    plan = explicit_plan(preset.plan, *full_radios, t.raw("channels"), t.prefix)
     plan = _with_board_calibration(plan, board, radio_tables)
+    plan = _with_tx_gain_lut(plan, board, preset.name, radio_tables, t.prefix)
     cfg = ConcentratorConfig(
         plan=plan,
         preset=preset,

@@ -18,6 +18,7 @@ from drivers.sx1302.plan import (
     RadioPlan,
     TxGain,
 )
+from drivers.tx_gain_tables import validate_lut
 from edge_agent.errors import ConfigError
 
 MULTI_SF_CHAINS = 8
@@ -46,13 +47,20 @@ def radio_plan(data: dict[str, Any], key: str) -> RadioPlan:
             raise ConfigError(f"{key}.rssi_tcomp", "must be 5 numbers (a, b, c, d, e)")
         converted["rssi_tcomp"] = tuple(float(v) for v in tcomp)
     if "tx_gain_lut" in data:
-        lut = data["tx_gain_lut"]
-        if not isinstance(lut, list):
-            raise ConfigError(f"{key}.tx_gain_lut", "must be an array of tables")
-        converted["tx_gain_lut"] = tuple(
-            _build(TxGain, entry, f"{key}.tx_gain_lut[{i}]") for i, entry in enumerate(lut)
-        )
+        converted["tx_gain_lut"] = tx_gain_lut(data["tx_gain_lut"], f"{key}.tx_gain_lut")
     return _build(RadioPlan, data, key, **converted)
+
+
+def tx_gain_lut(lut: Any, key: str) -> tuple[TxGain, ...]:
+    """A ``tx_gain_lut`` array of {rf_power_dbm, pa_gain, pwr_idx} tables (``validate_lut``)."""
+    if not isinstance(lut, list):
+        raise ConfigError(key, "must be an array of tables")
+    entries = tuple(_build(TxGain, entry, f"{key}[{i}]") for i, entry in enumerate(lut))
+    try:
+        validate_lut(entries)
+    except ValueError as exc:
+        raise ConfigError(key, str(exc)) from None
+    return entries
 
 
 def _channels(data: dict[str, Any], key: str, base: ChipPlan) -> dict[str, Any]:
