@@ -29,6 +29,7 @@ from edge_agent.backends.base import Backend, StatsReport
 from edge_agent.backends.registry import open_backend
 from edge_agent.config import AgentConfig
 from edge_agent.downlinks import DownlinkPipeline
+from edge_agent.gateway_properties import gateway_properties
 from edge_agent.intervals import IntervalStats
 from edge_agent.router import parse_header
 from edge_agent.rxstats import RxTracker
@@ -508,6 +509,9 @@ class AgentService:
             "radio_errors": str(self.counters.radio_errors),
             "radio_up": str(self.radio_ready.is_set()).lower(),
             **self.uplinks.metadata(),
+            **gateway_properties(
+                self.cfg, self._concentrator if self.radio_ready.is_set() else None
+            ),
         }
         gw = self.cfg.gateway
         location = getattr(self._concentrator, "location", None)  # a GPS fix wins

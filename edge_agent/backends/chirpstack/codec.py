@@ -110,6 +110,8 @@ def gateway_stats(
     )
     _set_seconds(msg.time, now)
     msg.rx_packets_per_frequency.update(stats.rx_packets_per_frequency)
+    for key, count in stats.rx_packets_per_modulation.items():
+        _per_modulation(msg.rx_packets_per_modulation.add(count=count), key)
     msg.tx_packets_per_frequency.update(stats.tx_packets_per_frequency)
     msg.tx_packets_per_status.update(stats.tx_packets_per_status)
     for key, count in stats.tx_packets_per_modulation.items():
