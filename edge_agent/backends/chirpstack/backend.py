@@ -1,11 +1,12 @@
 """The ChirpStack v4 MQTT backend: ``event/up``, ``event/stats``, ``event/ack``, retained
-``state/conn``, ``command/down`` in.
+``state/conn``, ``command/down`` in (``commands``: ``command/config`` and ``command/exec``).
 
 One sender thread owns the connection. It creates a fresh paho client for every connection
-attempt (``reconnect_on_failure=False``, clean session), so the only queue of unconfirmed
-uplinks is our ``UplinkStore``: after a reconnect it rewinds the store and republishes in
-order (at-least-once), and paho never replays a stale copy of its own. paho callbacks only
-put events on a queue; the sender thread acks the store when a PUBACK arrives.
+attempt (``reconnect_on_failure=False``; a clean session unless ``clean_session = false``; TCP
+or websockets), so the only queue of unconfirmed uplinks is our ``UplinkStore``: after a
+reconnect it rewinds the store and republishes in order (at-least-once), and paho never replays
+a stale copy of its own. paho callbacks only put events on a queue; the sender thread acks the
+store when a PUBACK arrives.
 """
 
 from __future__ import annotations
@@ -182,13 +183,17 @@ class ChirpStackBackend(Backend):
         self._generation += 1
         gen = self._generation
         client_id = self.mqtt.client_id or self.gateway_id
+        websocket_path = self.mqtt.websocket_path
         client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            clean_session=True,
+            clean_session=self.mqtt.clean_session,
             protocol=mqtt.MQTTv311,
+            transport="tcp" if websocket_path is None else "websockets",
             reconnect_on_failure=False,
         )
+        if websocket_path is not None:
+            client.ws_set_options(path=websocket_path)
         client.max_inflight_messages_set(MAX_INFLIGHT)
         # paho callbacks only signal: the sender thread does the work
         client.on_connect = lambda _c, _u, _f, rc, _p: self._events.put(("connack", gen, rc))
