@@ -29,6 +29,7 @@ from edge_agent.backends.base import Backend, StatsReport
 from edge_agent.backends.registry import open_backend
 from edge_agent.config import AgentConfig
 from edge_agent.downlinks import DownlinkPipeline
+from edge_agent.gateway_control import GatewayControl
 from edge_agent.gateway_properties import gateway_properties
 from edge_agent.intervals import IntervalStats
 from edge_agent.router import parse_header
@@ -173,6 +174,7 @@ class AgentService:
         self.intervals = IntervalStats(self.downlinks.add_stats)
         self._forwarded_seen: dict[str, int] = {}
         self._backends_lock = threading.Lock()
+        self.control = GatewayControl(self)  # command/exec, command/config (issue 13)
         self.backends: list[Backend] = [self._new_backend(b) for b in cfg.backends]
         self._parse_headers = self._needs_headers()
 
@@ -181,6 +183,7 @@ class AgentService:
     def _new_backend(self, backend_cfg: object) -> Backend:
         backend = open_backend(backend_cfg, self.uplinks.store(backend_cfg.name))  # type: ignore[attr-defined]
         backend.downlink_sink = self.downlinks.submit
+        backend.control = self.control
         backend.gateway_id = self.gateway_id  # known from the config, or at the radio's start
         return backend
 

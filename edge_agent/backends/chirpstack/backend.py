@@ -23,6 +23,7 @@ import paho.mqtt.client as mqtt
 
 import edge_agent.backends.chirpstack.codec as codec
 from edge_agent.backends.base import Backend, DownlinkCommand, DownlinkDecodeError, StatsReport
+from edge_agent.backends.chirpstack.commands import CommandHandler
 from edge_agent.store.protocol import UplinkStore
 from packet_forwarder.model import TxAck, Uplink
 
@@ -76,6 +77,7 @@ class ChirpStackBackend(Backend):
         self._outage_since: float | None = None
         self._garbage_logged_at: float | None = None
         self._retained_logged: set[str] = set()
+        self.commands = CommandHandler(self)
 
     @property
     def server(self) -> str:
@@ -164,6 +166,8 @@ class ChirpStackBackend(Backend):
             self._publish_stats(event[1])
         elif kind == "ack":
             self._publish_event("event/ack", event[1])
+        elif kind == "publish":
+            self._publish_event(event[1], event[2])
         elif event[1] != self._generation:
             return  # from a client we already dropped
         elif kind == "puback":
@@ -176,7 +180,7 @@ class ChirpStackBackend(Backend):
         elif kind == "disconnect":
             self._on_lost(f"connection lost ({event[2]})")
         elif kind == "command":
-            LOGGER.debug("command on %s ignored: not implemented", event[2])
+            self.commands.handle(event[2].rsplit("/", 1)[-1], event[3])
 
     def _connect(self) -> None:
         assert self.gateway_id is not None
@@ -316,6 +320,7 @@ class ChirpStackBackend(Backend):
                 LOGGER.warning("OFFLINE state not confirmed: %s", exc)
         self.connected.clear()
         self._drop_client()
+        self.commands.close()
         LOGGER.info("%s: disconnected from %s", self.name, self.mqtt.server)
 
     def _on_message(self, gen: int, msg: Any) -> None:
@@ -335,7 +340,7 @@ class ChirpStackBackend(Backend):
             self.link.downlinks_received += 1
             sink(self, payload)
         else:
-            self._events.put(("command", gen, msg.topic))
+            self._events.put(("command", gen, msg.topic, bytes(msg.payload)))
 
     def _retained(self, topic: str) -> None:
         """A retained command is stale by nature: the broker replays it at every subscription."""
