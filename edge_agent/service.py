@@ -175,6 +175,7 @@ class AgentService:
         self._forwarded_seen: dict[str, int] = {}
         self._backends_lock = threading.Lock()
         self.control = GatewayControl(self)  # command/exec, command/config (issue 13)
+        self.cfg = self.control.overlay(cfg)  # a channel plan the network server set
         self.backends: list[Backend] = [self._new_backend(b) for b in cfg.backends]
         self._parse_headers = self._needs_headers()
 

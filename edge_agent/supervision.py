@@ -221,6 +221,7 @@ class Supervisor:
         """Swap in ``new``; restart the backend or the radio only where their sections changed."""
         svc = self.service
         old = svc.cfg
+        new = svc.control.overlay(new)  # a managed channel plan stays across reloads
         for backend_cfg in new.backends:
             if backend_cfg.mqtt is not None:
                 logs.add_secret(backend_cfg.mqtt.password)

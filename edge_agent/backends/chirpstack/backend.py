@@ -24,6 +24,7 @@ import paho.mqtt.client as mqtt
 import edge_agent.backends.chirpstack.codec as codec
 from edge_agent.backends.base import Backend, DownlinkCommand, DownlinkDecodeError, StatsReport
 from edge_agent.backends.chirpstack.commands import CommandHandler
+from edge_agent.backends.chirpstack.plan_command import plan_metadata
 from edge_agent.store.protocol import UplinkStore
 from packet_forwarder.model import TxAck, Uplink
 
@@ -84,6 +85,12 @@ class ChirpStackBackend(Backend):
         """The broker URL."""
         return str(self.mqtt.server)
 
+    @property
+    def stats_interval_s(self) -> float | None:
+        """ChirpStack's stats interval when this backend manages the plan, else the gateway's."""
+        control = self.control
+        return None if control is None else control.stats_interval_s(self.name)
+
     # -- the seam's hooks ------------------------------------------------------------------
 
     def _encode_uplink(self, uplink: Uplink) -> bytes:
@@ -99,6 +106,7 @@ class ChirpStackBackend(Backend):
         stats = report.stats
         msg = codec.gateway_stats(stats, self.gateway_id, report.time_s, report.location)
         msg.metadata.update(report.metadata)
+        msg.metadata.update(plan_metadata(self.control, self.name))
         if report.duty_cycle is not None:
             codec.fill_duty_cycle(msg, report.duty_cycle)
         payload = codec.encode(msg, self.mqtt.marshaler)

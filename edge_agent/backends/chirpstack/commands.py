@@ -19,6 +19,7 @@ from typing import IO, Any
 from chirpstack_api import gw
 
 from edge_agent.backends.chirpstack.codec import DECODE_ERRORS, decode, encode
+from edge_agent.backends.chirpstack.plan_command import handle_config
 
 LOGGER = logging.getLogger(__name__)
 
@@ -121,6 +122,8 @@ class CommandHandler:
         """One ``command/<command>`` message (not ``down``, not retained)."""
         if command == "exec":
             self._exec(payload)
+        elif command == "config":
+            handle_config(self.backend, payload)
         else:
             LOGGER.info("%s: command/%s ignored: not supported", self.backend.name, command)
 

@@ -1,0 +1,56 @@
+"""The managed plan's radio placement and checks (edge_agent/managed_plan.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge_agent.config import parse_config
+from edge_agent.managed_plan import ManagedPlan, PlanRefused, chip_plan
+
+SFS = (7, 8, 9, 10, 11, 12)
+EU_BAND = (863_000_000, 870_000_000)
+EU8 = (868_100_000, 868_300_000, 868_500_000, 867_100_000, 867_300_000, 867_500_000,
+       867_700_000, 867_900_000)  # fmt: skip
+
+
+def base():  # type: ignore[no-untyped-def]
+    return parse_config('[concentrator]\nurl = "sim://"\nregion = "EU868"\n').concentrator.plan
+
+
+def test_eight_channels_lora_service_and_fsk_fit_two_radios() -> None:
+    managed = ManagedPlan(
+        "v1",
+        tuple((f, SFS) for f in EU8),
+        (868_300_000, 250_000, 7),
+        (868_800_000, 125_000, 50_000),
+    )
+    plan = chip_plan(base(), managed, EU_BAND)
+    assert [plan.chain_freq_hz(c) for c in range(8)] == list(EU8)
+    assert plan.chain_freq_hz(8) == 868_300_000 and plan.lora_std.bandwidth_hz == 250_000
+    assert plan.chain_freq_hz(9) == 868_800_000 and plan.fsk.datarate_bps == 50_000
+    for chain in range(10):
+        channel = plan.chain(chain)
+        bw = getattr(channel, "bandwidth_hz", 125_000)
+        reach = {125_000: 400_000, 250_000: 375_000}[bw]
+        assert abs(channel.if_hz) <= reach
+
+
+def test_channels_beyond_two_radio_bandwidths_are_refused() -> None:
+    managed = ManagedPlan("v", ((863_500_000, SFS), (866_000_000, SFS), (869_500_000, SFS)))
+    with pytest.raises(PlanRefused, match="span 3 radio bandwidths"):
+        chip_plan(base(), managed, EU_BAND)
+
+
+@pytest.mark.parametrize(
+    ("managed", "message"),
+    [
+        (ManagedPlan("v", tuple((868_100_000 + 200_000 * n, SFS) for n in range(9))), "has 8"),
+        (ManagedPlan("v", ()), "no channels"),
+        (ManagedPlan("v", ((902_300_000, SFS),)), "outside the region's band"),
+        (ManagedPlan("v", ((868_100_000, (7, 13)),)), "spreading factors"),
+        (ManagedPlan("v", (), (868_300_000, 200_000, 7)), "not 125/250/500 kHz"),
+    ],
+)
+def test_what_the_board_or_region_cannot_run_is_refused(managed: ManagedPlan, message: str) -> None:
+    with pytest.raises(PlanRefused, match=message):
+        chip_plan(base(), managed, EU_BAND)
