@@ -96,7 +96,7 @@ def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
     """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator."""
     from drivers import open_transport
     from edge_agent.radio_setup import radio_setup
-    from packet_forwarder.concentrator import Concentrator  # type: ignore[import-not-found]
+    from packet_forwarder.concentrator import Concentrator
 
     conc = cfg.concentrator
     # the device first: a missing SPI/USB device is the more basic fault to report
