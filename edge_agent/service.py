@@ -24,10 +24,9 @@ from urllib.parse import urlsplit
 
 import tenacity
 
-from edge_agent import logs
 from edge_agent.backends.base import Backend, StatsReport
-from edge_agent.backends.registry import open_backend
-from edge_agent.config import AgentConfig
+from edge_agent.backends.registry import backend_class, open_backend
+from edge_agent.config import AgentConfig, BackendConfig
 from edge_agent.downlinks import DownlinkPipeline
 from edge_agent.intervals import IntervalStats
 from edge_agent.router import parse_header
@@ -140,9 +139,6 @@ class AgentService:
     ) -> None:
         self.cfg = cfg
         self.config_path = config_path  # re-read on SIGHUP
-        for backend_cfg in cfg.backends:
-            if backend_cfg.mqtt is not None:
-                logs.add_secret(backend_cfg.mqtt.password)
         self.rx = RxTracker()
         self.heartbeat = Heartbeat()
         #: why the last concentrator start failed (None once it runs)
@@ -151,12 +147,8 @@ class AgentService:
         self._radio_restart = threading.Event()
         self.clock = clock
         self.counters = ServiceCounters()
-        memory_max = max(
-            (b.mqtt.queue_max_uplinks for b in cfg.backends if b.mqtt is not None),
-            default=10_000,
-        )
         # the spool (one FIFO per backend), or the memory fallback
-        self.uplinks = DaemonStores(cfg.spool, memory_max_uplinks=memory_max, clock=clock)
+        self.uplinks = DaemonStores(cfg.spool, clock=clock)
         self.gateway_id: str | None = cfg.gateway.id
         self.radio_ready = threading.Event()
         #: a simulated source is fully played and every packet it gave was routed
@@ -177,8 +169,9 @@ class AgentService:
 
     # -- backends --------------------------------------------------------------------------
 
-    def _new_backend(self, backend_cfg: object) -> Backend:
-        backend = open_backend(backend_cfg, self.uplinks.store(backend_cfg.name))  # type: ignore[attr-defined]
+    def _new_backend(self, backend_cfg: BackendConfig) -> Backend:
+        limit = backend_class(backend_cfg.type).memory_queue_records(backend_cfg)
+        backend = open_backend(backend_cfg, self.uplinks.store(backend_cfg.name, limit))
         backend.downlink_sink = self.downlinks.submit
         backend.gateway_id = self.gateway_id  # known from the config, or at the radio's start
         return backend

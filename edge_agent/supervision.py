@@ -221,9 +221,6 @@ class Supervisor:
         """Swap in ``new``; restart the backend or the radio only where their sections changed."""
         svc = self.service
         old = svc.cfg
-        for backend_cfg in new.backends:
-            if backend_cfg.mqtt is not None:
-                logs.add_secret(backend_cfg.mqtt.password)
         if new.log != old.log:
             logs.configure(new.log.level)
         if new.status != old.status:
