@@ -479,7 +479,10 @@ class AgentService:
         log_due = time.monotonic() + self.cfg.gateway.stats_interval_s
         while not self._stop.is_set():
             now = time.monotonic()
-            for backend in list(self.backends):
+            backends = list(self.backends)
+            for gone in due.keys() - {id(b) for b in backends}:  # replaced by a reload
+                del due[gone]
+            for backend in backends:
                 interval_s = backend.stats_interval_s or self.cfg.gateway.stats_interval_s
                 next_at = due.setdefault(id(backend), now + interval_s)
                 if now >= next_at and self.gateway_id is not None:
