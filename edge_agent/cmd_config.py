@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from packet_forwarder.regions import all_presets
+
 # strings are matched first so that "//" inside a path string is not taken for a comment
 _JSON_COMMENTS = re.compile(r'("(?:\\.|[^"\\])*")|/\*.*?\*/|//[^\n]*', re.S)
 _TCOMP_KEYS = ("coeff_a", "coeff_b", "coeff_c", "coeff_d", "coeff_e")
@@ -141,6 +143,25 @@ def _channels(sx: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def preset_for_channels(channel_freqs_hz: list[int]) -> str | None:
+    """The region preset whose enabled IF chains listen on exactly these frequencies, if any."""
+    wanted = sorted(channel_freqs_hz)
+    for preset in all_presets():
+        if wanted and sorted(preset.uplink_frequencies_hz()) == wanted:
+            return preset.name
+    return None
+
+
+def _channel_freqs_hz(radios: dict[int, dict[str, Any]], channels: dict[str, Any]) -> list[int]:
+    """Centre frequencies of the enabled IF chains of an imported plan."""
+    chains = [*channels.get("multi_sf", []), channels.get("lora_std"), channels.get("fsk")]
+    return [
+        int(radios[c["radio"]].get("freq_hz", 0)) + c["if_hz"]
+        for c in chains
+        if c and c["enable"] and c["radio"] in radios
+    ]
+
+
 def guess_region(freqs_hz: list[int]) -> str | None:
     """The region whose band holds every enabled radio centre, if any."""
     for name, low, high in _REGIONS:
@@ -173,7 +194,8 @@ def convert(conf: dict[str, Any], source: str = "global_conf.json") -> str:
     concentrator: dict[str, Any] = {"url": f"{scheme}://{sx.get('com_path') or default_path}"}
     radios = {n: _radio(sx.get(f"radio_{n}", {})) for n in (0, 1)}
     freqs = [r["freq_hz"] for r in radios.values() if r["enable"] and "freq_hz" in r]
-    region = guess_region(freqs)
+    channels = _channels(sx)
+    region = preset_for_channels(_channel_freqs_hz(radios, channels)) or guess_region(freqs)
     if region:
         concentrator["region"] = region
     else:
@@ -185,7 +207,7 @@ def convert(conf: dict[str, Any], source: str = "global_conf.json") -> str:
         if radio.get("type", "SX1250") != "SX1250":
             notes.append(f"radio_{n} type {radio['type']}: only SX1250 radios are supported")
         tables.append((f"concentrator.radio_{n}", radio))
-    tables.append(("concentrator.channels", _channels(sx)))
+    tables.append(("concentrator.channels", channels))
     if gw.get("gps_tty_path"):
         tables.append(("gps", {"tty": gw["gps_tty_path"]}))
     tables.append(

@@ -344,7 +344,16 @@ def power_gaps(preset: RegionPreset, lut: Sequence[TxGain], antenna_gain_dbi: fl
         return []
     lowest = min(g.rf_power_dbm for g in lut)
     out = []
-    for band in preset.rules.sub_bands:
+    bands = preset.rules.sub_bands
+    for band in bands:
+        # a weaker band over the same range (EU868 Q-7dBm under Q) is an option, not a limit
+        same_range = [
+            b
+            for b in bands
+            if (b.freq_min_hz, b.freq_max_hz) == (band.freq_min_hz, band.freq_max_hz)
+        ]
+        if band.max_eirp_dbm < max(b.max_eirp_dbm for b in same_range):
+            continue
         conducted = band.max_eirp_dbm - antenna_gain_dbi
         if lowest <= conducted + 1e-9:
             continue
