@@ -11,9 +11,8 @@ from packet_forwarder.downlink import DownlinkScheduler, TxChain, dispatch_once
 from packet_forwarder.dutycycle import DutyCycleTracker
 from packet_forwarder.model import DownlinkRequest, Modulation, Timing, TxStatus, make_context
 from packet_forwarder.regions import DownlinkRules, all_presets, power_gaps, region_preset
+from tests.jit.test_downlink import NOW, SESSION, request
 
-SESSION = 0x0BAD_CAFE
-NOW = 50_000_000
 # lrwn/src/region/eu868.rs get_downlink_tx_power_eirp: 16 dBm, 29 dBm in 869.4-869.65 MHz
 CHIRPSTACK_EU868_RX1_EIRP, CHIRPSTACK_EU868_RX2_EIRP = 16, 29
 
@@ -41,16 +40,6 @@ def scheduler(
         duty_cycle=DutyCycleTracker(rules.sub_bands) if rules.duty_cycle else None,
         clock_s=clock or (lambda: 1000.0),
     )  # fmt: skip
-
-
-def request(**overrides: object) -> DownlinkRequest:
-    fields = dict(
-        downlink_id=7, phy_payload=bytes(13), freq_hz=868_100_000, power_dbm=14,
-        modulation=Modulation.LORA, timing=Timing.DELAY, sf=7, bandwidth_hz=125_000,
-        context=make_context(NOW - 500_000, SESSION), delay_us=1_000_000,
-    )  # fmt: skip
-    fields.update(overrides)
-    return DownlinkRequest(**fields)  # type: ignore[arg-type]
 
 
 def sent_eirp(sched: DownlinkScheduler, req: DownlinkRequest) -> float:
