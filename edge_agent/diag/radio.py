@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from edge_agent.diag.core import (
+    PASS,
     CheckResult,
     DiagContext,
     check,
@@ -105,6 +106,7 @@ def check_radios(ctx: DiagContext) -> CheckResult:
     """Radio A and radio B answer GET_STATUS with a valid chip mode."""
     if skip := needs_config("radios", ctx):
         return skip
+    gaps = tx_power_gaps(ctx)
     radio = daemon_radio(ctx)
     if radio is not None:
         radios = radio.get("radios") or {}
@@ -115,7 +117,8 @@ def check_radios(ctx: DiagContext) -> CheckResult:
             return failed(
                 "radios", f"daemon reports {', '.join(bad)}", "check the board's radio clock"
             )
-        return passed("radios", f"{', '.join(f'{k}: {v}' for k, v in radios.items())} (daemon)")
+        states = ", ".join(f"{k}: {v}" for k, v in radios.items())
+        return with_power_gaps(passed("radios", f"{states} (daemon)"), gaps)
     try:
         from drivers.transport import Target
 
@@ -134,7 +137,31 @@ def check_radios(ctx: DiagContext) -> CheckResult:
             "a radio that stays silent after reset points to the board (clock, power): "
             "try another concentrator to confirm",
         )
-    return passed("radios", ", ".join(f"radio {k}: {m}" for k, m in answers.items()))
+    modes = ", ".join(f"radio {k}: {m}" for k, m in answers.items())
+    return with_power_gaps(passed("radios", modes), gaps)
+
+
+def tx_power_gaps(ctx: DiagContext) -> list[str]:
+    """Sub-bands of the region that no TX gain entry can serve with the antenna gain (11.5)."""
+    from packet_forwarder.regions import power_gaps, region_preset
+
+    conc = ctx.config.concentrator
+    preset = getattr(conc, "preset", None) or region_preset(conc.region)
+    plan = getattr(conc, "plan", None) or preset.plan
+    return [
+        f"radio {'AB'[n]}: {gap}"
+        for n, radio in enumerate(plan.radios)
+        if radio.enable and radio.tx_enable
+        for gap in power_gaps(preset, radio.tx_gain_lut, conc.antenna_gain_dbi)
+    ]
+
+
+def with_power_gaps(result: CheckResult, gaps: list[str]) -> CheckResult:
+    """``result`` turned into a WARN naming the TX power gaps, when there are any."""
+    if not gaps or result.status != PASS:
+        return result
+    hint = "lower the antenna_gain_dbi only if it is wrong; otherwise carry the lower entries"
+    return warned(result.name, f"{result.detail}; TX power: {'; '.join(gaps)}", hint)
 
 
 def stts751_celsius(high: int, low: int) -> float:

@@ -189,3 +189,18 @@ def test_import_global_conf_round_trips_the_region(name: str) -> None:
     cfg = parse_config(toml)
     assert cfg.concentrator.region == preset.name
     assert cfg.concentrator.plan == preset.plan
+
+
+def test_start_up_log_names_the_missing_tx_gain_entries(caplog: pytest.LogCaptureFixture) -> None:
+    from edge_agent.downlinks import make_scheduler
+
+    text = '[concentrator]\nurl = "sim://"\nregion = "EU868"\nantenna_gain_dbi = 6.0\n'
+    with caplog.at_level("WARNING", logger="edge_agent.downlinks"):
+        make_scheduler(parse_config(text), lambda: 1)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 5  # bands K, L, M, N, Q: 16.15 dBm EIRP - 6 dBi < 12 dBm
+    assert lines[0].startswith("RF chain 0: EU868 sub-band K (863-865 MHz) allows 16.15 dBm")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="edge_agent.downlinks"):
+        make_scheduler(parse_config(text.replace("6.0", "2.0")), lambda: 1)
+    assert caplog.records == []
