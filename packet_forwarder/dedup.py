@@ -16,8 +16,9 @@ from collections.abc import Callable
 
 #: how long a downlink id is remembered, seconds
 DEDUP_WINDOW_S = 600.0
-#: most ids remembered at once
-DEDUP_MAX_IDS = 100_000
+#: most ids remembered at once (~2 MB): 27 downlinks a second for 10 minutes, far above what
+#: a gateway can transmit; a flood beyond that shortens the memory instead of growing it
+DEDUP_MAX_IDS = 16_384
 
 
 class RecentIds:

@@ -196,7 +196,7 @@ class DownlinkScheduler:
         """Try the items in order until one is queued; the others stay IGNORED."""
         downlink_id = items[0].downlink_id if items else 0
         if items and self._recent_ids.seen(downlink_id):
-            LOGGER.warning("downlink %d already taken in the last %.0f s: not sent again",
+            LOGGER.info("downlink %d already taken in the last %.0f s: not sent again",
                            downlink_id, self._recent_ids.window_s)  # fmt: skip
             with self._lock:
                 key = TxStatus.COLLISION_PACKET.value

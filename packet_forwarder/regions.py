@@ -261,7 +261,7 @@ def _eu433() -> RegionPreset:
 def _cn470(sub_band: int) -> RegionPreset:
     first = 470_300_000 + 1_600_000 * (sub_band - 1)
     plan = _eight_channel_plan(first, 500_000_000, 510_000_000, None)
-    rules = DownlinkRules((_band("CN470", 470_000_000, 510_000_000, 19.15),), (125_000,),
+    rules = DownlinkRules((_band("CN470", 470_000_000, 510_000_000, 19.15),), (125_000, 500_000),
                           fsk=True, slowest_sf=12, slowest_bandwidth_hz=125_000)  # fmt: skip
     return RegionPreset(
         f"CN470-SB{sub_band}",
