@@ -9,6 +9,8 @@ the extra ``[concentrator.sim]`` keys, which go to the simulator. ``[spool]`` is
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +23,20 @@ from edge_agent.config_plan import explicit_plan
 from edge_agent.errors import ConfigError
 from edge_agent.spool_config import SpoolConfig
 from packet_forwarder.errors import PlanError
+from packet_forwarder.lorawan import DEV_ADDR_BITS, EUI_BITS, parse_prefix
 from packet_forwarder.regions import RegionPreset, region_names, region_preset
 
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARNING", "ERROR")
 MARSHALERS = ("protobuf", "json")
+BACKEND_TYPES = ("chirpstack", "semtech_udp")
+#: the name the single ``[mqtt]`` table of earlier releases gets as a backend
+LEGACY_BACKEND_NAME = "chirpstack"
+_BACKEND_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: ChirpStack MQTT forwarder names accepted for the CRC filters
+_FILTER_ALIASES = {
+    "forward_crc_invalid": "forward_crc_bad",
+    "forward_crc_missing": "forward_crc_none",
+}
 _PLAIN_SCHEMES = {"tcp": 1883, "mqtt": 1883}
 _TLS_SCHEMES = {"mqtts": 8883, "ssl": 8883}
 _MISSING = object()
@@ -70,12 +82,25 @@ class ConcentratorConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class FilterConfig:
-    """``[mqtt.filters]``: which CRC statuses are forwarded."""
+class BackendFilters:
+    """``[backend.filters]`` (and the legacy ``[mqtt.filters]``): what one backend receives."""
 
     forward_crc_ok: bool = True
+    #: alias accepted: ``forward_crc_invalid`` (ChirpStack MQTT forwarder's name)
     forward_crc_bad: bool = False
+    #: alias accepted: ``forward_crc_missing``
     forward_crc_none: bool = False
+    lorawan_only: bool = False
+    #: normalised ``"26000000/7"`` strings (lower-case hex, explicit bit count)
+    dev_addr_prefixes: tuple[str, ...] = ()
+    #: normalised ``"70b3d57ed0000000/32"`` strings
+    join_eui_prefixes: tuple[str, ...] = ()
+    #: 24-bit NetIDs
+    net_ids: tuple[int, ...] = ()
+
+
+#: the name of the single backend before ``[[backend]]`` existed
+FilterConfig = BackendFilters
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +121,7 @@ class MqttConfig:
     reconnect_min_s: float = 1.0
     reconnect_max_s: float = 30.0
     queue_max_uplinks: int = 10_000
-    filters: FilterConfig = field(default_factory=FilterConfig)
+    filters: BackendFilters = field(default_factory=BackendFilters)
 
     @property
     def host(self) -> str:
@@ -121,6 +146,49 @@ class MqttConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SemtechUdpConfig:
+    """A ``type = "semtech_udp"`` backend: a GWMP v2 (Semtech UDP packet forwarder) server."""
+
+    #: ``udp://HOST:PORT`` (the port is required)
+    server: str
+    #: the server's PULL port when it differs from the PUSH port of ``server``
+    port_down: int | None = None
+    keepalive_interval_s: float = 10.0
+    stat_interval_s: float = 30.0
+    push_timeout_ms: int = 100
+
+    @property
+    def host(self) -> str:
+        """Server host name (brackets of an IPv6 literal removed)."""
+        return urlsplit(self.server).hostname or ""
+
+    @property
+    def port_up(self) -> int:
+        """The port PUSH_DATA goes to (the port of ``server``)."""
+        return urlsplit(self.server).port or 0
+
+    @property
+    def port_down_or_up(self) -> int:
+        """The port PULL_DATA goes to: ``port_down`` when set, else ``port_up``."""
+        return self.port_down if self.port_down is not None else self.port_up
+
+
+@dataclass(frozen=True, slots=True)
+class BackendConfig:
+    """One ``[[backend]]`` table (or the legacy ``[mqtt]`` table, named ``chirpstack``)."""
+
+    #: unique; used in logs, status and as the backend's spool queue name
+    name: str
+    #: one of BACKEND_TYPES
+    type: str
+    filters: BackendFilters = field(default_factory=BackendFilters)
+    #: ``type = "chirpstack"``: the ``[mqtt]`` keys, read at the backend table's level
+    mqtt: MqttConfig | None = None
+    #: ``type = "semtech_udp"``
+    udp: SemtechUdpConfig | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StatusConfig:
     """``[status]``."""
 
@@ -141,7 +209,10 @@ class AgentConfig:
     source_path: Path | None
     gateway: GatewayConfig
     concentrator: ConcentratorConfig
-    mqtt: MqttConfig
+    #: the first chirpstack backend's settings (None when there is none), for older callers
+    mqtt: MqttConfig | None
+    #: every backend, in file order (``[mqtt]`` first when present)
+    backends: tuple[BackendConfig, ...] = ()
     spool: SpoolConfig = field(default_factory=SpoolConfig)
     regulation: dict[str, Any] = field(default_factory=dict)
     status: StatusConfig = field(default_factory=StatusConfig)
@@ -322,19 +393,72 @@ def _gps(t: _Table) -> dict[str, Any]:
     return {} if tty is None else {"tty": tty}
 
 
-def _filters(t: _Table) -> FilterConfig:
-    cfg = FilterConfig(
+def _filters(t: _Table) -> BackendFilters:
+    for alias, name in _FILTER_ALIASES.items():
+        if t.has(alias):
+            if t.has(name):
+                raise ConfigError(t.key(alias), f"is an alias of {t.key(name)}; set only one")
+            t.data[name] = t.data.pop(alias)
+    cfg = BackendFilters(
         forward_crc_ok=t.bool("forward_crc_ok", True),
         forward_crc_bad=t.bool("forward_crc_bad", False),
         forward_crc_none=t.bool("forward_crc_none", False),
+        lorawan_only=t.bool("lorawan_only", False),
+        dev_addr_prefixes=_prefixes(t, "dev_addr_prefixes", DEV_ADDR_BITS, "26000000/7"),
+        join_eui_prefixes=_prefixes(t, "join_eui_prefixes", EUI_BITS, "70b3d57ed0000000/32"),
+        net_ids=_net_ids(t),
     )
     t.done()
     return cfg
 
 
-def _mqtt(t: _Table, default_prefix: str) -> MqttConfig:
+def _array(t: _Table, name: str) -> list[Any]:
+    value = t.data.pop(name, [])
+    if not isinstance(value, list):
+        raise ConfigError(t.key(name), f"must be an array, got {_type_name(value)}")
+    return value
+
+
+def _prefixes(t: _Table, name: str, width_bits: int, example: str) -> tuple[str, ...]:
+    """``"HEX/BITS"`` strings, normalised to lower-case hex with an explicit bit count."""
+    out = []
+    for i, item in enumerate(_array(t, name)):
+        key = f"{t.key(name)}[{i}]"
+        if not isinstance(item, str) or len(item) > 64:
+            raise ConfigError(key, f'must be a string like "{example}", got {item!r}')
+        try:
+            value, bits = parse_prefix(item.strip(), width_bits)
+        except ValueError as exc:
+            raise ConfigError(key, f'{exc} (like "{example}")') from None
+        out.append(f"{value:0{width_bits // 4}x}/{bits}")
+    return tuple(out)
+
+
+def _net_ids(t: _Table) -> tuple[int, ...]:
+    """24-bit NetIDs: 6 hex digits as a string (``"000013"``) or an integer."""
+    out = []
+    for i, item in enumerate(_array(t, "net_ids")):
+        key = f"{t.key('net_ids')}[{i}]"
+        value = -1
+        if isinstance(item, str) and len(item) == 6:
+            try:
+                value = int(item, 16)
+            except ValueError:
+                value = -1
+        elif isinstance(item, int) and not isinstance(item, bool):
+            value = item
+        if not 0 <= value <= 0xFFFFFF:
+            raise ConfigError(
+                key,
+                f'must be a 24-bit NetID: 6 hex digits like "000013" or 0..16777215, got {item!r}',
+            )
+        out.append(value)
+    return tuple(out)
+
+
+def _mqtt(t: _Table, default_prefix: str, filters: BackendFilters) -> MqttConfig:
     server = t.str("server", "tcp://127.0.0.1:1883")
-    parts = urlsplit(server)
+    parts = _split_url(t, "server", server)
     schemes = [*_PLAIN_SCHEMES, *_TLS_SCHEMES]
     if parts.scheme not in schemes or not parts.hostname:
         raise ConfigError(
@@ -342,10 +466,6 @@ def _mqtt(t: _Table, default_prefix: str) -> MqttConfig:
             f"must be tcp://HOST:PORT or mqtts://HOST:PORT (schemes: {', '.join(schemes)}), "
             f"got {server!r}",
         )
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise ConfigError(t.key("server"), f"port must be 1..65535, got {server!r}") from None
     prefix = t.str("topic_prefix", default_prefix)
     if prefix.startswith("/") or prefix.endswith("/") or any(c in prefix for c in "+#"):
         raise ConfigError(
@@ -372,18 +492,19 @@ def _mqtt(t: _Table, default_prefix: str) -> MqttConfig:
         reconnect_min_s=t.float("reconnect_min_s", 1.0),
         reconnect_max_s=t.float("reconnect_max_s", 30.0),
         queue_max_uplinks=t.int("queue_max_uplinks", 10_000),
-        filters=_filters(t.table("filters")),
+        filters=filters,
     )
     _positive(t.key("keepalive_s"), cfg.keepalive_s, minimum=4)
     _positive(t.key("reconnect_min_s"), cfg.reconnect_min_s)
     if cfg.reconnect_max_s < cfg.reconnect_min_s:
-        raise ConfigError(t.key("reconnect_max_s"), "must be at least mqtt.reconnect_min_s")
+        raise ConfigError(t.key("reconnect_max_s"), f"must be at least {t.key('reconnect_min_s')}")
     _positive(t.key("queue_max_uplinks"), cfg.queue_max_uplinks)
     if cfg.password is not None and cfg.username is None:
-        raise ConfigError(t.key("password"), "needs mqtt.username")
+        raise ConfigError(t.key("password"), f"needs {t.key('username')}")
     if (cfg.tls_cert is None) != (cfg.tls_key is None):
         missing = "tls_key" if cfg.tls_key is None else "tls_cert"
-        raise ConfigError(t.key(missing), "mqtt.tls_cert and mqtt.tls_key go together")
+        together = f"{t.key('tls_cert')} and {t.key('tls_key')} go together"
+        raise ConfigError(t.key(missing), together)
     for name in ("ca_cert", "tls_cert", "tls_key"):
         path = getattr(cfg, name)
         if path is None:
@@ -394,6 +515,96 @@ def _mqtt(t: _Table, default_prefix: str) -> MqttConfig:
             raise ConfigError(t.key(name), f"file not found: {path}")
     t.done()
     return cfg
+
+
+def _split_url(t: _Table, name: str, url: str) -> Any:
+    """``urlsplit(url)`` with a ConfigError naming the key on a malformed URL or port."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ConfigError(t.key(name), f"malformed URL {url!r}: {exc}") from None
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 and parts.netloc.rpartition(":")[2] not in ("", parts.netloc):
+        raise ConfigError(t.key(name), f"port must be 1..65535, got {url!r}")
+    return parts
+
+
+def _semtech_udp(t: _Table) -> SemtechUdpConfig:
+    server = t.str("server")
+    if server is None:
+        raise ConfigError(t.key("server"), 'is required for type "semtech_udp" (udp://HOST:PORT)')
+    parts = _split_url(t, "server", server)
+    if parts.scheme != "udp" or not parts.hostname or parts.port is None:
+        raise ConfigError(t.key("server"), f"must be udp://HOST:PORT, got {server!r}")
+    port_down = t.data.get("port_down")
+    if port_down is not None:
+        port_down = t.int("port_down", 0)
+        if not 1 <= port_down <= 65535:
+            raise ConfigError(t.key("port_down"), f"must be 1..65535, got {port_down}")
+    cfg = SemtechUdpConfig(
+        server=server,
+        port_down=port_down,
+        keepalive_interval_s=_finite_positive(t, "keepalive_interval_s", 10.0),
+        stat_interval_s=_finite_positive(t, "stat_interval_s", 30.0),
+        push_timeout_ms=t.int("push_timeout_ms", 100),
+    )
+    if not 1 <= cfg.push_timeout_ms <= 60_000:
+        raise ConfigError(t.key("push_timeout_ms"), f"must be 1..60000, got {cfg.push_timeout_ms}")
+    t.done()
+    return cfg
+
+
+def _finite_positive(t: _Table, name: str, default: float) -> float:
+    value = t.float(name, default)
+    assert value is not None
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(t.key(name), f"must be a finite number > 0, got {value!r}")
+    return value
+
+
+def _backends(root: _Table, default_prefix: str) -> tuple[BackendConfig, ...]:
+    """The legacy ``[mqtt]`` table (when present, or when nothing else is) and each
+    ``[[backend]]`` table, in that order; names must be unique."""
+    out: list[BackendConfig] = []
+    if root.has("mqtt") or not root.has("backend"):
+        t = root.table("mqtt")
+        filters = _filters(t.table("filters"))
+        mqtt = _mqtt(t, default_prefix, filters)
+        out.append(BackendConfig(LEGACY_BACKEND_NAME, "chirpstack", filters, mqtt=mqtt))
+    if not root.has("backend"):
+        return tuple(out)
+    tables = root.data.pop("backend")
+    if not isinstance(tables, list) or not tables:
+        got = "an empty array" if tables == [] else _type_name(tables)
+        raise ConfigError("backend", f"must be [[backend]] tables (an array of tables), got {got}")
+    for i, data in enumerate(tables):
+        t = _Table(data, f"backend[{i}]")
+        name = t.str("name")
+        if name is None or not _BACKEND_NAME_RE.match(name):
+            raise ConfigError(
+                t.key("name"),
+                f"must be 1..64 of A-Z a-z 0-9 _ . - (not first: _ . -), got {name!r}",
+            )
+        if any(b.name == name for b in out):
+            clash = " (the [mqtt] table's backend)" if name == LEGACY_BACKEND_NAME else ""
+            raise ConfigError(
+                t.key("name"), f"{name!r} is already used{clash}; names must be unique"
+            )
+        kind = t.str("type")
+        if kind not in BACKEND_TYPES:
+            raise ConfigError(
+                t.key("type"), f"must be one of {', '.join(BACKEND_TYPES)}, got {kind!r}"
+            )
+        filters = _filters(t.table("filters"))
+        if kind == "chirpstack":
+            backend = BackendConfig(name, kind, filters, mqtt=_mqtt(t, default_prefix, filters))
+        else:
+            backend = BackendConfig(name, kind, filters, udp=_semtech_udp(t))
+        out.append(backend)
+    return tuple(out)
 
 
 def _log(t: _Table) -> LogConfig:
@@ -429,11 +640,13 @@ def parse_config(text: str, source: str = "<string>") -> AgentConfig:
     root = _Table(data, "")
     gateway = _gateway(root.table("gateway"))
     concentrator = _concentrator(root.table("concentrator"))
+    backends = _backends(root, concentrator.preset.topic_prefix)
     cfg = AgentConfig(
         source_path=None if source.startswith("<") else Path(source),
         gateway=gateway,
         concentrator=concentrator,
-        mqtt=_mqtt(root.table("mqtt"), concentrator.preset.topic_prefix),
+        mqtt=next((b.mqtt for b in backends if b.mqtt is not None), None),
+        backends=backends,
         spool=SpoolConfig.from_section(root.table("spool").data),
         regulation=_regulation(root.table("regulation")),
         status=_status(root.table("status")),
