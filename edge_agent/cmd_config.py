@@ -152,6 +152,25 @@ def preset_for_channels(channel_freqs_hz: list[int]) -> str | None:
     return None
 
 
+def preset_for_band(channel_freqs_hz: list[int], tx_range_hz: tuple[int, int] | None) -> str | None:
+    """The preset whose regulatory sub-bands hold every channel and the TX range, preferring the
+    one whose downlink range overlaps the imported TX range most; None when none fits."""
+    best: tuple[int, str] | None = None
+    for preset in all_presets():
+        rules = preset.rules
+        if not channel_freqs_hz or not all(rules.sub_band(f) for f in channel_freqs_hz):
+            continue
+        overlap = 0
+        if tx_range_hz is not None:
+            low, high = tx_range_hz
+            if rules.sub_band(low) is None or rules.sub_band(high - 1) is None:
+                continue
+            overlap = min(high, preset.tx_freq_max_hz) - max(low, preset.tx_freq_min_hz)
+        if best is None or overlap > best[0]:
+            best = (overlap, preset.name)
+    return None if best is None else best[1]
+
+
 def _channel_freqs_hz(radios: dict[int, dict[str, Any]], channels: dict[str, Any]) -> list[int]:
     """Centre frequencies of the enabled IF chains of an imported plan."""
     chains = [*channels.get("multi_sf", []), channels.get("lora_std"), channels.get("fsk")]
@@ -195,7 +214,15 @@ def convert(conf: dict[str, Any], source: str = "global_conf.json") -> str:
     radios = {n: _radio(sx.get(f"radio_{n}", {})) for n in (0, 1)}
     freqs = [r["freq_hz"] for r in radios.values() if r["enable"] and "freq_hz" in r]
     channels = _channels(sx)
-    region = preset_for_channels(_channel_freqs_hz(radios, channels)) or guess_region(freqs)
+    channel_freqs = _channel_freqs_hz(radios, channels)
+    region = preset_for_channels(channel_freqs)
+    if region is None:
+        tx = radios[0] if radios[0].get("tx_enable") else radios[1]
+        tx_range = (tx.get("tx_freq_min_hz"), tx.get("tx_freq_max_hz"))
+        region = preset_for_band(channel_freqs, tx_range if None not in tx_range else None)
+        region = region or guess_region(freqs)
+        if region:
+            notes.append(f"region: {region} guessed from the band; check it and its topic_prefix")
     if region:
         concentrator["region"] = region
     else:

@@ -204,3 +204,24 @@ def test_start_up_log_names_the_missing_tx_gain_entries(caplog: pytest.LogCaptur
     with caplog.at_level("WARNING", logger="edge_agent.downlinks"):
         make_scheduler(parse_config(text.replace("6.0", "2.0")), lambda: 1)
     assert caplog.records == []
+
+
+def test_a_custom_plan_is_named_by_its_band_and_tx_range_with_a_note() -> None:
+    # sx1302_hal's AS923 example plan: radios 922.3 / 923.1 MHz, channels 922.0-923.4, TX 920-924
+    import dataclasses
+
+    from drivers.sx1302.plan import MultiSfChannel
+
+    base = region_preset("AS923").plan
+    radio_a = dataclasses.replace(base.radios[0], freq_hz=922_300_000, tx_freq_min_hz=920_000_000,
+                                  tx_freq_max_hz=924_000_000)  # fmt: skip
+    radio_b = dataclasses.replace(base.radios[1], freq_hz=923_100_000)
+    chans = [
+        MultiSfChannel(True, r, f) for r in (0, 1) for f in (-300_000, -100_000, 100_000, 300_000)
+    ]
+    plan = dataclasses.replace(base, radios=(radio_a, radio_b), multi_sf=tuple(chans))
+    toml = convert(load_global_conf(global_conf(plan)))
+    assert 'region = "AS923"' in toml
+    assert "# NOTE region: AS923 guessed from the band" in toml
+    cfg = parse_config(toml)
+    assert (cfg.concentrator.region, cfg.concentrator.plan) == ("AS923", plan)
