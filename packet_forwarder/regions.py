@@ -118,6 +118,12 @@ class RegionPreset:
     ns_default_eirp_dbm: int = 0
 
     @property
+    def family(self) -> str:
+        """The band without sub-band or variant ('US915-SB3' -> 'US915', 'AS923-2' -> 'AS923'):
+        what a board vendor's TX gain table is published for."""
+        return region_family(self.name)
+
+    @property
     def max_eirp_dbm(self) -> float:
         """The highest regulatory EIRP of the region's sub-bands."""
         return max(b.max_eirp_dbm for b in self.rules.sub_bands)
@@ -290,6 +296,11 @@ def _presets() -> dict[str, RegionPreset]:
 
 
 _PRESETS = _presets()
+
+
+def region_family(name: str) -> str:
+    """'US915-SB3' -> 'US915', 'AS923-2' -> 'AS923', 'EU868' -> 'EU868'."""
+    return name.upper().split("-")[0]
 
 
 def region_names() -> list[str]:

@@ -469,7 +469,7 @@ class SimChip:
     # ---------------------------------------------------------------- reception
     def _channels(self) -> list[int]:
         chains = programmed_chains(self.mem, self._radio_freqs(), self._radio_modes(), self.plan)
-        return [round(c.centre_hz, -3) for c in chains if c.if_chain < 8 and 7 in c.sfs]
+        return [int(round(c.centre_hz, -3)) for c in chains if c.if_chain < 8 and 7 in c.sfs]
 
     def _radio_freqs(self) -> tuple[int | None, int | None]:
         return (self.radios[0].freq_hz, self.radios[1].freq_hz)
