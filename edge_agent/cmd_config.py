@@ -284,8 +284,9 @@ def convert(conf: dict[str, Any], source: str = "global_conf.json") -> str:
     region = preset_for_channels(channel_freqs)
     if region is None:
         tx = radios[0] if radios[0].get("tx_enable") else radios[1]
-        tx_range = (tx.get("tx_freq_min_hz"), tx.get("tx_freq_max_hz"))
-        region = preset_for_band(channel_freqs, tx_range if None not in tx_range else None)
+        low, high = tx.get("tx_freq_min_hz"), tx.get("tx_freq_max_hz")
+        tx_range = (int(low), int(high)) if low is not None and high is not None else None
+        region = preset_for_band(channel_freqs, tx_range)
         region = region or guess_region(freqs)
         if region:
             notes.append(f"region: {region} guessed from the band; check it and its topic_prefix")
