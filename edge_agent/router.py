@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from edge_agent.config import BackendFilters
 from packet_forwarder.errors import PhyError
 from packet_forwarder.lorawan import (
     DATA_MTYPES,
@@ -66,21 +67,18 @@ class UplinkFilter:
     filtered: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, filters: object) -> UplinkFilter:
+    def from_config(cls, filters: BackendFilters) -> UplinkFilter:
         """Build from ``edge_agent.config.BackendFilters`` (prefix strings already validated)."""
-        get = lambda name, default: getattr(filters, name, default)  # noqa: E731
         return cls(
-            forward_crc_ok=get("forward_crc_ok", True),
-            forward_crc_bad=get("forward_crc_bad", False),
-            forward_crc_none=get("forward_crc_none", False),
-            lorawan_only=get("lorawan_only", False),
+            forward_crc_ok=filters.forward_crc_ok,
+            forward_crc_bad=filters.forward_crc_bad,
+            forward_crc_none=filters.forward_crc_none,
+            lorawan_only=filters.lorawan_only,
             dev_addr_prefixes=tuple(
-                parse_prefix(p, DEV_ADDR_BITS) for p in get("dev_addr_prefixes", ())
+                parse_prefix(p, DEV_ADDR_BITS) for p in filters.dev_addr_prefixes
             ),
-            join_eui_prefixes=tuple(
-                parse_prefix(p, EUI_BITS) for p in get("join_eui_prefixes", ())
-            ),
-            net_ids=tuple(int(n) for n in get("net_ids", ())),
+            join_eui_prefixes=tuple(parse_prefix(p, EUI_BITS) for p in filters.join_eui_prefixes),
+            net_ids=tuple(int(n) for n in filters.net_ids),
         )
 
     @property

@@ -24,10 +24,9 @@ from urllib.parse import urlsplit
 
 import tenacity
 
-from edge_agent import logs
 from edge_agent.backends.base import Backend, StatsReport
-from edge_agent.backends.registry import open_backend
-from edge_agent.config import AgentConfig
+from edge_agent.backends.registry import backend_class, open_backend
+from edge_agent.config import AgentConfig, BackendConfig
 from edge_agent.downlinks import DownlinkPipeline
 from edge_agent.gateway_control import GatewayControl
 from edge_agent.gateway_properties import gateway_properties
@@ -98,7 +97,7 @@ def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
     """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator."""
     from drivers import open_transport
     from edge_agent.radio_setup import radio_setup
-    from packet_forwarder.concentrator import Concentrator  # type: ignore[import-not-found]
+    from packet_forwarder.concentrator import Concentrator
 
     conc = cfg.concentrator
     # the device first: a missing SPI/USB device is the more basic fault to report
@@ -142,9 +141,6 @@ class AgentService:
     ) -> None:
         self.cfg = cfg
         self.config_path = config_path  # re-read on SIGHUP
-        for backend_cfg in cfg.backends:
-            if backend_cfg.mqtt is not None:
-                logs.add_secret(backend_cfg.mqtt.password)
         self.rx = RxTracker()
         self.heartbeat = Heartbeat()
         #: why the last concentrator start failed (None once it runs)
@@ -153,12 +149,8 @@ class AgentService:
         self._radio_restart = threading.Event()
         self.clock = clock
         self.counters = ServiceCounters()
-        memory_max = max(
-            (b.mqtt.queue_max_uplinks for b in cfg.backends if b.mqtt is not None),
-            default=10_000,
-        )
         # the spool (one FIFO per backend), or the memory fallback
-        self.uplinks = DaemonStores(cfg.spool, memory_max_uplinks=memory_max, clock=clock)
+        self.uplinks = DaemonStores(cfg.spool, clock=clock)
         self.gateway_id: str | None = cfg.gateway.id
         self.radio_ready = threading.Event()
         #: a simulated source is fully played and every packet it gave was routed
@@ -181,8 +173,9 @@ class AgentService:
 
     # -- backends --------------------------------------------------------------------------
 
-    def _new_backend(self, backend_cfg: object) -> Backend:
-        backend = open_backend(backend_cfg, self.uplinks.store(backend_cfg.name))  # type: ignore[attr-defined]
+    def _new_backend(self, backend_cfg: BackendConfig) -> Backend:
+        limit = backend_class(backend_cfg.type).memory_queue_records(backend_cfg)
+        backend = open_backend(backend_cfg, self.uplinks.store(backend_cfg.name, limit))
         backend.downlink_sink = self.downlinks.submit
         backend.control = self.control
         backend.gateway_id = self.gateway_id  # known from the config, or at the radio's start
@@ -491,7 +484,10 @@ class AgentService:
         log_due = time.monotonic() + self.cfg.gateway.stats_interval_s
         while not self._stop.is_set():
             now = time.monotonic()
-            for backend in list(self.backends):
+            backends = list(self.backends)
+            for gone in due.keys() - {id(b) for b in backends}:  # replaced by a reload
+                del due[gone]
+            for backend in backends:
                 interval_s = backend.stats_interval_s or self.cfg.gateway.stats_interval_s
                 next_at = due.setdefault(id(backend), now + interval_s)
                 if now >= next_at and self.gateway_id is not None:

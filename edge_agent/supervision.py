@@ -222,9 +222,6 @@ class Supervisor:
         svc = self.service
         old = svc.cfg
         new = svc.control.overlay(new)  # a managed channel plan stays across reloads
-        for backend_cfg in new.backends:
-            if backend_cfg.mqtt is not None:
-                logs.add_secret(backend_cfg.mqtt.password)
         if new.log != old.log:
             logs.configure(new.log.level)
         if new.status != old.status:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from edge_agent import logs
 from edge_agent.errors import BackendError
 from edge_agent.router import UplinkFilter
 from edge_agent.store.protocol import UplinkStore
@@ -36,6 +37,8 @@ LOGGER = logging.getLogger(__name__)
 
 #: weight of the newest sample in the smoothed round-trip time
 RTT_ALPHA = 0.2
+#: memory-queue size of a backend type that does not say (spool unavailable)
+MEMORY_QUEUE_RECORDS = 10_000
 
 
 class DownlinkDecodeError(BackendError, ValueError):
@@ -98,6 +101,8 @@ class Backend:
 
     def __init__(self, cfg: Any, store: UplinkStore) -> None:
         """``cfg`` is an ``edge_agent.config.BackendConfig``; ``store`` this backend's FIFO."""
+        for secret in self._secrets():
+            logs.add_secret(secret)  # before anything could log it
         self.cfg = cfg
         self.name: str = cfg.name
         self.store = store
@@ -187,6 +192,11 @@ class Backend:
         """One stored spool row as a JSON-ready dict (``spool export``), or None."""
         return None
 
+    @classmethod
+    def memory_queue_records(cls, cfg: Any) -> int:
+        """How many uplinks its memory queue holds when the spool cannot be opened."""
+        return MEMORY_QUEUE_RECORDS
+
     def status(self) -> dict[str, Any]:
         """This backend's part of ``status --json``."""
         queue = self.store.stats()
@@ -243,6 +253,10 @@ class Backend:
             LOGGER.exception("%s: shutdown failed", self.name)
 
     # -- hooks -------------------------------------------------------------------------------
+
+    def _secrets(self) -> tuple[str, ...]:
+        """Credentials of ``self.cfg`` the logs must never show."""
+        return ()
 
     def _wake(self) -> None:
         """Make a blocked ``_run_once`` return soon (new record, stop)."""

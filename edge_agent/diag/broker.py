@@ -19,7 +19,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from edge_agent.diag.core import (
@@ -77,6 +77,11 @@ class _ConfigView:
 _WORST = {"pass": 0, "warn": 1, "fail": 2}
 
 
+def _for(ctx: DiagContext, backend: Any) -> DiagContext:
+    """``ctx`` as seen by the checks of one chirpstack backend."""
+    return cast(DiagContext, _BackendContext(ctx, backend.mqtt))
+
+
 def per_backend(
     name: str, ctx: DiagContext, one: Callable[[Any], CheckResult], kind: str = "chirpstack"
 ) -> CheckResult:
@@ -118,7 +123,7 @@ def _tls_context(ctx: DiagContext) -> ssl.SSLContext:
 @check("broker-dns", "the broker's host name resolves", requires=("config",))
 def check_dns(ctx: DiagContext) -> CheckResult:
     """The broker host name resolves to at least one address."""
-    return per_backend("broker-dns", ctx, lambda b: _check_dns(_BackendContext(ctx, b.mqtt)))  # type: ignore[arg-type]
+    return per_backend("broker-dns", ctx, lambda b: _check_dns(_for(ctx, b)))
 
 
 def _check_dns(ctx: DiagContext) -> CheckResult:
@@ -133,14 +138,14 @@ def _check_dns(ctx: DiagContext) -> CheckResult:
             f"{target.host} does not resolve: {exc.strerror}",
             "check [mqtt] server for typos and the DNS servers (resolvectl status, resolv.conf)",
         )
-    addresses = sorted({info[4][0] for info in infos})
+    addresses = sorted({str(info[4][0]) for info in infos})
     return passed("broker-dns", f"{target.host} → {', '.join(addresses)}")
 
 
 @check("broker-tcp", "a TCP connection to the broker", requires=("broker-dns",))
 def check_tcp(ctx: DiagContext) -> CheckResult:
     """A TCP connection to the broker's port opens."""
-    return per_backend("broker-tcp", ctx, lambda b: _check_tcp(_BackendContext(ctx, b.mqtt)))  # type: ignore[arg-type]
+    return per_backend("broker-tcp", ctx, lambda b: _check_tcp(_for(ctx, b)))
 
 
 def _check_tcp(ctx: DiagContext) -> CheckResult:
@@ -166,9 +171,7 @@ def _check_tcp(ctx: DiagContext) -> CheckResult:
 @check("client-cert", "the gateway's own TLS client certificate is valid", requires=("config",))
 def check_client_cert(ctx: DiagContext) -> CheckResult:
     """The configured client certificate exists, matches its key and has not expired."""
-    return per_backend(
-        "client-cert", ctx, lambda b: _check_client_cert(_BackendContext(ctx, b.mqtt))
-    )  # type: ignore[arg-type]
+    return per_backend("client-cert", ctx, lambda b: _check_client_cert(_for(ctx, b)))
 
 
 def _check_client_cert(ctx: DiagContext) -> CheckResult:
@@ -209,7 +212,7 @@ def _check_client_cert(ctx: DiagContext) -> CheckResult:
 @check("broker-tls", "TLS handshake and the server certificate's expiry", requires=("broker-tcp",))
 def check_tls(ctx: DiagContext) -> CheckResult:
     """With ``mqtts://``: the handshake succeeds, the server certificate verifies and is in date."""
-    return per_backend("broker-tls", ctx, lambda b: _check_tls(_BackendContext(ctx, b.mqtt)))  # type: ignore[arg-type]
+    return per_backend("broker-tls", ctx, lambda b: _check_tls(_for(ctx, b)))
 
 
 def _check_tls(ctx: DiagContext) -> CheckResult:
@@ -251,7 +254,7 @@ def _check_tls(ctx: DiagContext) -> CheckResult:
         )
     except OSError as exc:
         return failed("broker-tls", f"TLS connection failed: {exc}", "see broker-tcp")
-    not_after = ssl.cert_time_to_seconds(cert["notAfter"]) if "notAfter" in cert else None
+    not_after = ssl.cert_time_to_seconds(str(cert["notAfter"])) if "notAfter" in cert else None
     if not_after is None:
         return warned("broker-tls", f"{version}, server certificate not inspected", "")
     left = _days(not_after - time.time())
@@ -375,7 +378,7 @@ def _close(client: Any) -> None:
 )
 def check_auth(ctx: DiagContext) -> CheckResult:
     """An MQTT CONNECT with the configured credentials is accepted (CONNACK 0)."""
-    return per_backend("broker-auth", ctx, lambda b: _check_auth(_BackendContext(ctx, b.mqtt)))  # type: ignore[arg-type]
+    return per_backend("broker-auth", ctx, lambda b: _check_auth(_for(ctx, b)))
 
 
 def _check_auth(ctx: DiagContext) -> CheckResult:
@@ -396,7 +399,7 @@ def _check_auth(ctx: DiagContext) -> CheckResult:
 )
 def check_pubsub(ctx: DiagContext) -> CheckResult:
     """Subscribe to ``<prefix>/gateway/<id>/diag/<nonce>``, publish there, receive it back."""
-    return per_backend("broker-pubsub", ctx, lambda b: _check_pubsub(_BackendContext(ctx, b.mqtt)))  # type: ignore[arg-type]
+    return per_backend("broker-pubsub", ctx, lambda b: _check_pubsub(_for(ctx, b)))
 
 
 def _check_pubsub(ctx: DiagContext) -> CheckResult:

@@ -45,12 +45,11 @@ class DaemonStores:
             self.spool = Spool(cfg, wallclock=clock)
         except (SpoolError, OSError, sqlite3.Error) as exc:
             LOGGER.error(
-                "cannot open the uplink spool %s (%s): uplinks are kept in memory only (at most "
-                "%d per backend, lost on restart). Fix: make its directory writable by the "
-                "agent's user, or set [spool] path to a writable file",
+                "cannot open the uplink spool %s (%s): uplinks are kept in memory only (a "
+                "bounded queue per backend, lost on restart). Fix: make its directory writable "
+                "by the agent's user, or set [spool] path to a writable file",
                 cfg.path,
                 exc,
-                memory_max_uplinks,
             )
 
     @property
@@ -58,14 +57,16 @@ class DaemonStores:
         """True when uplinks go to the on-disk spool (not the memory fallback)."""
         return self.spool is not None
 
-    def store(self, backend: str) -> UplinkStore:
-        """The FIFO of the backend named ``backend`` (the same object for the same name)."""
+    def store(self, backend: str, memory_max_uplinks: int | None = None) -> UplinkStore:
+        """The FIFO of the backend named ``backend`` (the same object for the same name);
+        ``memory_max_uplinks`` bounds its memory fallback (default: the constructor's)."""
         store = self._stores.get(backend)
         if store is None:
             if self.spool is not None:
                 store = self.spool.store(backend)
             else:
-                store = MemoryUplinkStore(self._memory_max, clock=self._clock)
+                limit = memory_max_uplinks or self._memory_max
+                store = MemoryUplinkStore(limit, clock=self._clock)
             self._stores[backend] = store
         return store
 

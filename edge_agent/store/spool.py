@@ -507,8 +507,8 @@ class Spool:
     def metadata(self) -> dict[str, str]:
         """Counters for ``event/stats`` metadata (string values, ``spool_`` prefix)."""
         stats = self.stats()
-        keys = ("pending", "bytes", "oldest_age_s", "spooled", "delivered", "dropped")
-        keys += ("committed_writes", "disk_bytes_written", "enospc_errors")
+        keys: tuple[str, ...] = ("pending", "bytes", "oldest_age_s", "spooled", "delivered")
+        keys += ("dropped", "committed_writes", "disk_bytes_written", "enospc_errors")
         return {f"spool_{key}": f"{stats[key]:g}" for key in keys}
 
     def log_stats(self) -> None:

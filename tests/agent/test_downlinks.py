@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 
 import pytest
 from chirpstack_api import gw
 from google.protobuf import json_format
 
-from edge_agent.backends.chirpstack import ChirpStackBackend, codec
+from edge_agent.backends.chirpstack import codec
 from edge_agent.backends.chirpstack.codec import FrameError, decode_frame, item_to_request
 from edge_agent.config import parse_config
 from edge_agent.downlinks import DownlinkPipeline, make_scheduler
 from edge_agent.errors import ConfigError
-from edge_agent.store.memory import MemoryUplinkStore
-from packet_forwarder.model import GatewayStats, Modulation, Timing, TxAck, make_context
-from tests.agent.fakes import chirpstack_backend_config
+from packet_forwarder.model import GatewayStats, Modulation, Timing, make_context
+from tests.agent.fakes import AckRecordingBackend
 
 GW_ID = "0016c001ff10a235"
 SESSION = 0x1234_5678
@@ -61,19 +59,6 @@ def lora_item(delay_s: float = 1.0, context: bytes = make_context(4_000_000, SES
     lora.polarization_inversion = True
     info.timing.delay.delay.FromMicroseconds(round(delay_s * 1e6))
     return item
-
-
-class AckRecordingBackend(ChirpStackBackend):
-    """A ChirpStack backend that is never started: its encoded acks are recorded."""
-
-    def __init__(self, cfg: object, name: str = "chirpstack") -> None:
-        backend_cfg = dataclasses.replace(chirpstack_backend_config(cfg), name=name)  # type: ignore[type-var]
-        super().__init__(backend_cfg, MemoryUplinkStore())
-        self.gateway_id = GW_ID
-        self.acks: list[bytes] = []
-
-    def _send_ack(self, ack: TxAck) -> None:
-        self.acks.append(codec.tx_ack(ack, GW_ID, self.mqtt.marshaler))
 
 
 def pipeline(text: str = EU868) -> tuple[DownlinkPipeline, list[bytes]]:

@@ -64,8 +64,8 @@ class ChirpStackBackend(Backend):
     type_name = "chirpstack"
 
     def __init__(self, cfg: Any, store: UplinkStore) -> None:
-        super().__init__(cfg, store)
         self.mqtt = cfg.mqtt
+        super().__init__(cfg, store)
         self.counters = BackendCounters()
         self._events: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self._client: mqtt.Client | None = None
@@ -92,6 +92,14 @@ class ChirpStackBackend(Backend):
         return None if control is None else control.stats_interval_s(self.name)
 
     # -- the seam's hooks ------------------------------------------------------------------
+
+    def _secrets(self) -> tuple[str, ...]:
+        return (self.mqtt.password,) if self.mqtt.password else ()
+
+    @classmethod
+    def memory_queue_records(cls, cfg: Any) -> int:
+        """``queue_max_uplinks`` of its ``[mqtt]`` keys."""
+        return int(cfg.mqtt.queue_max_uplinks)
 
     def _encode_uplink(self, uplink: Uplink) -> bytes:
         assert self.gateway_id is not None

@@ -22,7 +22,7 @@ import random
 import selectors
 import socket
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,9 +91,10 @@ class SemtechUdpBackend(Backend):
         self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._push: _Push | None = None
         self._held = False  # retries exhausted: uplinks wait for the next answered keep-alive
-        self._stats_out: list[bytes] = []
+        # filled by the stats and downlink threads, emptied by the sender (deque: thread-safe)
+        self._stats_out: deque[bytes] = deque()
         self._stat_tokens: dict[int, float] = {}
-        self._acks_out: list[bytes] = []
+        self._acks_out: deque[bytes] = deque()
         self._pull_token: int | None = None
         self._pull_sent = 0.0
         self._pull_misses = 0
@@ -275,11 +276,11 @@ class SemtechUdpBackend(Backend):
 
     def _flush_outbox(self) -> None:
         while self._acks_out:
-            self._send(self._down, self._acks_out.pop(0))
+            self._send(self._down, self._acks_out.popleft())
             self.counters.tx_acks_sent += 1
         while self._stats_out:
             token = random.getrandbits(16)
-            payload = json.loads(self._stats_out.pop(0))
+            payload = json.loads(self._stats_out.popleft())
             self._stat_tokens[token] = time.monotonic()
             if len(self._stat_tokens) > 16:
                 self._stat_tokens.pop(next(iter(self._stat_tokens)))
@@ -405,6 +406,10 @@ class SemtechUdpBackend(Backend):
                     pass
                 sock.close()
         self._up = self._down = None
+
+    def status(self) -> dict[str, Any]:
+        """The generic status, with the malformed datagrams by kind."""
+        return {**super().status(), "malformed_by_kind": dict(self.counters.malformed)}
 
     def stats(self) -> dict[str, int]:
         """Counters for status."""
