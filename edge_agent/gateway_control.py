@@ -36,9 +36,10 @@ def state_path(cfg: AgentConfig) -> Path:
 
 
 def region_band_hz(cfg: AgentConfig) -> tuple[int, int]:
-    """The region's band, which every managed channel must stay inside."""
-    preset = cfg.concentrator.preset
-    return preset.tx_freq_min_hz, preset.tx_freq_max_hz
+    """The region's band (from its lowest to its highest regulatory sub-band), which every
+    managed channel must stay inside."""
+    bands = cfg.concentrator.preset.rules.sub_bands
+    return min(b.freq_min_hz for b in bands), max(b.freq_max_hz for b in bands)
 
 
 class GatewayControl:

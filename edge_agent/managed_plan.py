@@ -21,6 +21,8 @@ from typing import Any
 
 from drivers.sx1302.plan import ChipPlan, FskChannel, LoraStdChannel, MultiSfChannel
 from edge_agent.errors import AgentError
+from packet_forwarder.errors import PlanError
+from packet_forwarder.regions import check_plan
 
 LOGGER = logging.getLogger(__name__)
 
@@ -107,7 +109,7 @@ def chip_plan(base: ChipPlan, managed: ManagedPlan, band_hz: tuple[int, int]) ->
         radio, if_hz = assign(freq_hz, bw_hz)
         fsk = FskChannel(True, radio, if_hz, bw_hz, bitrate, base.fsk.freq_deviation_hz)
     sfs = sorted({sf for _f, chain_sfs in managed.multi_sf for sf in chain_sfs})
-    return dataclasses.replace(
+    plan = dataclasses.replace(
         base,
         radios=(radios[0], radios[1]),
         multi_sf=tuple(multi),
@@ -115,6 +117,11 @@ def chip_plan(base: ChipPlan, managed: ManagedPlan, band_hz: tuple[int, int]) ->
         fsk=fsk,
         spreading_factors=tuple(sfs) if sfs else base.spreading_factors,
     )
+    try:
+        check_plan(plan)  # the HAL's limits, as every region preset is checked
+    except PlanError as exc:
+        raise PlanRefused(str(exc)) from None
+    return plan
 
 
 def _channels(managed: ManagedPlan) -> list[tuple[str, int, int]]:

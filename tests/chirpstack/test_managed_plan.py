@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge_agent.config import parse_config
+from edge_agent.gateway_control import region_band_hz
 from edge_agent.managed_plan import ManagedPlan, PlanRefused, chip_plan
 
 SFS = (7, 8, 9, 10, 11, 12)
@@ -54,3 +55,15 @@ def test_channels_beyond_two_radio_bandwidths_are_refused() -> None:
 def test_what_the_board_or_region_cannot_run_is_refused(managed: ManagedPlan, message: str) -> None:
     with pytest.raises(PlanRefused, match=message):
         chip_plan(base(), managed, EU_BAND)
+
+
+def test_us915_sub_band_2_as_chirpstack_sends_it() -> None:
+    cfg = parse_config('[concentrator]\nurl = "sim://"\nregion = "US915-SB2"\n')
+    multi = tuple((903_900_000 + 200_000 * n, SFS) for n in range(8))
+    managed = ManagedPlan("us", multi, (904_600_000, 500_000, 8))
+    plan = chip_plan(cfg.concentrator.plan, managed, region_band_hz(cfg))
+    assert [plan.chain_freq_hz(c) for c in range(9)] == [f for f, _ in multi] + [904_600_000]
+    with pytest.raises(PlanRefused, match="outside the region's band"):
+        chip_plan(
+            cfg.concentrator.plan, ManagedPlan("eu", ((868_100_000, SFS),)), region_band_hz(cfg)
+        )
