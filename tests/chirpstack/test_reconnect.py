@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from chirpstack_api import gw
 
 from edge_agent.backends.chirpstack.backend import FAST_RETRY_WINDOW_S
-from tests.agent.fakes import FakeConcentrator
-from tests.agent.mqtt_helpers import config_text
+from tests.agent.fakes import FakeConcentrator, make_uplink
+from tests.agent.mqtt_helpers import GW_ID, Subscriber, config_text
 from tests.chirpstack.helpers import start_service
 from tests.waiting import wait_until
 
@@ -23,7 +24,8 @@ def forwarder_timing(server: str) -> str:
 
 
 def test_back_within_1_5_s_of_a_broker_restart(broker, running) -> None:
-    svc = start_service(running, forwarder_timing(broker.url), FakeConcentrator(hold=True))
+    conc = FakeConcentrator(hold=True)
+    svc = start_service(running, forwarder_timing(broker.url), conc)
     backend = svc.backend
     assert (backend.mqtt.reconnect_min_s, backend.mqtt.reconnect_max_s) == (1.0, 30.0)
     wait_until(backend.connected.is_set)
@@ -35,6 +37,11 @@ def test_back_within_1_5_s_of_a_broker_restart(broker, running) -> None:
     wait_until(backend.connected.is_set, timeout=10)
     assert time.monotonic() - back_at < 1.5
     assert backend.counters.connect_failures >= 3
+    sub = Subscriber(broker.port, "+/gateway/+/event/up")
+    conc.feed([make_uplink(7)])
+    frame = gw.UplinkFrame.FromString(sub.collect("/event/up", 1)[0].payload)
+    assert (frame.rx_info.gateway_id, frame.phy_payload) == (GW_ID, make_uplink(7).phy_payload)
+    sub.close()
 
 
 def test_steady_for_a_minute_then_backing_off_to_the_maximum(broker, running) -> None:

@@ -77,3 +77,16 @@ def test_websocket_urls_and_their_defaults() -> None:
     assert mqtt_of("tcp://broker.example").clean_session is True
     with pytest.raises(ConfigError, match="ws"):
         mqtt_of("tcp://broker.example/path")
+
+
+def test_diag_broker_checks_speak_websockets(broker_factory, monkeypatch) -> None:
+    import edge_agent.diag.core as core
+
+    _broker, ws_port = websockets_broker(broker_factory)
+    cfg = parse_config(config_text(f"ws://127.0.0.1:{ws_port}/mqtt"))
+    monkeypatch.setattr(core, "_load_config", lambda _path: cfg)
+    ctx = core.DiagContext(config_path="test.toml", timeout_s=5.0)
+    checks = ["broker-dns", "broker-tcp", "broker-auth", "broker-pubsub"]
+    results = {r.name: r for r in core.run_checks(ctx, checks)}
+    assert {r.status for r in results.values()} == {"pass"}, results
+    assert f"127.0.0.1:{ws_port}" in results["broker-tcp"].detail
