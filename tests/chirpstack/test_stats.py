@@ -117,3 +117,31 @@ def test_temperature_is_reported_only_when_a_sensor_measures_it() -> None:
     assert gateway_properties(sensor, _Conc())["concentrator_temp"] == "41.2"
     assert "concentrator_temp" not in gateway_properties(fixed, _Conc())
     assert gateway_properties(fixed, None) == {"edge_agent_version": __version__, "region": "EU868"}
+
+
+def test_an_emitted_downlink_is_counted_per_modulation(broker, tmp_path: Path, js_decoder) -> None:
+    from packet_forwarder.model import parse_context
+    from tests.downlink.harness import frame, lora_item, running_agent
+
+    with running_agent(tmp_path, broker) as agent:
+        up = agent.next_uplink()
+        ctx_us, _session = parse_context(up.rx_info.context)
+        agent.send_down(frame(31, lora_item(up.rx_info.context, 1.0)))
+        assert agent.ack().items[0].status == gw.OK
+        agent.play_until_sent((ctx_us + 1_000_000) & 0xFFFF_FFFF)
+        agent.svc.stats_once()
+        msg = agent.events.expect(lambda m: m.topic.endswith("/event/stats"))
+    stats = gw.GatewayStats.FromString(msg.payload)
+    assert (stats.tx_packets_received, stats.tx_packets_emitted) == (1, 1)
+    assert dict(stats.tx_packets_per_frequency) == {868_100_000: 1}
+    (per_mod,) = stats.tx_packets_per_modulation
+    lora = per_mod.modulation.lora
+    assert (lora.spreading_factor, lora.bandwidth, lora.code_rate, per_mod.count) == (
+        7,
+        125_000,
+        gw.CR_4_5,
+        1,
+    )
+    (js,) = js_decoder([("GatewayStats", msg.payload)])
+    assert js["txPacketsPerModulationList"][0]["count"] == 1
+    assert js["txPacketsPerModulationList"][0]["modulation"]["lora"]["spreadingFactor"] == 7
