@@ -18,13 +18,14 @@ def base():  # type: ignore[no-untyped-def]
     return parse_config('[concentrator]\nurl = "sim://"\nregion = "EU868"\n').concentrator.plan
 
 
+def full_eu_plan() -> ManagedPlan:
+    """ChirpStack's EU868 channels with a 250 kHz LoRa service channel and FSK."""
+    multi = tuple((f, SFS) for f in EU8)
+    return ManagedPlan("v1", multi, (868_300_000, 250_000, 7), (868_800_000, 125_000, 50_000))
+
+
 def test_eight_channels_lora_service_and_fsk_fit_two_radios() -> None:
-    managed = ManagedPlan(
-        "v1",
-        tuple((f, SFS) for f in EU8),
-        (868_300_000, 250_000, 7),
-        (868_800_000, 125_000, 50_000),
-    )
+    managed = full_eu_plan()
     plan = chip_plan(base(), managed, EU_BAND)
     assert [plan.chain_freq_hz(c) for c in range(8)] == list(EU8)
     assert plan.chain_freq_hz(8) == 868_300_000 and plan.lora_std.bandwidth_hz == 250_000
@@ -67,3 +68,24 @@ def test_us915_sub_band_2_as_chirpstack_sends_it() -> None:
         chip_plan(
             cfg.concentrator.plan, ManagedPlan("eu", ((868_100_000, SFS),)), region_band_hz(cfg)
         )
+
+
+def test_the_simulated_chip_starts_with_a_managed_plan() -> None:
+    from drivers import open_transport
+    from drivers.sx1302.chip import SX1302
+    from packet_forwarder.concentrator import Concentrator
+
+    managed = full_eu_plan()
+    plan = chip_plan(base(), managed, EU_BAND)
+    conc = Concentrator(
+        open_transport("sim://"),
+        plan,
+        temperature_c=lambda: 25.0,
+        chip_factory=lambda t: SX1302(t, sleep=lambda _s: None),
+    )
+    try:
+        conc.start()
+        assert conc.started and conc.plan == plan
+        assert conc.firmware_versions  # what the stats report as agc/arb_firmware_version
+    finally:
+        conc.close()
