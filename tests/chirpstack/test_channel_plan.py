@@ -127,3 +127,16 @@ def test_configuration_of_a_backend_not_owning_the_plan_is_ignored(
     assert "command/config version '3f2a9c1d' ignored: [gateway] channel_plan_from is None" in line
     assert len(radio.plans) == 1 and not (tmp_path / STATE_FILE).exists()
     sub.close()
+
+
+def test_a_json_configuration_reads_like_a_protobuf_one() -> None:
+    from google.protobuf import json_format
+
+    from edge_agent.backends.chirpstack.codec import decode
+    from edge_agent.backends.chirpstack.plan_command import managed_plan
+
+    binary = gw.GatewayConfiguration.FromString(configuration("j1", stats_s=30))
+    text = json_format.MessageToJson(binary).encode()  # camelCase, with "gatewayId"
+    plan = managed_plan(decode(text, gw.GatewayConfiguration()))  # type: ignore[arg-type]
+    assert plan == managed_plan(binary)
+    assert (plan.version, plan.stats_interval_s, len(plan.multi_sf)) == ("j1", 30.0, 3)
