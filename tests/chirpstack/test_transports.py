@@ -90,3 +90,17 @@ def test_diag_broker_checks_speak_websockets(broker_factory, monkeypatch) -> Non
     results = {r.name: r for r in core.run_checks(ctx, checks)}
     assert {r.status for r in results.values()} == {"pass"}, results
     assert f"127.0.0.1:{ws_port}" in results["broker-tcp"].detail
+
+
+def test_backend_tables_take_the_same_keys() -> None:
+    text = (
+        '[concentrator]\nurl = "sim://"\n[gateway]\nchannel_plan_from = "ns1"\n'
+        '[[backend]]\nname = "ns1"\ntype = "chirpstack"\nserver = "wss://ns.example/mqtt"\n'
+        "clean_session = false\n"
+    )
+    cfg = parse_config(text)
+    mqtt = cfg.backends[0].mqtt
+    assert (mqtt.clean_session, mqtt.port, mqtt.tls) == (False, 443, True)
+    assert mqtt.websocket_path == "/mqtt"
+    with pytest.raises(ConfigError, match=r"gateway\.channel_plan_from: names no chirpstack"):
+        parse_config(text.replace('from = "ns1"', 'from = "ns2"'))
