@@ -4,6 +4,7 @@ mosquitto websockets listener, and ``clean_session``."""
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,17 @@ def websockets_broker(broker_factory, tls: str = ""):  # type: ignore[no-untyped
     libwebsockets binds interfaces, not addresses); returns (broker, websockets port)."""
     ws_port = free_port()
     listener = f"listener {ws_port} lo\nprotocol websockets\nallow_anonymous true\n{tls}"
-    return broker_factory(extra_config=AS_ROOT + listener).start(), ws_port
+    broker = broker_factory(extra_config=AS_ROOT + listener).start()  # waits for the MQTT port
+    wait_until(lambda: _accepts(ws_port), timeout=10, what="the websockets listener")
+    return broker, ws_port
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
 
 
 def test_uplinks_and_acks_over_ws(broker_factory, running) -> None:
