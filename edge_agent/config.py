@@ -9,6 +9,7 @@ the extra ``[concentrator.sim]`` keys, which go to the simulator. ``[spool]`` is
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,8 @@ class ConcentratorConfig:
     trace: str | None = None
     antenna_gain_dbi: float = 0.0
     temperature_c: float = 25.0
+    #: failed polls for this long (s) close and restart the concentrator (edge_agent.radio_health)
+    radio_fail_restart_after_s: float = 2.0
     sim: SimConfig = field(default_factory=SimConfig)
 
 
@@ -310,10 +313,20 @@ def _concentrator(t: _Table) -> ConcentratorConfig:
         trace=t.str("trace"),
         antenna_gain_dbi=t.float("antenna_gain_dbi", 0.0),
         temperature_c=t.float("temperature_c", 25.0),
+        radio_fail_restart_after_s=_restart_after_s(t),
         sim=_sim(t.table("sim")),
     )
     t.done()
     return cfg
+
+
+def _restart_after_s(t: _Table) -> float:
+    value = t.float("radio_fail_restart_after_s", 2.0)
+    assert value is not None
+    if not math.isfinite(value):
+        raise ConfigError(t.key("radio_fail_restart_after_s"), f"must be finite, got {value}")
+    _positive(t.key("radio_fail_restart_after_s"), value)
+    return value
 
 
 def _gps(t: _Table) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from edge_agent.backends import chirpstack_codec as codec
 from edge_agent.backends.chirpstack import ChirpStackBackend
 from edge_agent.config import AgentConfig
 from edge_agent.downlinks import DownlinkPipeline
+from edge_agent.radio_health import RadioHealth
 from edge_agent.router import UplinkFilter
 from edge_agent.rxstats import RxTracker
 from edge_agent.spool_daemon import DaemonSpool
@@ -85,15 +86,21 @@ def transport_options(cfg: AgentConfig) -> dict[str, Any]:
     return options
 
 
-def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
-    """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator."""
+def open_concentrator(cfg: AgentConfig, *, world: Any = None) -> ConcentratorLike:
+    """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator.
+
+    ``world`` (a ``drivers.sim.SimWorld``) keeps a simulated chip, its scenario clock and its
+    faults across reopenings; real hardware ignores it."""
     from drivers import open_transport
     from edge_agent.radio_setup import radio_setup
     from packet_forwarder.concentrator import Concentrator  # type: ignore[import-not-found]
 
     conc = cfg.concentrator
     # the device first: a missing SPI/USB device is the more basic fault to report
-    transport = open_transport(conc.url, trace=conc.trace, **transport_options(cfg))
+    options = transport_options(cfg)
+    if options and world is not None:
+        options["world"] = world
+    transport = open_transport(conc.url, trace=conc.trace, **options)
     try:
         setup = radio_setup(cfg)  # board reset, thermometer, firmware (docs/hardware.md)
     except BaseException:
@@ -136,8 +143,8 @@ class AgentService:
         logs.add_secret(cfg.mqtt.password)
         self.rx = RxTracker()
         self.heartbeat = Heartbeat()
-        #: why the last concentrator start failed (None once it runs)
-        self.radio_error: str | None = None
+        #: the radio's state from facts: failed polls, a lost configuration, restarts
+        self.health = RadioHealth(cfg.concentrator.radio_fail_restart_after_s)
         self._reload = threading.Event()
         self._radio_restart = threading.Event()
         self.clock = clock
@@ -150,6 +157,11 @@ class AgentService:
         self.radio_ready = threading.Event()
         #: a simulated source is fully played and every packet it gave was routed
         self.drained = threading.Event()
+        if concentrator_factory is open_concentrator:  # one simulated world per daemon
+            from drivers.sim import SimWorld
+
+            world = SimWorld()
+            concentrator_factory = lambda c: open_concentrator(c, world=world)  # noqa: E731
         self._factory = concentrator_factory
         self._concentrator: ConcentratorLike | None = None
         self._stop = threading.Event()
@@ -273,6 +285,11 @@ class AgentService:
 
     # -- radio -----------------------------------------------------------------------------
 
+    @property
+    def radio_error(self) -> str | None:
+        """Why the radio is not running (None while it runs)."""
+        return None if self.health.running else self.health.snapshot()["last_error"]
+
     def _radio_main(self) -> None:
         while not self._stop.is_set():
             self._radio_restart.clear()
@@ -285,9 +302,11 @@ class AgentService:
                 self._concentrator = None  # reloaded while retrying: start over from the new cfg
                 continue
             while not self._stop.is_set() and not self._radio_restart.is_set():
-                self.heartbeat.beat()
-                count = self.radio_once()
+                count = self.radio_once()  # beats the heartbeat when the poll succeeded
                 self._dispatch_downlinks()
+                if self.health.restart_due():  # failing too long, or the chip lost its setup
+                    self._radio_restart.set()
+                    break
                 if count == 0:
                     # checked after an empty poll: everything read before was routed by this thread
                     if self._concentrator is not None and self._concentrator.exhausted:
@@ -296,10 +315,11 @@ class AgentService:
             self._stop_concentrator()
 
     def _stop_concentrator(self) -> None:
-        # stopping or reloading: either way this concentrator is done, so its device is closed
+        # stopping, reloading or restarting after a fault: this concentrator is done, so its
+        # device is closed (a vanished USB device is reopened by the next start)
+        self.radio_ready.clear()
         self._close_concentrator()
-        if self._radio_restart.is_set():  # reload: the next start opens a new one from cfg
-            self.radio_ready.clear()
+        if self._radio_restart.is_set():  # the next start opens a new one from cfg
             self._concentrator = None
 
     def _close_concentrator(self) -> None:
@@ -308,11 +328,11 @@ class AgentService:
         if conc is not None:
             try:
                 conc.close()
-            except Exception:
-                LOGGER.exception("concentrator close failed")
+            except Exception as exc:  # a faulty chip fails its stop: the device is closed anyway
+                LOGGER.warning("concentrator close: %s", exc)
 
     def _retry_sleep(self, seconds: float) -> None:
-        """Wait before the next start attempt, beating the heartbeat (the loop is alive)."""
+        """Wait before the next start attempt, beating the heartbeat (a restart is active)."""
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0 and not self._radio_interrupted():
             self.heartbeat.beat()
@@ -323,9 +343,11 @@ class AgentService:
 
     def _on_radio_retry(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        self.radio_error = str(exc) if exc is not None else "unknown error"
         delay = state.next_action.sleep if state.next_action else 0
-        LOGGER.warning("concentrator start failed (%s); retrying in %.0fs", exc, delay)
+        self.health.start_failed(exc or RuntimeError("unknown error"), delay)
+        # a failed start leaves a half-open device: close it, the next attempt reopens it
+        self._close_concentrator()
+        self._concentrator = None
 
     def _start_concentrator(self) -> None:
         retrying = tenacity.Retrying(
@@ -338,6 +360,7 @@ class AgentService:
             with attempt:
                 self.heartbeat.beat()
                 self.counters.radio_starts += 1
+                self.health.start_attempt()
                 if self._concentrator is None:
                     self._concentrator = self._factory(self.cfg)
                 self._concentrator.start()
@@ -348,27 +371,42 @@ class AgentService:
             self.gateway_id = f"{conc.eui:016x}"
             self.backend.start(self.gateway_id)
         LOGGER.info("concentrator up: gateway %s, session %08x", self.gateway_id, conc.session_id)
-        self.radio_error = None
+        self.heartbeat.beat()
+        self.health.started()
         self.radio_ready.set()
 
     def radio_once(self) -> int:
-        """Poll the concentrator once and route what it received; returns how many packets."""
+        """Poll the concentrator once and route what it received; returns how many packets.
+
+        A successful poll beats the heartbeat; a failed one is counted (``RadioHealth``), and
+        about once a second a running chip is checked for a lost configuration."""
         conc = self._concentrator
         if conc is None:
             return 0
         try:
             uplinks = conc.poll_once()
+            lost = self._configuration_lost(conc) if self.health.config_check_due() else None
         except Exception as exc:
             self.counters.radio_errors += 1
+            self.health.poll_failed(exc)
             now = time.monotonic()
             if now - self._last_error_log >= ERROR_LOG_INTERVAL_S:
                 self._last_error_log = now
                 errors = self.counters.radio_errors
                 LOGGER.error("radio poll failed (%d errors so far): %s", errors, exc)
             return 0
+        self.heartbeat.beat()
+        self.health.poll_ok()
+        if lost is not None:
+            self.health.reset_detected(lost)
         for uplink in uplinks:
             self.route(uplink)
         return len(uplinks)
+
+    @staticmethod
+    def _configuration_lost(conc: ConcentratorLike) -> str | None:
+        check = getattr(conc, "configuration_lost", None)
+        return check() if callable(check) else None
 
     def route(self, uplink: Uplink) -> bool:
         """Count one received packet and hand it to the backend if its filter allows."""
@@ -416,7 +454,9 @@ class AgentService:
 
     def _stats_main(self) -> None:
         while not self._stop.wait(self.cfg.gateway.stats_interval_s):
-            if self.gateway_id is not None:
+            # no stats while the radio is not running: a network server that decides "online"
+            # from stats (ChirpStack) then shows the gateway offline; counts carry over
+            if self.gateway_id is not None and self.health.running:
                 self.stats_once()
             self.uplinks.log_summary()
 
@@ -430,7 +470,7 @@ class AgentService:
             "queue_pending": queue_stats["pending"],
             "queue_dropped": queue_stats["dropped"],
             "radio_errors": self.counters.radio_errors,
-            "radio_up": str(self.radio_ready.is_set()).lower(),
+            "radio_up": str(self.health.running).lower(),
         }
         interval.metadata.update(codec.metadata_strings(metadata))
         self.downlinks.add_stats(interval)

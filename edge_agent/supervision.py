@@ -133,14 +133,16 @@ class Supervisor:
     # -- the status document ---------------------------------------------------------------
 
     def radio_state(self) -> str:
-        """``starting``, ``running``, ``retrying`` or ``failed``."""
+        """``starting``, ``running``, ``restarting`` or ``down`` (edge_agent.radio_health)."""
         svc = self.service
-        if svc.radio_ready.is_set():
-            return "running"
+        if not self._radio_thread_alive():
+            return "down"
+        return svc.health.state
+
+    def _radio_thread_alive(self) -> bool:
+        svc = self.service
         radio_threads = [t for t in svc.threads() if t.name == "radio"]
-        if radio_threads and not radio_threads[0].is_alive() and not svc.stopping:
-            return "failed"
-        return "retrying" if svc.radio_error is not None else "starting"
+        return not radio_threads or radio_threads[0].is_alive() or svc.stopping
 
     def status_line(self) -> str:
         """The one-line summary for ``systemctl status``."""
@@ -168,12 +170,13 @@ class Supervisor:
 
     def _radio(self) -> dict[str, Any]:
         svc = self.service
-        radio: dict[str, Any] = {"state": self.radio_state(), "starts": svc.counters.radio_starts}
-        if svc.radio_error is not None and not svc.radio_ready.is_set():
-            radio["error"] = svc.radio_error
+        radio: dict[str, Any] = svc.health.snapshot()
+        radio["state"] = self.radio_state()
+        if not self._radio_thread_alive():
+            radio["last_error"] = "the radio thread died (see the journal)"
         conc = svc.concentrator
         stats = conc.stats() if conc is not None else {}
-        if svc.radio_ready.is_set() and conc is not None:
+        if radio["state"] == "running" and conc is not None:
             radio.update(
                 model=getattr(conc, "model", None),
                 version=getattr(conc, "version", None),

@@ -67,6 +67,31 @@ def _chip_unavailable(name: str, exc: Exception) -> CheckResult:
     )
 
 
+def radio_down_detail(radio: dict[str, Any]) -> str:
+    """What the daemon says about a radio that is not running: state, since when, why, restarts."""
+    since = radio.get("down_since")
+    when = (
+        f" since {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(float(since)))}"
+        if since is not None
+        else ""
+    )
+    return (
+        f"daemon reports radio {radio.get('state')}{when}: "
+        f"{radio.get('last_error') or 'no detail'} "
+        f"({radio.get('restarts', 0)} restarts, {radio.get('starts', 0)} starts)"
+    )
+
+
+def radio_down_hint(radio: dict[str, Any]) -> str:
+    """Where to look next, by state."""
+    if radio.get("state") in ("restarting", "down") and radio.get("starts"):
+        return (
+            "the daemon restarts the concentrator by itself (docs/technician-guide.md, radio "
+            "faults); if it stays down, check power, the cable and 'journalctl -u edge-agent'"
+        )
+    return "see 'journalctl -u edge-agent' for the bring-up error"
+
+
 @check("concentrator", "chip version, model and EUI", requires=("device",))
 def check_concentrator(ctx: DiagContext) -> CheckResult:
     """The SX1302/SX1303 answers with a known version, its model and its EUI."""
@@ -74,12 +99,8 @@ def check_concentrator(ctx: DiagContext) -> CheckResult:
         return skip
     radio = daemon_radio(ctx)
     if radio is not None:
-        if radio.get("state") not in ("running", "ok", None):
-            return failed(
-                "concentrator",
-                f"daemon reports radio {radio.get('state')}: {radio.get('error', 'no detail')}",
-                "see 'journalctl -u edge-agent' for the bring-up error",
-            )
+        if radio.get("state") != "running":
+            return failed("concentrator", radio_down_detail(radio), radio_down_hint(radio))
         return passed(
             "concentrator",
             f"{radio.get('model', '?')} version 0x{int(radio.get('version', 0)):02x}, "

@@ -45,10 +45,10 @@ def test_concentrator_identity_comes_from_the_running_daemon(daemon) -> None:
 
 
 def test_a_failed_radio_reported_by_the_daemon_fails_the_check(daemon) -> None:
-    daemon["value"] = {"radio": {"state": "failed", "error": "chip version 0x00"}}
+    daemon["value"] = {"radio": {"state": "down", "last_error": "chip version 0x00"}}
     result = run_one("concentrator")
     assert result.status == "fail"
-    assert result.detail == "daemon reports radio failed: chip version 0x00"
+    assert result.detail == "daemon reports radio down: chip version 0x00 (0 restarts, 0 starts)"
     assert "journalctl -u edge-agent" in result.hint
 
 

@@ -161,10 +161,11 @@ def test_ready_is_sent_while_a_dead_radio_is_retried(tmp_path: Path, broker) -> 
         wait_until(lambda: service.radio_error is not None)
         supervisor.start()
         ready = harness.wait_for("READY", timeout=5)
-        assert ready["STATUS"].startswith("radio retrying, broker ")
+        assert ready["STATUS"].startswith(("radio down, broker ", "radio restarting, broker "))
         radio = supervisor.document()["radio"]
-        assert radio["state"] == "retrying"
-        assert "spidev9.9" in radio["error"]
+        assert radio["state"] in ("down", "restarting")
+        assert "spidev9.9" in radio["last_error"]
+        assert radio["down_since"] is not None and radio["starts"] == 0
         assert supervisor.healthy()  # the retry wait beats the heartbeat
     finally:
         supervisor.close()

@@ -1,0 +1,132 @@
+"""Hardware faults of the simulated concentrator, played from scenario lines, and the world
+that outlives a transport.
+
+Scenario fault lines (docs/simulator.md)::
+
+    {"at_ms": N, "fault": "spi_error", "duration_ms": M}   every transfer fails for M ms
+    {"at_ms": N, "fault": "chip_reset"}                    power lost and back: a chip fresh
+                                                           from reset, configuration gone
+    {"at_ms": N, "fault": "unplug", "duration_ms": M}      the device node is gone for M ms:
+                                                           opening it fails, transfers fail,
+                                                           the chip is unpowered
+
+Times are scenario time (``SimChip.started_at_us``, the first FIFO poll), the simulated world's
+clock: it keeps running when the host closes and reopens the device. A ``SimWorld`` handle keeps
+one ``SimChip`` and its ``FaultSchedule`` alive across ``open_sim_transport`` calls, so a radio
+restart meets the same chip, the same scenario position and the same faults. Packets due while
+the chip does not receive (reset, unpowered, firmware not running) are lost, as on air, and
+counted in ``SimChip.stats["refused_no_firmware"]``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from drivers.errors import TransportError
+from drivers.sim.chip import REG_VERSION, SimChip, _reset_defaults
+from drivers.sim.mcu import McuState
+from drivers.sim.scenario import ScenarioFault
+
+LOGGER = logging.getLogger(__name__)
+
+
+def power_cycle(chip: SimChip) -> None:
+    """The chip loses power and comes back as from reset: registers at their defaults, both
+    MCUs stopped, radios in standby, RX FIFO empty. The counter keeps the simulated world's
+    time. Packets due before the cut were received (played first)."""
+    with chip._lock:
+        chip._advance()
+        chip.mem[:] = _reset_defaults()
+        chip.mem[REG_VERSION] = chip.version
+        chip.mcus.state = McuState()
+        for radio in chip.radios:
+            radio.reset()
+        chip.fifo.clear()
+
+
+class FaultSchedule:
+    """The scenario's faults on one chip, applied lazily at each transfer or open."""
+
+    def __init__(self, chip: SimChip, faults: tuple[ScenarioFault, ...]) -> None:
+        self.chip = chip
+        self.faults = faults
+        self._applied: set[int] = set()  # indexes of instants (resets, unplug starts) applied
+        self._powered_off: int | None = None  # index of the unplug that holds power off
+        self.counts = dict.fromkeys(("spi_errors", "resets", "unplugs", "refused_opens"), 0)
+
+    def now_ms(self) -> int | None:
+        """Scenario time now, or None before the scenario clock started."""
+        started = self.chip.started_at_us
+        if started is None:
+            return None
+        return (self.chip.clock.elapsed_us() - started) // 1000
+
+    def _active(self, kind: str, now_ms: int) -> bool:
+        return any(f.fault == kind and f.at_ms <= now_ms < f.end_ms for f in self.faults)
+
+    def _apply_instants(self, now_ms: int) -> None:
+        for index, fault in enumerate(self.faults):
+            if fault.at_ms > now_ms or index in self._applied:
+                continue
+            if fault.fault == "chip_reset":
+                self._applied.add(index)
+                self.counts["resets"] += 1
+                LOGGER.info("simulated fault at %d ms: chip reset", fault.at_ms)
+                power_cycle(self.chip)
+            elif fault.fault == "unplug":
+                self._applied.add(index)
+                self.counts["unplugs"] += 1
+                LOGGER.info("simulated fault at %d ms: device unplugged for %d ms",
+                            fault.at_ms, fault.duration_ms)  # fmt: skip
+                power_cycle(self.chip)  # unpowered from now on; replugged = fresh from reset
+                self._powered_off = index
+        if self._powered_off is not None and self.faults[self._powered_off].end_ms <= now_ms:
+            self._powered_off = None
+
+    def before_transfer(self) -> None:
+        """Apply due faults; raise TransportError while transfers fail."""
+        self._apply(opening=False)
+
+    def check_open(self) -> None:
+        """Raise TransportError while the device node is gone (an unplug in progress)."""
+        self._apply(opening=True)
+
+    def _apply(self, *, opening: bool) -> None:
+        now_ms = self.now_ms()
+        if now_ms is None:
+            return
+        with self.chip._lock:
+            self._apply_instants(now_ms)
+            if self._active("unplug", now_ms):
+                self.counts["refused_opens" if opening else "spi_errors"] += 1
+                what = "cannot open the simulated device" if opening else "transfer failed"
+                raise TransportError(f"{what}: unplugged")
+            if opening:
+                return
+            if self._active("spi_error", now_ms):
+                self.counts["spi_errors"] += 1
+                raise TransportError("injected SPI fault (simulated spi_error)")
+            # a transfer may change what the chip receives: packets due so far meet the
+            # state that held until now (power, firmware, GLOBAL_EN)
+            self.chip._advance()
+
+    @property
+    def done(self) -> bool:
+        """Every fault has started and ended (scenario time)."""
+        if not self.faults:
+            return True
+        now_ms = self.now_ms()
+        return now_ms is not None and all(f.end_ms <= now_ms for f in self.faults)
+
+
+@dataclass
+class SimWorld:
+    """A handle its owner keeps: ``open_sim_transport(world=...)`` reuses its chip and faults
+    while the options stay the same, so the simulated world outlives a closed transport."""
+
+    chip: SimChip | None = None
+    faults: FaultSchedule | None = None
+    key: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
