@@ -130,5 +130,5 @@ def test_radio_fail_restart_after_s_defaults_to_two_seconds() -> None:
 def test_radio_fail_restart_after_s_must_be_finite_and_positive(value: str) -> None:
     from edge_agent.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="concentrator.radio_fail_restart_after_s"):
+    with pytest.raises(ConfigError, match=r"concentrator\.radio_fail_restart_after_s"):
         _concentrator(f"radio_fail_restart_after_s = {value}")
