@@ -175,6 +175,7 @@ class AgentService:
             lambda: self.gateway_id,
             lambda ack: self.backend.publish_ack(ack),
             self._session_id,
+            self._gps_to_count_us,
         )
         self.backend.downlink_sink = self.downlinks.submit
 
@@ -433,6 +434,11 @@ class AgentService:
     def _session_id(self) -> int:
         conc = self._concentrator
         return conc.session_id if conc is not None else 0
+
+    def _gps_to_count_us(self, gps_epoch_us: int) -> int | None:
+        """The running concentrator's counter at a GPS-epoch time (None without a GPS lock)."""
+        convert = getattr(self._concentrator, "gps_to_count_us", None)
+        return convert(gps_epoch_us) if callable(convert) else None
 
     def _downlink_main(self) -> None:
         while not self._stop.is_set():

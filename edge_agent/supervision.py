@@ -24,7 +24,6 @@ from edge_agent import __version__, logs, sdnotify
 from edge_agent.errors import ConfigError
 from edge_agent.router import UplinkFilter
 from edge_agent.status import StatusClient, StatusServer
-from packet_forwarder.model import TxStatus
 
 if TYPE_CHECKING:
     from edge_agent.config import AgentConfig
@@ -54,6 +53,39 @@ class Heartbeat:
         return time.monotonic() - self._last
 
 
+def radio_chains(plan: Any, *, running: bool, last_error: str | None) -> dict[str, Any]:
+    """Radio A and B: mode, centre frequency, TX, and the last error while not running.
+
+    Mode ``rx`` means the bring-up tuned the radio and handed it to the AGC firmware (after
+    that the host cannot address it); ``off`` while the concentrator does not run; ``disabled``
+    when the plan does not use it."""
+    chains: dict[str, Any] = {}
+    for label, radio in zip("ab", plan.radios, strict=True):
+        mode = "disabled" if not radio.enable else ("rx" if running else "off")
+        chains[label] = {
+            "mode": mode,
+            "freq_hz": radio.freq_hz if radio.enable else None,
+            "tx": bool(radio.enable and radio.tx_enable),
+            "last_error": None if running or not radio.enable else last_error,
+        }
+    return chains
+
+
+def configured_gps_source(cfg: AgentConfig) -> str | None:
+    """``[gps] tty``, else the board preset's GNSS tty, else None."""
+    from edge_agent.radio_gps import gps_source
+
+    board = None
+    conc = cfg.concentrator
+    if conc.board is not None:
+        from drivers.boards import apply_overrides, board_preset
+
+        board = board_preset(conc.board)
+        if conc.board_overrides:
+            board = apply_overrides(board, conc.board_overrides)
+    return gps_source(cfg.gps, board)
+
+
 class Supervisor:
     """Notify protocol, watchdog, status socket and reload around one ``AgentService``."""
 
@@ -71,6 +103,8 @@ class Supervisor:
         self.status_server: StatusServer | None = None
         self.started_at = time.monotonic()
         self.reloads = 0
+        #: sections a reload changed that only a restart applies: section -> what is pending
+        self.pending_restart: dict[str, str] = {}
         self._status_line = ""
         self._status_sent = 0.0
 
@@ -163,9 +197,29 @@ class Supervisor:
             "radio": self._radio(),
             "spool": dict(svc.store.stats()),
             "backends": {svc.backend.name: self._backend()},
-            "downlinks": {status.value: 0 for status in TxStatus},
-            "gps": {"enabled": False},
+            "downlinks": svc.downlinks.snapshot(),
+            "gps": self._gps(),
             "reloads": self.reloads,
+            "pending_restart": dict(self.pending_restart),
+        }
+
+    def _gps(self) -> dict[str, Any]:
+        """The running GPS reader's facts; configured-but-absent says so (never a placeholder)."""
+        svc = self.service
+        status = getattr(svc.concentrator, "gps_status", None)
+        if callable(status) and svc.health.running:
+            return dict(status())
+        source = configured_gps_source(svc.cfg)
+        if source is None:
+            return {"enabled": False, "reason": "no [gps] tty and no GNSS on the board preset"}
+        return {
+            "enabled": True,
+            "source": source,
+            "reader": "down",
+            "error": f"the radio is {svc.health.state}: the GPS reader runs with it",
+            "fix": False,
+            "pps": False,
+            "time_valid": False,
         }
 
     def _radio(self) -> dict[str, Any]:
@@ -176,14 +230,17 @@ class Supervisor:
             radio["last_error"] = "the radio thread died (see the journal)"
         conc = svc.concentrator
         stats = conc.stats() if conc is not None else {}
-        if radio["state"] == "running" and conc is not None:
+        running = radio["state"] == "running" and conc is not None
+        if running:
+            assert conc is not None
             radio.update(
                 model=getattr(conc, "model", None),
                 version=getattr(conc, "version", None),
                 eui=f"{conc.eui:016x}" if conc.eui is not None else None,
                 session_id=f"{conc.session_id:08x}",
-                radios={"a": "ok", "b": "ok"},  # the bring-up fails unless both answered
             )
+        plan = conc.plan if conc is not None else svc.cfg.concentrator.plan
+        radio["radios"] = radio_chains(plan, running=running, last_error=radio["last_error"])
         temperature = stats.get("temperature_c")
         radio["temperature_c"] = (
             temperature if temperature is not None else svc.cfg.concentrator.temperature_c

@@ -128,7 +128,9 @@ def _world_chip(world: SimWorld | None, kwargs: dict[str, Any]) -> SimChip:
     chip = SimChip(**kwargs)
     if world is not None:
         world.chip, world.key = chip, key
-        world.faults = FaultSchedule(chip, chip.scenario.faults if chip.scenario else ())
+        world.faults = FaultSchedule(
+            chip, chip.scenario.faults if chip.scenario is not None else ()
+        )
     return chip
 
 
@@ -148,7 +150,7 @@ def open_sim_transport(url: str = "sim://", *, world: SimWorld | None = None, **
     if world is not None and world.faults is not None:
         faults = world.faults
     else:
-        faults = FaultSchedule(chip, chip.scenario.faults if chip.scenario else ())
+        faults = FaultSchedule(chip, chip.scenario.faults if chip.scenario is not None else ())
     faults.check_open()
 
     class FaultySpiDev(SimSpiDev):

@@ -67,6 +67,18 @@ def _chip_unavailable(name: str, exc: Exception) -> CheckResult:
     )
 
 
+def _radio_text(chain: Any) -> str:
+    """One radio of the daemon's ``radios``: mode, frequency, last error."""
+    if not isinstance(chain, dict):
+        return str(chain)
+    text = str(chain.get("mode"))
+    if chain.get("freq_hz"):
+        text += f" {chain['freq_hz'] / 1e6:.3f} MHz"
+    if chain.get("last_error"):
+        text += f" ({chain['last_error']})"
+    return text
+
+
 def radio_down_detail(radio: dict[str, Any]) -> str:
     """What the daemon says about a radio that is not running: state, since when, why, restarts."""
     since = radio.get("down_since")
@@ -128,14 +140,13 @@ def check_radios(ctx: DiagContext) -> CheckResult:
         return skip
     radio = daemon_radio(ctx)
     if radio is not None:
-        radios = radio.get("radios") or {}
-        bad = [f"{k}: {v}" for k, v in radios.items() if v not in ("ok", "running")]
+        radios = {k: _radio_text(v) for k, v in (radio.get("radios") or {}).items()}
+        modes = {k: (v or {}).get("mode") for k, v in (radio.get("radios") or {}).items()}
         if not radios:
             return warned("radios", "the daemon does not report radio states", "")
+        bad = [f"{k}: {radios[k]}" for k, mode in modes.items() if mode not in ("rx", "disabled")]
         if bad:
-            return failed(
-                "radios", f"daemon reports {', '.join(bad)}", "check the board's radio clock"
-            )
+            return failed("radios", f"daemon reports {'; '.join(bad)}", radio_down_hint(radio))
         return passed("radios", f"{', '.join(f'{k}: {v}' for k, v in radios.items())} (daemon)")
     try:
         from drivers.transport import Target

@@ -3,66 +3,61 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pytest
 
 import edge_agent.diag.radio as radio
 from edge_agent.status import StatusServer
+from tests.health.live import live_daemon
 from tests.ops.conftest import run_one
 
-RUNNING = {
-    "gateway_id": "0016c001ff1e0001",
-    "radio": {
-        "state": "running",
-        "model": "SX1303",
-        "version": 0x12,
-        "eui": "0016c001ff1e0001",
-        "radios": {"a": "ok", "b": "ok"},
-        "temperature_c": 43.0,
-        "rx": {"by_channel": {}, "by_sf": {}, "crc_ok": 0, "crc_bad": 0},
-    },
-    "gps": {"enabled": True, "sentences": 120, "fix": True, "satellites": 8, "pps": True},
-}
+UNPLUGGED = [{"at_ms": 300, "fault": "unplug", "duration_ms": 600_000}]
 
 
 @pytest.fixture
-def daemon(use_config):
-    """A status socket answering like the daemon, at the path the config names."""
+def daemon(use_config, tmp_path):
+    """Start a real daemon on the simulator at the socket the diag config names."""
     cfg = use_config()
-    document = {"value": RUNNING}
-    server = StatusServer(cfg.status.socket, lambda: document["value"])
-    server.start()
-    yield document
-    server.stop()
+
+    @contextlib.contextmanager
+    def start(**kwargs):
+        with live_daemon(tmp_path, Path(cfg.status.socket), **kwargs) as supervisor:
+            yield supervisor
+
+    return start
 
 
 def test_concentrator_identity_comes_from_the_running_daemon(daemon) -> None:
-    result = run_one("concentrator")
+    with daemon():
+        result = run_one("concentrator")
     assert (result.status, result.detail) == (
         "pass",
-        "SX1303 version 0x12, EUI 0016c001ff1e0001 (from the running daemon)",
+        "SX1302 version 0x10, EUI 0016c001ff1a08f0 (from the running daemon)",
     )
 
 
-def test_a_failed_radio_reported_by_the_daemon_fails_the_check(daemon) -> None:
-    daemon["value"] = {"radio": {"state": "down", "last_error": "chip version 0x00"}}
-    result = run_one("concentrator")
+def test_a_radio_down_in_the_daemon_fails_the_check_saying_why_and_since_when(daemon) -> None:
+    down = lambda doc: doc["radio"]["state"] == "down" and doc["radio"]["restarts"] >= 1  # noqa: E731
+    with daemon(scenario=UNPLUGGED, until=down):
+        result = run_one("concentrator")
+        radios = run_one("radios")
     assert result.status == "fail"
-    assert result.detail == "daemon reports radio down: chip version 0x00 (0 restarts, 0 starts)"
-    assert "journalctl -u edge-agent" in result.hint
+    assert result.detail.startswith("daemon reports radio down since 20")
+    assert "unplugged" in result.detail and "restarts, 1 starts)" in result.detail
+    assert "restarts the concentrator by itself" in result.hint
+    assert radios.status == "fail" and "a: off 867.500 MHz (" in radios.detail
 
 
 def test_radios_temperature_and_gps_come_from_the_daemon(daemon) -> None:
-    assert run_one("radios").detail == "a: ok, b: ok (daemon)"
-    assert run_one("temperature").detail == "43.0 °C (daemon)"
-    assert run_one("gps").detail == "120 sentences, fix True, 8 satellites, PPS True"
-
-
-def test_gps_without_sentences_fails(daemon) -> None:
-    daemon["value"] = {"gps": {"enabled": True, "sentences": 0}}
-    result = run_one("gps")
-    assert result.status == "fail"
-    assert "serial port" in result.hint
+    with daemon():
+        radios, temperature, gps = run_one("radios"), run_one("temperature"), run_one("gps")
+    assert radios.detail == "a: rx 867.500 MHz, b: rx 868.500 MHz (daemon)"
+    assert temperature.detail == "25.0 °C (daemon)"
+    assert (gps.status, gps.detail) == (
+        "pass",
+        "no GPS configured (class B and geolocation unavailable)",
+    )
 
 
 def test_rx_test_counts_what_arrived_during_the_window(use_config) -> None:
