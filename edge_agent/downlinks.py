@@ -168,6 +168,8 @@ class DownlinkPipeline:
         gps_to_count_us: Callable[[int], int | None] | None = None,
     ) -> None:
         self.cfg = cfg
+        self._session_id = session_id
+        self._gps_to_count_us = gps_to_count_us
         self.scheduler = make_scheduler(cfg, session_id, gps_to_count_us)
         self.inbox: queue.Queue[tuple[float, bytes]] = queue.Queue()
         self.latencies: deque[Latency] = deque(maxlen=LATENCY_SAMPLES)
@@ -321,6 +323,27 @@ class DownlinkPipeline:
             return longest_s
         wait_us = min(aheads) - (TX_JIT_DELAY_US - DISPATCH_MARGIN_US)
         return min(longest_s, max(0.0, wait_us / 1e6))
+
+    def build_scheduler(self, cfg: AgentConfig) -> DownlinkScheduler:
+        """A scheduler for ``cfg`` (ConfigError when ``[regulation]`` is invalid)."""
+        return make_scheduler(cfg, self._session_id, self._gps_to_count_us)
+
+    def reconfigure(self, cfg: AgentConfig, scheduler: DownlinkScheduler | None = None) -> None:
+        """A reload: the scheduler rebuilt from ``cfg`` (region limits, TX chains and their gain
+        tables, duty cycle) and the marshaler. Queued packets stay when the TX chains did not
+        change (a new region or plan restarts the radio, which drops them anyway)."""
+        new = scheduler or self.build_scheduler(cfg)
+        old = self.scheduler
+        if new.chains == old.chains:
+            new.queues = old.queues
+        else:
+            dropped = sum(len(q) for q in old.queues.values())
+            if dropped:
+                LOGGER.warning("reload: %d queued downlink(s) dropped: the TX chains changed",
+                               dropped)  # fmt: skip
+        new.stats = old.take_stats()  # the interval's counters carry over to the next stats
+        self.cfg = cfg
+        self.scheduler = new
 
     def snapshot(self) -> dict[str, Any]:
         """Acks by status since start, frame counters, and the JIT queues (depth, next TX)."""

@@ -36,6 +36,8 @@ LOGGER = logging.getLogger(__name__)
 HEARTBEAT_MAX_AGE_S = 20.0
 #: STATUS= lines whose only change is a count are sent at most this often
 STATUS_INTERVAL_S = 10.0
+#: config sections a reload cannot apply to a running daemon (the spool file, the socket)
+RESTART_ONLY = ("spool", "status")
 
 
 class Heartbeat:
@@ -276,32 +278,38 @@ class Supervisor:
         sdnotify.reloading("reloading the configuration", environ=self.environ)
         try:
             new = load_config(path)
+            self.apply(new)
         except (ConfigError, OSError) as exc:
             LOGGER.error("reload: %s is invalid, keeping the running configuration: %s", path, exc)
             sdnotify.ready(self.status_line(), environ=self.environ)
             return False
-        self.apply(new)
         self.reloads += 1
         sdnotify.ready(self.status_line(), environ=self.environ)
         return True
 
     def apply(self, new: AgentConfig) -> None:
-        """Swap in ``new``; restart the backend or the radio only where their sections changed."""
+        """Swap in ``new``: every section applied, or loudly left for a restart (see the reload
+        table in docs/operator-guide.md). ConfigError (nothing changed) when ``[regulation]``
+        does not build a downlink scheduler."""
         svc = self.service
         old = svc.cfg
+        scheduler = svc.downlinks.build_scheduler(new)  # validates [regulation] before any change
         logs.add_secret(new.mqtt.password)
         if new.log != old.log:
             logs.configure(new.log.level)
-        if new.status != old.status:
-            LOGGER.warning("reload: [status] changes take effect after a restart")
-            new = replace(new, status=old.status)
+        new = self._keep_restart_only(old, new)
         radio_changed = new.concentrator != old.concentrator or new.gps != old.gps
         filters_changed = new.mqtt.filters != old.mqtt.filters
         backend_changed = (
             replace(new.mqtt, filters=old.mqtt.filters) != old.mqtt
             or new.gateway.id != old.gateway.id
         )
+        downlinks_changed = (
+            radio_changed or new.regulation != old.regulation or new.mqtt != old.mqtt
+        )
         svc.cfg = new  # the stats thread reads its interval and location from here
+        if downlinks_changed:  # region, TX chains, gain tables, duty cycle, marshaler
+            svc.downlinks.reconfigure(new, scheduler)
         if filters_changed:
             svc.filter = UplinkFilter.from_config(new.mqtt.filters)
         if backend_changed:
@@ -309,8 +317,26 @@ class Supervisor:
         if radio_changed:
             svc.restart_radio()
         LOGGER.info(
-            "reload: configuration applied (filters %s, backend %s, radio %s)",
+            "reload: configuration applied (filters %s, backend %s, radio %s, downlinks %s%s)",
             "replaced" if filters_changed else "unchanged",
             "restarted" if backend_changed else "unchanged",
             "restarted" if radio_changed else "unchanged",
+            "rebuilt" if downlinks_changed else "unchanged",
+            f"; waiting for a restart: {', '.join(self.pending_restart)}"
+            if self.pending_restart
+            else "",
         )
+
+    def _keep_restart_only(self, old: AgentConfig, new: AgentConfig) -> AgentConfig:
+        """Sections only a restart applies (``[spool]``, ``[status]``): keep the running values,
+        log a WARNING and list them in ``pending_restart`` until a reload brings them back."""
+        for section in RESTART_ONLY:
+            old_value, new_value = getattr(old, section), getattr(new, section)
+            if new_value == old_value:
+                self.pending_restart.pop(f"[{section}]", None)
+                continue
+            message = "needs a restart; still running with the old value"
+            self.pending_restart[f"[{section}]"] = message
+            LOGGER.warning("reload: [%s] %s", section, message)
+            new = replace(new, **{section: old_value})
+        return new

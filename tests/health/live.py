@@ -4,13 +4,12 @@ status socket: tests of ``status`` and ``diag`` read the documents it produces."
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from edge_agent.config import parse_config
+from edge_agent.config import load_config
 from edge_agent.service import AgentService
 from edge_agent.supervision import Supervisor
 from tests.waiting import wait_until
@@ -38,6 +37,20 @@ def daemon_config_text(
 
 
 @contextmanager
+def supervised(path: Path) -> Iterator[tuple[AgentService, Supervisor]]:
+    """The daemon for the config file at ``path`` (reloadable), started; stopped after."""
+    service = AgentService(load_config(path), config_path=str(path))
+    supervisor = Supervisor(service, environ={})
+    service.start()
+    supervisor.start()
+    try:
+        yield service, supervisor
+    finally:
+        supervisor.close()
+        service.stop()
+
+
+@contextmanager
 def live_daemon(
     tmp_path: Path,
     socket: Path,
@@ -48,16 +61,8 @@ def live_daemon(
     timeout_s: float = 20.0,
 ) -> Iterator[Supervisor]:
     """Run the daemon until ``until(document)`` holds; yields its Supervisor; stops it after."""
-    cfg = parse_config(daemon_config_text(tmp_path, socket, scenario=scenario, extra=extra))
-    service = AgentService(cfg)
-    supervisor = Supervisor(service, environ={})
-    service.start()
-    supervisor.start()
-    stop = threading.Event()
-    try:
+    path = tmp_path / "daemon.toml"
+    path.write_text(daemon_config_text(tmp_path, socket, scenario=scenario, extra=extra))
+    with supervised(path) as (_service, supervisor):
         wait_until(lambda: until(supervisor.document()), timeout_s, "the daemon's state")
         yield supervisor
-    finally:
-        stop.set()
-        supervisor.close()
-        service.stop()

@@ -49,7 +49,7 @@ def test_status_document_reports_radio_rx_and_backend(running) -> None:  # type:
     assert sum(rx["by_sf"].values()) == rx["total"]
     assert rx["rssi_dbm"]["min"] <= rx["rssi_dbm"]["max"]
     assert doc["backends"]["chirpstack"]["state"] == "connected"
-    assert doc["downlinks"]["OK"] == 0
+    assert doc["downlinks"]["by_status"]["OK"] == 0
 
 
 def test_the_mqtt_password_is_redacted_from_logs(tmp_path: Path) -> None:
