@@ -10,6 +10,7 @@ that cannot be opened is a warning, never a failed radio start.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -140,6 +141,16 @@ class GpsConcentrator:
                 )
             )
         return out
+
+    def use_sim_gps(self, chip: Any) -> None:
+        """A ``sim://gps`` source reads the simulator's GPS persona on ``chip``'s world."""
+        if not self.source.startswith("sim:"):
+            return
+        from drivers.sim.gps import open_sim_gps
+
+        self._reader_factory = functools.partial(
+            GpsReader, serial_factory=lambda url: open_sim_gps(chip, url)
+        )
 
     def gps_to_count_us(self, gps_epoch_us: int) -> int | None:
         """The counter value at a GPS-epoch time, or None while unlocked (GPS_UNLOCKED)."""

@@ -113,7 +113,11 @@ def open_concentrator(cfg: AgentConfig, *, world: Any = None) -> ConcentratorLik
         chip_factory=setup.new_chip,  # board reset, then the driver, at every start
         on_close=setup.close,  # the board thermometer's I2C bus
     )
-    return setup.wrap(concentrator, cfg)  # GPS time and location when [gps] tty is set
+    wrapped = setup.wrap(concentrator, cfg)  # GPS time and location when [gps] tty is set
+    sim_chip = getattr(transport, "sim", None)
+    if sim_chip is not None and hasattr(wrapped, "use_sim_gps"):
+        wrapped.use_sim_gps(sim_chip)  # [gps] tty = "sim://gps": the simulator's GPS persona
+    return wrapped
 
 
 @dataclass(slots=True)
@@ -157,10 +161,12 @@ class AgentService:
         self.radio_ready = threading.Event()
         #: a simulated source is fully played and every packet it gave was routed
         self.drained = threading.Event()
+        #: the simulated world (chip, scenario clock, faults) kept across radio restarts
+        self.sim_world: Any = None
         if concentrator_factory is open_concentrator:  # one simulated world per daemon
             from drivers.sim import SimWorld
 
-            world = SimWorld()
+            world = self.sim_world = SimWorld()
             concentrator_factory = lambda c: open_concentrator(c, world=world)  # noqa: E731
         self._factory = concentrator_factory
         self._concentrator: ConcentratorLike | None = None
@@ -483,7 +489,9 @@ class AgentService:
         interval.metadata.update(self.uplinks.metadata())
         gw = self.cfg.gateway
         location = getattr(self._concentrator, "location", None)  # a GPS fix wins
-        if location is None and gw.latitude is not None and gw.longitude is not None:
+        if location is not None:
+            interval.location_source = "GPS"
+        elif gw.latitude is not None and gw.longitude is not None:
             location = (gw.latitude, gw.longitude, gw.altitude or 0.0)
         msg = codec.gateway_stats(interval, self.gateway_id, self.clock(), location)
         self.downlinks.fill_duty_cycle(msg)
