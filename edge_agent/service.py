@@ -122,7 +122,9 @@ def open_concentrator(cfg: AgentConfig, *, world: Any = None) -> ConcentratorLik
 
 @dataclass(slots=True)
 class ServiceCounters:
-    """Totals since start, for the exit summary and the logs."""
+    """Totals since start, for the exit summary and the logs. Written by the radio thread
+    only, but ``radio_errors`` (also counted by the downlink thread), which changes under
+    ``AgentService._lock``; other threads only read them."""
 
     received: int = 0
     forwarded: int = 0
@@ -172,7 +174,7 @@ class AgentService:
         self._concentrator: ConcentratorLike | None = None
         self._stop = threading.Event()
         self._interval = GatewayStats()
-        self._lock = threading.Lock()  # guards self._interval
+        self._lock = threading.Lock()  # guards self._interval and counters.radio_errors
         self._threads: list[threading.Thread] = []
         self._last_error_log = 0.0
         # acks go to whichever backend is current (a SIGHUP reload replaces it)
@@ -394,7 +396,8 @@ class AgentService:
             uplinks = conc.poll_once()
             lost = self._configuration_lost(conc) if self.health.config_check_due() else None
         except Exception as exc:
-            self.counters.radio_errors += 1
+            with self._lock:
+                self.counters.radio_errors += 1
             self.health.poll_failed(exc)
             now = time.monotonic()
             if now - self._last_error_log >= ERROR_LOG_INTERVAL_S:
@@ -459,7 +462,8 @@ class AgentService:
         try:
             self.downlinks.dispatch_once(conc)
         except Exception as exc:
-            self.counters.radio_errors += 1
+            with self._lock:  # the radio and downlink threads both dispatch
+                self.counters.radio_errors += 1
             LOGGER.error("downlink dispatch failed: %s", exc)
 
     # -- stats -----------------------------------------------------------------------------

@@ -76,9 +76,10 @@ def run_with_fault(
     )
     collector = Collector(broker.port)
     stats_at: list[float] = []
-    stats_lock = threading.Lock()
     states: list[tuple[float, dict[str, Any]]] = []
     exits: dict[str, int] = {}
+    asked: list[str] = []
+    askers: list[threading.Thread] = []
     client = StatusClient(tmp_path / "status.sock")
     proc = run_agent(config)
     try:
@@ -87,20 +88,29 @@ def run_with_fault(
             while not collector.other.empty():
                 msg = collector.other.get()
                 if msg.topic.endswith("/event/stats"):
-                    with stats_lock:
-                        stats_at.append(time.monotonic())
+                    stats_at.append(msg.timestamp)  # paho: time.monotonic() at receipt
             try:
                 states.append((time.monotonic(), client.query("/radio", timeout=1.0)))
             except StatusError:
                 pass
             else:
                 state = states[-1][1]["state"]
-                if ask_status and state in ("running", "down") and state not in exits:
-                    exits[state] = status_exit_code(tmp_path / "status.sock")
+                if ask_status and state in ("running", "down") and state not in asked:
+                    asked.append(state)  # asked from a thread: this loop keeps watching
+                    ask = threading.Thread(
+                        target=lambda s=state: exits.__setitem__(
+                            s, status_exit_code(tmp_path / "status.sock")
+                        ),
+                        name=f"ask-{state}",
+                    )
+                    ask.start()
+                    askers.append(ask)
             time.sleep(0.05)
         if proc.poll() is None:
             proc.kill()
         _out, err = proc.communicate(timeout=10)
+        for ask in askers:
+            ask.join(30)
         time.sleep(0.2)  # the last confirmed publishes reach the collector
         return FaultRun(proc.returncode, err, collector.seqs(), stats_at, states, exits)
     finally:

@@ -58,7 +58,7 @@ def test_the_mqtt_password_is_redacted_from_logs(tmp_path: Path) -> None:
         "[mqtt]\n", '[mqtt]\nusername = "gw"\npassword = "s3cret-pw"\n'
     )
     path.write_text(text)
-    AgentService(load_config(path))
+    AgentService(load_config(path)).stop()
     assert logs.redact("connecting with s3cret-pw") == "connecting with ***"
 
 
@@ -183,6 +183,7 @@ def test_a_second_daemon_does_not_steal_a_live_status_socket(running) -> None:  
         assert StatusClient(service.cfg.status.socket).query("/")["reloads"] == 7
     finally:
         second.close()
+        second.service.stop()
 
 
 def test_reload_while_the_radio_retries_starts_it_from_the_new_config(
