@@ -253,6 +253,13 @@ def check_gps(ctx: DiagContext) -> CheckResult:
     gps = status.get("gps") or {}
     if not gps or not gps.get("enabled", True):
         return passed("gps", "no GPS configured (class B and geolocation unavailable)")
+    if gps.get("reader") in ("down", "starting"):
+        return failed(
+            "gps",
+            f"GPS reader {gps['reader']} ({gps.get('source')}): {gps.get('error') or 'no detail'}",
+            "the daemon restarts the reader with backoff; a radio that is down takes the GPS "
+            "with it (see the concentrator check); else check the GPS serial port",
+        )
     facts = (
         f"{gps.get('sentences', 0)} sentences, fix {gps.get('fix', False)}, "
         f"{gps.get('satellites', 0)} satellites, PPS {gps.get('pps', False)}"

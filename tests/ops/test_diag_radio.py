@@ -153,3 +153,21 @@ def test_unopenable_chip_fails_naming_the_error(use_config, monkeypatch) -> None
 def test_stts751_registers_decode_as_signed_256ths() -> None:
     assert radio.stts751_celsius(0x29, 0x80) == 41.5
     assert radio.stts751_celsius(0xFF, 0x80) == -0.5
+
+
+def test_gps_facts_come_from_the_daemon_s_gps_persona(daemon) -> None:
+    locked = lambda doc: doc["gps"].get("time_valid") is True  # noqa: E731
+    with daemon(extra='[gps]\ntty = "sim://gps"\n', until=locked):
+        result = run_one("gps")
+    assert result.status == "pass"
+    assert result.detail.endswith("fix True, 8 satellites, PPS True")
+
+
+def test_a_gps_down_with_the_radio_fails_saying_why(daemon) -> None:
+    down = lambda doc: doc["radio"]["state"] == "down" and doc["radio"]["restarts"] >= 1  # noqa: E731
+    with daemon(scenario=UNPLUGGED, extra='[gps]\ntty = "sim://gps"\n', until=down):
+        result = run_one("gps")
+    assert result.status == "fail"
+    assert result.detail == (
+        "GPS reader down (sim://gps): the radio is down: the GPS reader runs with it"
+    )
