@@ -3,7 +3,8 @@
 Threads: one radio thread owns the concentrator (start with retry, ``poll_once`` every 10 ms);
 the backend's sender thread owns the MQTT connection; the main thread waits for a signal or,
 with ``[concentrator.sim] exit_when_done``, for the scenario to be played and confirmed. The
-radio may fail and be retried (tenacity, backoff) while MQTT presence and stats stay up.
+radio may fail and be restarted (``edge_agent.radio_health`` decides; tenacity backoff) while
+MQTT presence stays up; stats are published only while the radio runs.
 """
 
 from __future__ import annotations

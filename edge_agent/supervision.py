@@ -8,8 +8,10 @@ backoff forever while MQTT presence and stats stay up, and systemd's start timeo
 that. The radio's state then shows in ``STATUS=`` lines and on the status socket.
 
 Health (what the watchdog pings require): every daemon thread alive and the radio loop's
-heartbeat younger than ``HEARTBEAT_MAX_AGE_S``; the radio loop beats every iteration, also
-while it waits to retry the concentrator start.
+heartbeat younger than ``HEARTBEAT_MAX_AGE_S``; the radio loop beats only after a successful
+poll or during an active restart attempt (the start and its backoff wait), so a poll stuck in
+the kernel starves the watchdog and systemd restarts the service. The radio's state comes from
+``edge_agent.radio_health``.
 """
 
 from __future__ import annotations
