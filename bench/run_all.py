@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "uplink_throughput.py": (["--count", "5000"], ["--count", "500"]),
     "spool_bench.py": ([], ["--backlog", "5000", "--online-s", "1"]),
     "downlink_latency.py": ([], ["--quick"]),
+    "usb_round_trips.py": ([], ["--downlinks", "3"]),
 }
 
 

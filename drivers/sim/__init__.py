@@ -160,7 +160,7 @@ def open_sim_transport(url: str = "sim://", *, world: SimWorld | None = None, **
             faults.before_transfer()
             return super().xfer2(data)
 
-    class SimSpiTransport(SpiTransport):  # type: ignore[misc, valid-type]
+    class SimSpiTransport(SpiTransport):
         """SpiTransport on the simulator, exposing it."""
 
         sim = chip

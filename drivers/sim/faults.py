@@ -25,25 +25,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.errors import TransportError
-from drivers.sim.chip import REG_VERSION, SimChip, _reset_defaults
-from drivers.sim.mcu import McuState
+from drivers.sim.chip import SimChip
 from drivers.sim.scenario import ScenarioFault
 
 LOGGER = logging.getLogger(__name__)
 
 
-def power_cycle(chip: SimChip) -> None:
-    """The chip loses power and comes back as from reset: registers at their defaults, both
-    MCUs stopped, radios in standby, RX FIFO empty. The counter keeps the simulated world's
-    time. Packets due before the cut were received (played first)."""
+def power_off(chip: SimChip) -> None:
+    """The chip loses power (``SimChip.set_powered``); packets due before the cut were received
+    (played first). Powered again, it is fresh from reset: registers at their defaults, both
+    MCUs stopped, radios in standby, RX FIFO empty; the counter keeps the world's time."""
     with chip._lock:
         chip._advance()
-        chip.mem[:] = _reset_defaults()
-        chip.mem[REG_VERSION] = chip.version
-        chip.mcus.state = McuState()
-        for radio in chip.radios:
-            radio.reset()
-        chip.fifo.clear()
+        chip.set_powered(False)
 
 
 class FaultSchedule:
@@ -74,16 +68,18 @@ class FaultSchedule:
                 self._applied.add(index)
                 self.counts["resets"] += 1
                 LOGGER.info("simulated fault at %d ms: chip reset", fault.at_ms)
-                power_cycle(self.chip)
+                power_off(self.chip)
+                self.chip.set_powered(True)
             elif fault.fault == "unplug":
                 self._applied.add(index)
                 self.counts["unplugs"] += 1
                 LOGGER.info("simulated fault at %d ms: device unplugged for %d ms",
                             fault.at_ms, fault.duration_ms)  # fmt: skip
-                power_cycle(self.chip)  # unpowered from now on; replugged = fresh from reset
+                power_off(self.chip)  # unpowered until replugged, then fresh from reset
                 self._powered_off = index
         if self._powered_off is not None and self.faults[self._powered_off].end_ms <= now_ms:
             self._powered_off = None
+            self.chip.set_powered(True)
 
     def before_transfer(self) -> None:
         """Apply due faults; raise TransportError while transfers fail."""
