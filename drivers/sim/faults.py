@@ -38,6 +38,7 @@ def power_off(chip: SimChip) -> None:
     with chip._lock:
         chip._advance()
         chip.set_powered(False)
+        chip._power_on_reset()  # no supply, no state: packets due now are refused (counted)
 
 
 class FaultSchedule:
