@@ -360,6 +360,8 @@ class AgentService:
         self._concentrator = None
 
     def _start_concentrator(self) -> None:
+        # a reload may have changed the threshold: it takes effect with the radio's restart
+        self.health.fail_restart_after_s = self.cfg.concentrator.radio_fail_restart_after_s
         retrying = tenacity.Retrying(
             wait=tenacity.wait_exponential(multiplier=1, min=1, max=60),
             stop=lambda _state: self._radio_interrupted(),

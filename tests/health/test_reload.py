@@ -138,3 +138,13 @@ def test_concentrator_sim_section_restarts_the_radio(daemon) -> None:  # type: i
     assert reload_with(daemon, lambda t: t.replace("devices = 20", "devices = 3"))
     wait_until(lambda: service.concentrator is not conc and service.health.running)
     assert service.concentrator.session_id != conc.session_id
+
+
+def test_radio_fail_restart_after_s_applies_with_the_radio_restart(daemon) -> None:  # type: ignore[no-untyped-def]
+    service, _supervisor, _path = daemon
+    conc = service.concentrator
+    assert service.health.fail_restart_after_s == 2.0
+    restart = 'url = "sim://"\nradio_fail_restart_after_s = 5'
+    assert reload_with(daemon, lambda t: t.replace('url = "sim://"', restart))
+    wait_until(lambda: service.concentrator is not conc and service.health.running)
+    assert service.health.fail_restart_after_s == 5.0
