@@ -107,7 +107,8 @@ class RadioHealth:
             self.consecutive_failures = 0
             self.restarts += 1
             self._last_error = reason
-            self._set(DOWN, "restarting the concentrator (restart %d): %s", self.restarts, reason)
+            self._set(DOWN, "not receiving since %s, restarting the concentrator (restart %d): %s",
+                      _clock_text(self._down_since), self.restarts, reason)  # fmt: skip
             return True
 
     def config_check_due(self) -> bool:
@@ -192,6 +193,13 @@ class RadioHealth:
         old, self._state = self._state, state
         level = logging.INFO if state in (RUNNING, RESTARTING) else logging.WARNING
         LOGGER.log(level, "radio %s -> %s: " + msg, old, state, *args)
+
+
+def _clock_text(epoch_s: float | None) -> str:
+    """``HH:MM:SS.mmm`` UTC of a Unix time (the journal's own stamp is local)."""
+    if epoch_s is None:
+        return "now"
+    return time.strftime("%H:%M:%S", time.gmtime(epoch_s)) + f".{int(epoch_s % 1 * 1000):03d} UTC"
 
 
 def _describe(exc: BaseException) -> str:
