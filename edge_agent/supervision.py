@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from edge_agent import __version__, logs, sdnotify
 from edge_agent.errors import ConfigError
-from edge_agent.router import UplinkFilter
 from edge_agent.status import StatusClient, StatusServer
 
 if TYPE_CHECKING:
@@ -164,7 +163,7 @@ class Supervisor:
         threads = svc.threads()
         if not threads or not all(t.is_alive() for t in threads):
             return False
-        if svc.gateway_id is not None and not svc.backend.running:
+        if svc.gateway_id is not None and not all(b.running for b in svc.backends):
             return False
         return svc.heartbeat.age() < self.heartbeat_max_age_s
 
@@ -185,10 +184,15 @@ class Supervisor:
     def status_line(self) -> str:
         """The one-line summary for ``systemctl status``."""
         svc = self.service
-        broker = "connected" if svc.backend.connected.is_set() else "disconnected"
+        backends = svc.backends
+        up = sum(b.connected.is_set() for b in backends)
+        if len(backends) == 1:
+            link = "broker " + ("connected" if up else "disconnected")
+        else:
+            link = f"backends {up}/{len(backends)} connected"
         return (
-            f"radio {self.radio_state()}, broker {broker}, {svc.counters.received} received, "
-            f"{svc.store.pending()} pending"
+            f"radio {self.radio_state()}, {link}, {svc.counters.received} received, "
+            f"{svc.uplinks.pending()} pending"
         )
 
     def document(self) -> dict[str, Any]:
@@ -199,8 +203,8 @@ class Supervisor:
             "gateway_id": svc.gateway_id,
             "uptime_s": round(time.monotonic() - self.started_at, 1),
             "radio": self._radio(),
-            "spool": dict(svc.store.stats()),
-            "backends": {svc.backend.name: self._backend()},
+            "spool": svc.uplinks.stats(),
+            "backends": {backend.name: backend.status() for backend in svc.backends},
             "downlinks": svc.downlinks.snapshot(),
             "gps": self._gps(),
             "reloads": self.reloads,
@@ -256,18 +260,6 @@ class Supervisor:
         radio["last_uplink"] = radio["rx"]["last_uplink"]
         return radio
 
-    def _backend(self) -> dict[str, Any]:
-        backend = self.service.backend
-        counters = backend.stats()
-        connected = backend.connected.is_set()
-        return {
-            "state": "connected" if connected else "disconnected",
-            "connected": connected,
-            "server": backend.cfg.server,
-            "reconnects": max(0, counters["connects"] - 1),
-            **counters,
-        }
-
     # -- reload ----------------------------------------------------------------------------
 
     def reload(self, path: str | None) -> bool:
@@ -296,32 +288,21 @@ class Supervisor:
         svc = self.service
         old = svc.cfg
         scheduler = svc.downlinks.build_scheduler(new)  # validates [regulation] before any change
-        logs.add_secret(new.mqtt.password)
         if new.log != old.log:
             logs.configure(new.log.level)
         new = self._keep_restart_only(old, new)
         radio_changed = new.concentrator != old.concentrator or new.gps != old.gps
-        filters_changed = new.mqtt.filters != old.mqtt.filters
-        backend_changed = (
-            replace(new.mqtt, filters=old.mqtt.filters) != old.mqtt
-            or new.gateway.id != old.gateway.id
-        )
-        downlinks_changed = (
-            radio_changed or new.regulation != old.regulation or new.mqtt != old.mqtt
-        )
+        downlinks_changed = radio_changed or new.regulation != old.regulation
+        gateway_changed = new.gateway.id != old.gateway.id
         svc.cfg = new  # the stats thread reads its interval and location from here
-        if downlinks_changed:  # region, TX chains, gain tables, duty cycle, marshaler
+        if downlinks_changed:  # region, TX chains, gain tables, duty cycle
             svc.downlinks.reconfigure(new, scheduler)
-        if filters_changed:
-            svc.filter = UplinkFilter.from_config(new.mqtt.filters)
-        if backend_changed:
-            svc.restart_backend()
+        actions = svc.apply_backends(restart_all=gateway_changed)
         if radio_changed:
             svc.restart_radio()
         LOGGER.info(
-            "reload: configuration applied (filters %s, backend %s, radio %s, downlinks %s%s)",
-            "replaced" if filters_changed else "unchanged",
-            "restarted" if backend_changed else "unchanged",
+            "reload: configuration applied (backends: %s; radio %s; downlinks %s%s)",
+            ", ".join(f"{name} {what}" for name, what in actions.items()),
             "restarted" if radio_changed else "unchanged",
             "rebuilt" if downlinks_changed else "unchanged",
             f"; waiting for a restart: {', '.join(self.pending_restart)}"

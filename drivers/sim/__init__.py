@@ -148,22 +148,23 @@ def open_sim_transport(url: str = "sim://", *, world: SimWorld | None = None, **
 
     chip = _world_chip(world, sim_options(url, **options))
     if world is not None and world.faults is not None:
-        faults = world.faults
+        schedule = world.faults
     else:
-        faults = FaultSchedule(chip, chip.scenario.faults if chip.scenario is not None else ())
-    faults.check_open()
+        schedule = FaultSchedule(chip, chip.scenario.faults if chip.scenario is not None else ())
+    schedule.check_open()
 
     class FaultySpiDev(SimSpiDev):
         """The simulated bus, failing while a scenario fault says so."""
 
         def xfer2(self, data: list[int]) -> list[int]:
-            faults.before_transfer()
+            schedule.before_transfer()
             return super().xfer2(data)
 
     class SimSpiTransport(SpiTransport):
         """SpiTransport on the simulator, exposing it."""
 
         sim = chip
+        faults = schedule
         #: the simulator's own AGC/ARB images, used when no firmware_dir is configured
         default_firmware = stand_in_images()
 
@@ -171,7 +172,6 @@ def open_sim_transport(url: str = "sim://", *, world: SimWorld | None = None, **
         def exhausted(self) -> bool:  # type: ignore[override]
             return self.sim.exhausted and self.faults.done
 
-    SimSpiTransport.faults = faults  # type: ignore[attr-defined]
     # SpiTransport wants a spidev path; the simulated bus answers on any, the URL stays sim://
     transport = SimSpiTransport(SIM_SPI_PATH, spidev_factory=lambda: FaultySpiDev(chip))
     transport.url = url

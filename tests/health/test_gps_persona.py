@@ -75,7 +75,7 @@ def test_class_b_downlink_goes_out_at_the_counter_value_of_its_gps_time(
     persona = chip.gps_persona
     now_gps_us = persona.origin_gps_epoch_us + chip.clock.elapsed_us()
     target_us = (now_gps_us // 1_000_000 + 2) * 1_000_000  # a whole second 1..2 s ahead
-    locked.downlinks.submit(class_b_frame(7, target_us))
+    locked.downlinks.submit(locked.backend, class_b_frame(7, target_us))
     expected = (chip.clock.start_ticks // 32 + target_us - persona.origin_gps_epoch_us) % (1 << 32)
     wait_until(lambda: chip.transmissions, 10, "the Class B transmission")
     (tx,) = chip.transmissions
@@ -88,7 +88,7 @@ def test_without_a_gps_lock_a_class_b_downlink_is_gps_unlocked(tmp_path: Path) -
     try:
         wait_until(lambda: _gps(service).get("sentences"), 20, "GPS sentences")
         assert not _gps(service)["time_valid"] and not _gps(service)["fix"]
-        service.downlinks.submit(class_b_frame(8, 1_400_000_000_000_000))
+        service.downlinks.submit(service.backend, class_b_frame(8, 1_400_000_000_000_000))
         wait_until(lambda: service.downlinks.by_status["GPS_UNLOCKED"] == 1, 10, "the ack")
     finally:
         service.stop()

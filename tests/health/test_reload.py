@@ -116,20 +116,22 @@ def test_gateway_id_replaces_the_mqtt_client(daemon) -> None:  # type: ignore[no
 
 def test_mqtt_filters_swap_the_filter_only(daemon) -> None:  # type: ignore[no-untyped-def]
     service, _supervisor, _path = daemon
-    backend, conc, filt = service.backend, service.concentrator, service.filter
+    backend, conc = service.backend, service.concentrator
+    filt = backend.filter
     filters = "reconnect_max_s = 0.5\n[mqtt.filters]\nforward_crc_bad = true"
     assert reload_with(daemon, lambda t: t.replace("reconnect_max_s = 0.5", filters))
-    assert service.filter is not filt
-    assert service.backend is backend and service.concentrator is conc
+    assert service.backend is backend and backend.filter is not filt
+    assert service.concentrator is conc
 
 
-def test_mqtt_marshaler_reaches_the_downlink_pipeline(daemon) -> None:  # type: ignore[no-untyped-def]
+def test_mqtt_marshaler_restarts_only_the_backend(daemon) -> None:  # type: ignore[no-untyped-def]
     service, _supervisor, _path = daemon
-    backend = service.backend
+    backend, conc = service.backend, service.concentrator
     json_marshaler = 'topic_prefix = "eu868"\nmarshaler = "json"'
     assert reload_with(daemon, lambda t: t.replace('topic_prefix = "eu868"', json_marshaler))
     assert service.backend is not backend
-    assert service.downlinks.cfg.mqtt.marshaler == "json"
+    assert service.backend.cfg.mqtt.marshaler == "json"
+    assert service.concentrator is conc
 
 
 def test_concentrator_sim_section_restarts_the_radio(daemon) -> None:  # type: ignore[no-untyped-def]

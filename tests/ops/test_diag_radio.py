@@ -17,11 +17,12 @@ UNPLUGGED = [{"at_ms": 300, "fault": "unplug", "duration_ms": 600_000}]
 
 @pytest.fixture
 def daemon(use_config, tmp_path):
-    """Start a real daemon on the simulator at the socket the diag config names."""
-    cfg = use_config()
+    """Start a real daemon on the simulator at the socket the diag config names
+    (``diag_sections``: what diag's own config overrides)."""
 
     @contextlib.contextmanager
-    def start(**kwargs):
+    def start(diag_sections=None, **kwargs):
+        cfg = use_config(**(diag_sections or {}))
         with live_daemon(tmp_path, Path(cfg.status.socket), **kwargs) as supervisor:
             yield supervisor
 
@@ -158,3 +159,13 @@ def test_a_gps_down_with_the_radio_fails_saying_why(daemon) -> None:
     assert result.detail == (
         "GPS reader down (sim://gps): the radio is down: the GPS reader runs with it"
     )
+
+
+def test_radios_warn_when_the_antenna_gain_leaves_no_usable_tx_entry(daemon) -> None:
+    with daemon(diag_sections={"concentrator": {"antenna_gain_dbi": 6.0}}):
+        result = run_one("radios")
+    assert result.status == "warn"
+    assert result.detail.startswith(
+        "a: rx 867.500 MHz, b: rx 868.500 MHz (daemon); TX power: radio A: EU868 sub-band K"
+    )
+    assert "add entries at or below 10 dBm" in result.detail
