@@ -247,7 +247,7 @@ class Supervisor:
                 eui=f"{conc.eui:016x}" if conc.eui is not None else None,
                 session_id=f"{conc.session_id:08x}",
             )
-        plan = conc.plan if conc is not None else svc.cfg.concentrator.plan
+        plan = getattr(conc, "plan", None) or svc.cfg.concentrator.plan
         radio["radios"] = radio_chains(plan, running=running, last_error=radio["last_error"])
         temperature = stats.get("temperature_c")
         radio["temperature_c"] = (
