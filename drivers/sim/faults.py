@@ -31,12 +31,40 @@ from drivers.sim.scenario import ScenarioFault
 LOGGER = logging.getLogger(__name__)
 
 
-def power_off(chip: SimChip) -> None:
-    """The chip loses power (``SimChip.set_powered``); packets due before the cut were received
-    (played first). Powered again, it is fresh from reset: registers at their defaults, both
-    MCUs stopped, radios in standby, RX FIFO empty; the counter keeps the world's time."""
-    with chip._lock:
+class _ClockAt:
+    """``clock`` read at a fixed elapsed time (to play a scenario up to a past instant)."""
+
+    def __init__(self, clock: Any, elapsed_us: int) -> None:
+        self._clock = clock
+        self._elapsed_us = elapsed_us
+
+    def elapsed_us(self) -> int:
+        return self._elapsed_us
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._clock, name)
+
+
+def play_until(chip: SimChip, at_ms: int) -> None:
+    """Play the scenario items due up to scenario time ``at_ms`` with the chip's state now
+    (the simulator plays lazily, at the next transfer: a fault must not wait for it)."""
+    if chip.started_at_us is None:
+        return
+    clock = chip.clock
+    chip.clock = _ClockAt(clock, chip.started_at_us + at_ms * 1000)  # type: ignore[assignment]
+    try:
         chip._advance()
+    finally:
+        chip.clock = clock
+
+
+def power_off(chip: SimChip, at_ms: int) -> None:
+    """The chip loses power at scenario time ``at_ms`` (``SimChip.set_powered``); packets due
+    before the cut were received. Powered again, it is fresh from reset: registers at their
+    defaults, both MCUs stopped, radios in standby, RX FIFO empty; the counter keeps the
+    world's time."""
+    with chip._lock:
+        play_until(chip, at_ms)
         chip.set_powered(False)
         chip._power_on_reset()  # no supply, no state: packets due now are refused (counted)
 
@@ -69,16 +97,19 @@ class FaultSchedule:
                 self._applied.add(index)
                 self.counts["resets"] += 1
                 LOGGER.info("simulated fault at %d ms: chip reset", fault.at_ms)
-                power_off(self.chip)
+                power_off(self.chip, fault.at_ms)
                 self.chip.set_powered(True)
             elif fault.fault == "unplug":
                 self._applied.add(index)
                 self.counts["unplugs"] += 1
                 LOGGER.info("simulated fault at %d ms: device unplugged for %d ms",
                             fault.at_ms, fault.duration_ms)  # fmt: skip
-                power_off(self.chip)  # unpowered until replugged, then fresh from reset
+                power_off(
+                    self.chip, fault.at_ms
+                )  # unpowered until replugged, then fresh from reset
                 self._powered_off = index
         if self._powered_off is not None and self.faults[self._powered_off].end_ms <= now_ms:
+            play_until(self.chip, self.faults[self._powered_off].end_ms)  # lost: unpowered
             self._powered_off = None
             self.chip.set_powered(True)
 
