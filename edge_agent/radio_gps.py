@@ -56,6 +56,7 @@ class GpsConcentrator:
         self._reader_starts = 0
         self._backoff_s = READER_BACKOFF_S[0]
         self._next_attempt = 0.0
+        self._reader_started = 0.0
 
     def __getattr__(self, name: str) -> Any:
         if name == "inner":
@@ -79,6 +80,8 @@ class GpsConcentrator:
             with self._lock:
                 self.reader = None
                 self._reader_error = getattr(reader, "error", None) or "the reader thread ended"
+                if self._monotonic() - self._reader_started > READER_BACKOFF_S[1]:
+                    self._backoff_s = READER_BACKOFF_S[0]  # it ran well for a while: start over
                 self._next_attempt = self._monotonic() + self._backoff_s
             LOGGER.warning("GPS %s reader down (%s); restarting in %.0fs",
                            self.source, self._reader_error, self._backoff_s)  # fmt: skip
@@ -100,6 +103,7 @@ class GpsConcentrator:
         reader.start()
         with self._lock:
             self.reader = reader
+            self._reader_started = self._monotonic()
             self._reader_starts += 1
             if self._reader_starts > 1:  # a reader that ran restarted: back off next time
                 self._backoff_s = min(self._backoff_s * 2, READER_BACKOFF_S[1])
