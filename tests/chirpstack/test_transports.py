@@ -54,6 +54,7 @@ def test_uplinks_and_acks_over_ws(broker_factory, running) -> None:
     wait_until(lambda: svc.done)
     log = broker.log_path.read_text()
     assert f"as {GW_ID} (p2, c1" in log  # MQTT 3.1.1, clean session, over the websocket
+    sub.close()
 
 
 def test_uplinks_over_wss(broker_factory, running, pki: Path) -> None:  # noqa: F811
@@ -65,6 +66,7 @@ def test_uplinks_over_wss(broker_factory, running, pki: Path) -> None:  # noqa: 
     assert (svc.backend.mqtt.tls, svc.backend.mqtt.websocket_path) == (True, "/mqtt")
     frame = gw.UplinkFrame.FromString(sub.collect("/event/up", 1).pop().payload)
     assert frame.phy_payload == make_uplink(4).phy_payload
+    sub.close()
 
 
 def test_clean_session_false_keeps_the_session(broker_factory, running) -> None:
