@@ -132,6 +132,38 @@ def bench_offline(workdir: Path, group: int, total: int) -> dict[str, float]:
     }
 
 
+def bench_acked_deletes(workdir: Path, group: int, total: int) -> dict[str, float]:
+    """Drain a committed backlog: take and ack each record, one group commit per ``group``
+    acks (``1`` is ``commit_interval_ms = 0``: every ack commits its delete; otherwise the
+    committer's tick batches the acks of half an interval). Bytes written per acked row."""
+    spool = Spool(SpoolConfig(path=str(workdir / f"deletes{group}.db")), autocommit=False)
+    store = spool.store("cs")
+    for index in range(total):
+        store.append(uplink_payload(index), received_at=time.time(), buffered=True)
+    spool.flush()
+    os.sync()
+    before = write_bytes()
+    commits_before = spool.stats()["committed_writes"]
+    acked = 0
+    while batch := store.take(100):
+        for record in batch:
+            store.ack(record.seq)
+            acked += 1
+            if acked % group == 0:
+                spool.commit_once(force=True)
+    spool.flush()
+    written = write_bytes() - before
+    stats = spool.stats()
+    spool.close()
+    return {
+        "acks_per_group": group,
+        "acked": acked,
+        "write_bytes": written,
+        "bytes_per_acked_row": written / acked,
+        "commits": stats["committed_writes"] - commits_before,
+    }
+
+
 class Publisher:
     """A paho client whose on_publish only signals (puts the mid on a queue)."""
 
@@ -257,6 +289,9 @@ def main() -> int:
         workdir = Path(tmp)
         results["online"] = bench_online(workdir, args.online_s, args.online_rate)
         results["offline"] = [bench_offline(workdir, g, 2000) for g in (1, 10, 100)]
+        results["acked_deletes"] = [
+            bench_acked_deletes(workdir, g, 3000) for g in (1, 10, 100, 500)
+        ]
         broker = Broker(workdir / "broker").start()
         try:
             # the ceiling runs before and after the drain; the faster run counts

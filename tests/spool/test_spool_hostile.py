@@ -189,3 +189,15 @@ def test_diag_spool_warns_with_the_count_instead_of_passing(tmp_path: Path) -> N
     assert "2 rows set aside" in after.detail
     assert "purge" in after.hint
     assert "3 pending" in after.detail
+
+
+def test_the_cli_readers_skip_bad_rows_without_reading_them(tmp_path: Path) -> None:
+    from edge_agent.store import db as spool_db
+
+    path = tmp_path / "spool.db"
+    committed_spool(path, count=3)
+    tamper(path, "UPDATE uplinks SET payload = ? WHERE seq = 2", (HUGE_INT,))
+    assert [record["seq"] for record in spool_db.export_records(path)] == [1, 3]
+    stats = spool_db.file_stats(path)
+    assert (stats["pending"], stats["bad_rows"], stats["quarantined"]) == (2, 1, 0)
+    assert spool_db.purge(path) == 3
