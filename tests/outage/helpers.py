@@ -56,6 +56,18 @@ def seq_of(frame: gw.UplinkFrame) -> int:
     return int.from_bytes(frame.phy_payload[9:13], "big")
 
 
+def stored_uplink(seq: int) -> bytes:
+    """The spool row a ChirpStack backend stores for scenario packet ``seq``."""
+    frame = gw.UplinkFrame()
+    frame.phy_payload = bytes.fromhex(str(packet(seq, 0)["phy"]))
+    frame.tx_info.frequency = 868_100_000
+    frame.tx_info.modulation.lora.bandwidth = 125_000
+    frame.tx_info.modulation.lora.spreading_factor = 7
+    frame.rx_info.gateway_id = GW_ID
+    frame.rx_info.rssi = -60
+    return frame.SerializeToString()
+
+
 def _phy(payload: bytes) -> bytes:
     return gw.UplinkFrame.FromString(payload).phy_payload
 

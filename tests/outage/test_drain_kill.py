@@ -19,26 +19,14 @@ from chirpstack_api import gw
 
 from edge_agent.spool_config import SpoolConfig
 from edge_agent.store.spool import Spool
-from tests.agent.mqtt_helpers import GW_ID, run_agent
-from tests.outage.helpers import Collector, agent_config, packet, write_scenario
+from tests.agent.mqtt_helpers import run_agent
+from tests.outage.helpers import Collector, agent_config, stored_uplink, write_scenario
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(120)]
 
 BACKLOG = 3000
 #: scheduling slack on a loaded test machine (PUBACK handling, committer tick, subscriber)
 SLACK_S = 0.5
-
-
-def uplink(seq: int) -> bytes:
-    """The stored ChirpStack record of scenario packet ``seq``."""
-    frame = gw.UplinkFrame()
-    frame.phy_payload = bytes.fromhex(str(packet(seq, 0)["phy"]))
-    frame.tx_info.frequency = 868_100_000
-    frame.tx_info.modulation.lora.bandwidth = 125_000
-    frame.tx_info.modulation.lora.spreading_factor = 7
-    frame.rx_info.gateway_id = GW_ID
-    frame.rx_info.rssi = -60
-    return frame.SerializeToString()
 
 
 def left_in_spool(path: Path) -> list[int]:
@@ -59,7 +47,7 @@ def test_sigkill_during_a_drain_resends_at_most_the_last_commit_interval(
     spool = Spool(SpoolConfig(path=str(spool_path)), autocommit=False)
     store = spool.store("chirpstack")  # the backend of a legacy [mqtt] table
     for seq in range(BACKLOG):
-        store.append(uplink(seq), received_at=time.time(), buffered=True)
+        store.append(stored_uplink(seq), received_at=time.time(), buffered=True)
     spool.close()
 
     broker = broker_factory()
