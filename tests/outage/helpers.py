@@ -257,3 +257,15 @@ def session_keeping_broker(broker_factory, tmp: Path):  # type: ignore[no-untype
     broker.start()
     wait_until(lambda: connections_of(broker, SubCollector.CLIENT_ID) >= 2, 10, "resubscribe")
     return broker, collector
+
+
+def drain_setup(broker_factory, collectors, tmp: Path, spool: Path, **config: object):  # type: ignore[no-untyped-def]
+    """A started broker, a collector on it, and a daemon config (``agent.toml``) that replays
+    nothing and drains ``spool``; ``config`` goes to ``agent_config``."""
+    broker = broker_factory()
+    broker.start()
+    collector = Collector(broker.port)
+    collectors.append(collector)
+    scenario = write_scenario(tmp / "empty.jsonl", [])
+    cfg = agent_config(tmp / "agent.toml", broker.url, spool=spool, scenario=scenario, **config)  # type: ignore[arg-type]
+    return collector, cfg

@@ -20,7 +20,7 @@ from chirpstack_api import gw
 from edge_agent.spool_config import SpoolConfig
 from edge_agent.store.spool import Spool
 from tests.agent.mqtt_helpers import run_agent
-from tests.outage.helpers import Collector, agent_config, stored_uplink, write_scenario
+from tests.outage.helpers import drain_setup, stored_uplink
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(120)]
 
@@ -50,15 +50,11 @@ def test_sigkill_during_a_drain_resends_at_most_the_last_commit_interval(
         store.append(stored_uplink(seq), received_at=time.time(), buffered=True)
     spool.close()
 
-    broker = broker_factory()
-    broker.start()
-    collector = Collector(broker.port)
-    collectors.append(collector)
-    cfg = agent_config(
-        tmp_path / "agent.toml",
-        broker.url,
-        spool=spool_path,
-        scenario=write_scenario(tmp_path / "empty.jsonl", []),
+    collector, cfg = drain_setup(
+        broker_factory,
+        collectors,
+        tmp_path,
+        spool_path,
         spool_extra=f"commit_interval_ms = {interval_ms}\ndrain_max_per_s = 500",
     )
     proc = run_agent(cfg)

@@ -3,18 +3,15 @@ it sets them aside, sends the others in order, never publishes the bad ones, and
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.agent.mqtt_helpers import run_agent
-from tests.outage.helpers import Collector, agent_config, stored_uplink, write_scenario
+from edge_agent.store.db import file_stats
+from tests.agent.mqtt_helpers import run_to_completion
+from tests.outage.helpers import drain_setup, stored_uplink
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(90)]
 
@@ -43,35 +40,15 @@ def test_bad_rows_are_set_aside_and_the_rest_drains_in_order(
 ) -> None:
     spool = tmp_path / "spool.db"
     damaged_spool(spool)
-    broker = broker_factory()
-    broker.start()
-    collector = Collector(broker.port)
-    collectors.append(collector)
-    cfg = agent_config(
-        tmp_path / "agent.toml",
-        broker.url,
-        spool=spool,
-        scenario=write_scenario(tmp_path / "empty.jsonl", []),
-        exit_when_done=True,
-    )
-    proc = run_agent(cfg)
-    try:
-        _out, err = proc.communicate(timeout=40)
-    finally:
-        proc.kill()
+    collector, cfg = drain_setup(broker_factory, collectors, tmp_path, spool, exit_when_done=True)
+    proc = run_to_completion(cfg)
+    err = proc.stderr
     assert proc.returncode == 0, err[-3000:]  # drained (nothing stuck) and stopped cleanly
     assert "Traceback" not in err, err[-3000:]
     assert "set aside 2 rows that cannot be uplinks" in err, err[-3000:]
     seqs = collector.wait_for(lambda s: len(s) >= 8, 10)
     time.sleep(0.3)
     assert collector.seqs() == [0, 1, 2, 4, 5, 7, 8, 9]  # in order, the bad ones never sent
-    stats = subprocess.run(
-        [sys.executable, "-m", "edge_agent.cli", "spool", "stats", "-c", str(cfg), "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=os.environ.copy(),
-    )
-    numbers = json.loads(stats.stdout)
+    numbers = file_stats(spool)  # what `spool stats --json` prints
     assert (numbers["pending"], numbers["quarantined"], numbers["bad_rows"]) == (0, 2, 0)
     assert len(seqs) >= 8
