@@ -90,3 +90,19 @@ def test_an_existing_world_readable_spool_is_narrowed(tmp_path: Path) -> None:
     path.chmod(0o644)
     Spool(SpoolConfig(path=str(path)), autocommit=False).close()
     assert mode(path) == 0o600
+
+
+def test_diag_spool_fails_on_a_symlink_instead_of_passing(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from edge_agent.diag.core import FAIL, DiagContext
+    from edge_agent.diag.spool import check_spool
+
+    path = tmp_path / "spool.db"
+    path.symlink_to(tmp_path / "nowhere")  # dangling: "not created yet" would be a PASS
+    ctx = DiagContext(config_path="test.toml")
+    ctx._config_loaded = True
+    ctx._config = SimpleNamespace(spool=SimpleNamespace(path=str(path)))
+    result = check_spool(ctx)
+    assert result.status == FAIL, result
+    assert f"{path} is a symbolic link" in result.detail
