@@ -129,7 +129,10 @@ class Spool:
         for name, value in stored.items():  # per-backend drops: "dropped:<backend>"
             if name.startswith(spool_db.BACKEND_DROPPED):
                 self._state(name.removeprefix(spool_db.BACKEND_DROPPED)).dropped = value
-        max_seq = self._reader.execute("SELECT COALESCE(MAX(seq), 0) FROM uplinks").fetchone()[0]
+        max_seq = self._reader.execute(  # a seq set aside is never reused
+            "SELECT MAX((SELECT COALESCE(MAX(seq), 0) FROM uplinks), "
+            "(SELECT COALESCE(MAX(seq), 0) FROM quarantine))"
+        ).fetchone()[0]
         self._next_seq = int(max_seq) + 1
         self._resync_disk()
         for state in self._backends.values():

@@ -201,3 +201,14 @@ def test_the_cli_readers_skip_bad_rows_without_reading_them(tmp_path: Path) -> N
     stats = spool_db.file_stats(path)
     assert (stats["pending"], stats["bad_rows"], stats["quarantined"]) == (2, 1, 0)
     assert spool_db.purge(path) == 3
+
+
+def test_a_seq_set_aside_is_never_reused(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    committed_spool(path, count=3)
+    tamper(path, "UPDATE uplinks SET payload = 7 WHERE seq = 3")
+    spool = Spool(SpoolConfig(path=str(path)), autocommit=False)
+    try:
+        assert spool.store("cs").append(payload(9), received_at=NOW, buffered=False) == 4
+    finally:
+        spool.close()
