@@ -7,7 +7,9 @@
     charged when pages are dirtied) around the run, excluding opening the file:
     - online: a radio thread appends at a steady rate, a sender acks each uplink ~20 ms later
       (a healthy link), the real committer thread runs with the default 1000 ms interval;
-    - offline: nothing is acked; one group commit per interval with G uplinks per interval.
+    - offline: nothing is acked; one group commit per interval with G uplinks per interval;
+    - acked_deletes: a committed backlog of 3,000 is taken and acked, one group commit per G
+      acks (G = 1 is ``commit_interval_ms = 0``): bytes written per acked row.
 (b) Drain rate of a backlog of N restored uplinks through a real mosquitto at QoS 1 (PUBACK ->
     ack), against a ceiling measured in the same run: raw SQLite reads of the same rows plus raw
     paho QoS 1 publishes of the same payloads (time of both added: the work the drain must do).
