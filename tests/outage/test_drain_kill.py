@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.broker, pytest.mark.timeout(120)]
 
 BACKLOG = 3000
 #: scheduling slack on a loaded test machine (PUBACK handling, committer tick, subscriber)
-SLACK_S = 0.5
+SLACK_S = 1.0
 
 
 def left_in_spool(path: Path) -> list[int]:
@@ -39,7 +39,7 @@ def left_in_spool(path: Path) -> list[int]:
     return [int.from_bytes(gw.UplinkFrame.FromString(p).phy_payload[9:13], "big") for (p,) in rows]
 
 
-@pytest.mark.parametrize(("interval_ms", "kill_after_s"), [(0, 1.0), (1000, 2.5)])
+@pytest.mark.parametrize(("interval_ms", "kill_after_s"), [(0, 2.5), (1000, 3.0)])
 def test_sigkill_during_a_drain_resends_at_most_the_last_commit_interval(
     broker_factory, tmp_path: Path, collectors, interval_ms: int, kill_after_s: float
 ) -> None:
@@ -69,7 +69,7 @@ def test_sigkill_during_a_drain_resends_at_most_the_last_commit_interval(
         proc.wait(10)
     time.sleep(0.3)  # uplinks the broker forwarded before the kill reach the subscriber
     arrivals = {a.seq: a.at for a in reversed(collector.arrivals())}  # first arrival of each
-    assert 100 < len(arrivals) < BACKLOG, "the kill happened during the drain"
+    assert 20 < len(arrivals) < BACKLOG, "the kill happened during the drain"
 
     left = left_in_spool(spool_path)
     assert left == list(range(left[0], BACKLOG)), "what is left is the unconfirmed tail, in order"
