@@ -20,8 +20,9 @@ MARSHALERS = ("protobuf", "json")
 BACKEND_TYPES = ("chirpstack", "semtech_udp")
 #: the name the single ``[mqtt]`` table of earlier releases gets as a backend
 LEGACY_BACKEND_NAME = "chirpstack"
-_PLAIN_SCHEMES = {"tcp": 1883, "mqtt": 1883}
-_TLS_SCHEMES = {"mqtts": 8883, "ssl": 8883}
+_PLAIN_SCHEMES = {"tcp": 1883, "mqtt": 1883, "ws": 80}
+_TLS_SCHEMES = {"mqtts": 8883, "ssl": 8883, "wss": 443}
+_WEBSOCKET_SCHEMES = ("ws", "wss")
 MAX_HOST_LENGTH = 253
 MAX_PREFIXES = 1024
 
@@ -53,11 +54,12 @@ def _mqtt_server(value: Any, key: str) -> str:
     server: str = convert(str, value, key)
     parts = split_url(server, key)
     schemes = [*_PLAIN_SCHEMES, *_TLS_SCHEMES]
-    if parts.scheme not in schemes or not parts.hostname or parts.path not in ("", "/"):
+    path_ok = parts.path in ("", "/") or parts.scheme in _WEBSOCKET_SCHEMES
+    if parts.scheme not in schemes or not parts.hostname or not path_ok:
         raise ConfigError(
             key,
-            f"must be tcp://HOST:PORT or mqtts://HOST:PORT (schemes: {', '.join(schemes)}), "
-            f"got {shown(server)}",
+            f"must be tcp://HOST:PORT, mqtts://HOST:PORT or ws[s]://HOST:PORT/PATH (schemes: "
+            f"{', '.join(schemes)}), got {shown(server)}",
         )
     return server
 
@@ -180,6 +182,7 @@ class MqttConfig:
     reconnect_min_s: float = field(default=1.0, metadata=rule(gt=0, le=3600))
     reconnect_max_s: float = field(default=30.0, metadata=rule(gt=0, le=86400))
     queue_max_uplinks: int = field(default=10_000, metadata=rule(gt=0, le=10_000_000))
+    clean_session: bool = field(default=True, metadata=rule(doc="MQTT clean session"))
     filters: BackendFilters = field(default_factory=BackendFilters)
 
     @staticmethod
@@ -223,8 +226,18 @@ class MqttConfig:
 
     @property
     def tls(self) -> bool:
-        """True for ``mqtts://`` and ``ssl://`` servers."""
+        """True for ``mqtts://``, ``ssl://`` and ``wss://`` servers."""
         return urlsplit(self.server).scheme in _TLS_SCHEMES
+
+    @property
+    def websocket_path(self) -> str | None:
+        """The HTTP path of a ``ws://``/``wss://`` server (``/mqtt`` when the URL has none), or
+        None for a plain MQTT server."""
+        parts = urlsplit(self.server)
+        if parts.scheme not in _WEBSOCKET_SCHEMES:
+            return None
+        path = parts.path if parts.path not in ("", "/") else "/mqtt"
+        return f"{path}?{parts.query}" if parts.query else path
 
     def topic(self, gateway_id: str, suffix: str) -> str:
         """``<prefix>/gateway/<id>/<suffix>`` (no leading slash when the prefix is empty)."""

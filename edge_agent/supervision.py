@@ -287,6 +287,7 @@ class Supervisor:
         does not build a downlink scheduler."""
         svc = self.service
         old = svc.cfg
+        new = svc.control.overlay(new)  # a managed channel plan stays across reloads
         scheduler = svc.downlinks.build_scheduler(new)  # validates [regulation] before any change
         if new.log != old.log:
             logs.configure(new.log.level)

@@ -33,7 +33,9 @@ from edge_agent.diag.core import (
 )
 
 CERT_WARN_DAYS = 30
-TLS_SCHEMES = ("mqtts", "ssl", "tls")
+TLS_SCHEMES = ("mqtts", "ssl", "tls", "wss")
+#: default ports of the websocket schemes (MQTT's are 1883 and 8883)
+_WS_PORTS = {"ws": 80, "wss": 443}
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,12 @@ class BrokerTarget:
 
 
 def broker_target(server: str) -> BrokerTarget:
-    """Parse ``tcp://HOST:PORT`` / ``mqtts://HOST:PORT`` (default ports 1883 / 8883)."""
+    """Parse ``tcp://HOST:PORT`` / ``mqtts://HOST:PORT`` / ``ws[s]://HOST:PORT/PATH`` (default
+    ports 1883 / 8883 / 80 / 443)."""
     parts = urlsplit(server)
     tls = parts.scheme in TLS_SCHEMES
-    return BrokerTarget(parts.hostname or "127.0.0.1", parts.port or (8883 if tls else 1883), tls)
+    default_port = _WS_PORTS.get(parts.scheme, 8883 if tls else 1883)
+    return BrokerTarget(parts.hostname or "127.0.0.1", parts.port or default_port, tls)
 
 
 class _BackendContext:
@@ -275,11 +279,15 @@ def _client(ctx: DiagContext, nonce: str) -> tuple[Any, queue.Queue[tuple[str, A
     cfg = ctx.config
     base = cfg.mqtt.client_id or cfg.gateway.id or "edge-agent"
     events: queue.Queue[tuple[str, Any]] = queue.Queue()
+    ws_path = getattr(cfg.mqtt, "websocket_path", None)  # ws:// and wss:// servers
     client = mqtt.Client(
         callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
         client_id=f"{base}-diag-{nonce}",
         protocol=mqtt.MQTTv311,
+        transport="tcp" if ws_path is None else "websockets",
     )
+    if ws_path is not None:
+        client.ws_set_options(path=ws_path)
     if cfg.mqtt.username:
         client.username_pw_set(cfg.mqtt.username, cfg.mqtt.password)
     if _target(ctx).tls:
