@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from edge_agent import __version__, logs, sdnotify
-from edge_agent.errors import ConfigError
+from edge_agent.errors import ConfigError, StatusError
 from edge_agent.router import UplinkFilter
 from edge_agent.status import StatusClient, StatusServer
 from packet_forwarder.model import TxStatus
@@ -89,7 +89,7 @@ class Supervisor:
             try:
                 server.start()
                 self.status_server = server
-            except OSError as exc:  # the daemon works without it; status/diag then say so
+            except (OSError, StatusError) as exc:  # the daemon works without it; status says so
                 LOGGER.error("status socket %s unavailable: %s", path, exc)
         self._status_line = self.status_line()
         sdnotify.ready(self._status_line, environ=self.environ)
