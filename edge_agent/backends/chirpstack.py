@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import queue
 import random
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from edge_agent import tls
 from edge_agent.backends import chirpstack_codec as codec
 from edge_agent.config import MqttConfig
 from edge_agent.uplink_queue import UplinkStore
@@ -187,15 +187,10 @@ class ChirpStackBackend:
         client.on_message = lambda _c, _u, msg: self._on_message(gen, msg)
         if self.cfg.username is not None:
             client.username_pw_set(self.cfg.username, self.cfg.password)
-        if self.cfg.tls:
-            client.tls_set(
-                ca_certs=self.cfg.ca_cert,
-                certfile=self.cfg.tls_cert,
-                keyfile=self.cfg.tls_key,
-                cert_reqs=ssl.CERT_REQUIRED,
-            )
         client.will_set(self._topic("state/conn"), self._conn_state(False), self.cfg.qos, True)
         try:
+            if self.cfg.tls:  # never a passphrase prompt; a key problem backs off like a refusal
+                client.tls_set_context(tls.client_context(self.cfg))
             client.connect(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
         except (OSError, ValueError) as exc:
             self.counters.connect_failures += 1
