@@ -212,10 +212,12 @@ class Supervisor:
             LOGGER.warning("reload requested but the daemon has no config file to re-read")
             return False
         from edge_agent.config import load_config
+        from edge_agent.file_modes import check_config_files
 
         sdnotify.reloading("reloading the configuration", environ=self.environ)
         try:
             new = load_config(path)
+            check_config_files(path, new, when="reload")  # a refused file is like an invalid one
         except (ConfigError, OSError) as exc:
             LOGGER.error("reload: %s is invalid, keeping the running configuration: %s", path, exc)
             sdnotify.ready(self.status_line(), environ=self.environ)
