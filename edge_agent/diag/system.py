@@ -77,7 +77,8 @@ def check_config(ctx: DiagContext) -> CheckResult:
     gw_id = cfg.gateway.id or "from chip EUI"
     facts = (
         f"{ctx.config_path}: gateway {gw_id}, {cfg.concentrator.region}, "
-        f"concentrator {cfg.concentrator.url}, broker {cfg.mqtt.server}"
+        f"concentrator {cfg.concentrator.url}, "
+        + ", ".join(f"backend {b.name} {_server(b)}" for b in cfg.backends)
     )
     return _with_file_problems(facts, config_problems(ctx.config_path, cfg))
 
@@ -91,6 +92,12 @@ def _with_file_problems(facts: str, problems: list[FileProblem]) -> CheckResult:
     if any(p.refused for p in problems):
         return failed("config", detail + " (the daemon refuses to start with it)", hint)
     return warned("config", detail, hint)
+
+
+def _server(backend: object) -> str:
+    """A backend's server URL (``[mqtt] server`` or the Semtech UDP ``server``)."""
+    section = getattr(backend, "mqtt", None) or getattr(backend, "udp", None)
+    return str(getattr(section, "server", "?"))
 
 
 def _needed_devices(ctx: DiagContext) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from edge_agent import logs, tls
 from edge_agent.backends.chirpstack import ChirpStackBackend
 from edge_agent.config import parse_config
 from edge_agent.errors import ConfigError
-from edge_agent.memory_queue import MemoryUplinkStore
+from edge_agent.store.memory import MemoryUplinkStore
 from edge_agent.tls import TlsSetupError, client_context
 from tests.security.keys import PASSWORD, make_keys
 
@@ -139,7 +139,7 @@ tls_cert = "{keys["cert"]}"
 tls_key = "{keys["pkcs8"]}"
 reconnect_min_s = 5.0
 """
-    ).mqtt
+    ).backends[0]
     backend = ChirpStackBackend(cfg, MemoryUplinkStore())
     backend.gateway_id = "0016c001ff1e0001"
     caplog.set_level(logging.WARNING)
