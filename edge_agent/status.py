@@ -227,7 +227,10 @@ class StatusClient:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as sock:
                 sock.settimeout(timeout)
                 sock.connect(str(self.path))
-                sock.sendall(f"GET {path}\n".encode())
+                try:
+                    sock.sendall(f"GET {path}\n".encode())
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # answered before asked (a "busy" line) and closed: read that answer
                 reply = b""
                 while not reply.endswith(b"\n"):
                     chunk = sock.recv(65536)

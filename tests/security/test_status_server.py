@@ -99,6 +99,19 @@ def test_clients_beyond_the_limit_are_told_busy_at_once(tmp_path: Path) -> None:
         assert StatusClient(srv.path).query("/", timeout=1.5) == DOCUMENT
 
 
+def test_busy_is_reported_even_when_the_server_closes_before_the_request(
+    tmp_path: Path,
+) -> None:
+    with (
+        StatusServer(tmp_path / "s.sock", lambda: DOCUMENT, max_clients=1) as srv,
+        _silent_client(srv.path),
+    ):
+        time.sleep(0.3)
+        for _ in range(30):  # the "busy" line often arrives before the request is sent
+            with pytest.raises(StatusBusy):
+                StatusClient(srv.path).query("/", timeout=1.5)
+
+
 def test_a_listener_that_never_answers_is_busy_not_absent(tmp_path: Path) -> None:
     path = tmp_path / "s.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
