@@ -166,6 +166,20 @@ def _chown_group(path: Path, root: Path) -> None:
     os.chown(path, 0, gid)
 
 
+def _warn_unreadable(path: Path, root: Path) -> None:
+    """Warn when the service user could not read an existing config (e.g. left root:root)."""
+    st = path.stat()
+    gid = service_gid(root)
+    if st.st_mode & 0o004 or (gid is not None and st.st_gid == gid and st.st_mode & 0o040):
+        return
+    target = Path("/") / path.relative_to(root)
+    print(
+        f"warning: {path} is not readable by group {USER} (the service user cannot read it): "
+        f"run 'chown root:{USER} {target} && chmod 640 {target}'",
+        file=sys.stderr,
+    )
+
+
 def install_actions(root: Path, prefix: str, region: str, systemctl: bool) -> list[Action]:
     """The steps of ``install-service``, in order."""
     src = systemd_source_dir()
@@ -197,7 +211,7 @@ def install_actions(root: Path, prefix: str, region: str, systemctl: bool) -> li
         )
     )
     if config.exists():
-        actions.append(Action(f"keep existing {config}", lambda: None))
+        actions.append(Action(f"keep existing {config}", lambda: _warn_unreadable(config, root)))
     else:
 
         def write_config() -> None:

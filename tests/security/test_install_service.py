@@ -114,3 +114,34 @@ def test_plain_prefixes_are_accepted(tmp_path: Path, prefix: str, exec_start: st
     proc = _install(tmp_path, "--prefix", prefix, "--dry-run")
     assert proc.returncode == 0, proc.stderr
     assert f"(ExecStart={exec_start}" in proc.stdout.splitlines()[0]
+
+
+@needs_root
+def test_an_existing_config_the_service_user_cannot_read_is_kept_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "etc/edge-agent").mkdir(parents=True)
+    (tmp_path / "etc/group").write_text("root:x:0:\nedge-agent:x:777:\n")
+    config = tmp_path / CONFIG
+    config.write_text("# mine\n")
+    config.chmod(0o640)  # root:root 0640, as an earlier install-service left it
+    proc = _install(tmp_path, "--prefix", "/opt/x", path=str(Path(sys.executable).parent))
+    assert proc.returncode == 0, proc.stderr
+    assert config.read_text() == "# mine\n" and config.stat().st_gid == 0
+    assert (
+        f"warning: {config} is not readable by group edge-agent (the service user cannot read "
+        "it): run 'chown root:edge-agent /etc/edge-agent/config.toml && chmod 640 "
+        "/etc/edge-agent/config.toml'"
+    ) in proc.stderr
+
+
+@needs_root
+def test_an_existing_config_of_the_service_group_is_kept_silently(tmp_path: Path) -> None:
+    (tmp_path / "etc/edge-agent").mkdir(parents=True)
+    (tmp_path / "etc/group").write_text("edge-agent:x:777:\n")
+    config = tmp_path / CONFIG
+    config.write_text("# mine\n")
+    config.chmod(0o640)
+    os.chown(config, 0, 777)
+    proc = _install(tmp_path, "--prefix", "/opt/x", path=str(Path(sys.executable).parent))
+    assert proc.returncode == 0 and "warning" not in proc.stderr
