@@ -153,13 +153,17 @@ def test_a_tls_key_password_in_a_readable_config_is_refused(
 def test_reload_keeps_the_running_config_when_the_new_file_is_refused(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = write_config(tmp_path, 0o600)
+    spool = f'[spool]\npath = "{tmp_path / "spool.db"}"'
+    path = write_config(tmp_path, 0o600, spool)
     service = AgentService(load_config(path))
-    running = service.cfg
-    supervisor = Supervisor(service, environ={})
-    write_config(tmp_path, 0o644, PASSWORD)
-    assert supervisor.reload(str(path)) is False
-    assert service.cfg is running and supervisor.reloads == 0
+    try:
+        running = service.cfg
+        supervisor = Supervisor(service, environ={})
+        write_config(tmp_path, 0o644, f"{PASSWORD}\n{spool}")
+        assert supervisor.reload(str(path)) is False
+        assert service.cfg is running and supervisor.reloads == 0
+    finally:
+        service.stop()
     assert "holds a password and is readable by everyone" in caplog.text
 
 
