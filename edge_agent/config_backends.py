@@ -177,6 +177,10 @@ class MqttConfig:
     ca_cert: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
+    #: the passphrase of an encrypted ``tls_key`` (edge_agent.tls); never logged
+    tls_key_password: str | None = field(default=None, repr=False, metadata=rule(max_len=1024))
+    #: a file whose first line is that passphrase (kept 0600/0640 like the key)
+    tls_key_password_file: str | None = field(default=None, metadata=rule(min_len=1, max_len=4096))
     client_id: str | None = field(default=None, metadata=rule(min_len=1, max_len=128))
     keepalive_s: int = field(default=30, metadata=rule(gt=4, le=65535))
     reconnect_min_s: float = field(default=1.0, metadata=rule(gt=0, le=3600))
@@ -202,7 +206,15 @@ class MqttConfig:
             missing = "tls_key" if cfg.tls_key is None else "tls_cert"
             together = f"{join_key(key, 'tls_cert')} and {join_key(key, 'tls_key')} go together"
             raise ConfigError(join_key(key, missing), together)
-        for name in ("ca_cert", "tls_cert", "tls_key"):
+        if cfg.tls_key_password is not None and cfg.tls_key_password_file is not None:
+            raise ConfigError(
+                join_key(key, "tls_key_password_file"),
+                f"set {join_key(key, 'tls_key_password')} or this key, not both",
+            )
+        for name in ("tls_key_password", "tls_key_password_file"):
+            if getattr(cfg, name) is not None and cfg.tls_key is None:
+                raise ConfigError(join_key(key, name), f"needs {join_key(key, 'tls_key')}")
+        for name in ("ca_cert", "tls_cert", "tls_key", "tls_key_password_file"):
             path = getattr(cfg, name)
             if path is None:
                 continue

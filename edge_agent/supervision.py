@@ -23,7 +23,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from edge_agent import __version__, logs, sdnotify
-from edge_agent.errors import ConfigError
+from edge_agent.errors import ConfigError, StatusError
 from edge_agent.status import StatusClient, StatusServer
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ class Supervisor:
             try:
                 server.start()
                 self.status_server = server
-            except OSError as exc:  # the daemon works without it; status/diag then say so
+            except (OSError, StatusError) as exc:  # the daemon works without it; status says so
                 LOGGER.error("status socket %s unavailable: %s", path, exc)
         self._status_line = self.status_line()
         sdnotify.ready(self._status_line, environ=self.environ)
@@ -268,10 +268,12 @@ class Supervisor:
             LOGGER.warning("reload requested but the daemon has no config file to re-read")
             return False
         from edge_agent.config import load_config
+        from edge_agent.file_modes import check_config_files
 
         sdnotify.reloading("reloading the configuration", environ=self.environ)
         try:
             new = load_config(path)
+            check_config_files(path, new, when="reload")  # a refused file is like an invalid one
             self.apply(new)
         except (ConfigError, OSError) as exc:
             LOGGER.error("reload: %s is invalid, keeping the running configuration: %s", path, exc)

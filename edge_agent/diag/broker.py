@@ -31,6 +31,7 @@ from edge_agent.diag.core import (
     passed,
     warned,
 )
+from edge_agent.tls import TlsSetupError
 
 CERT_WARN_DAYS = 30
 TLS_SCHEMES = ("mqtts", "ssl", "tls", "wss")
@@ -117,11 +118,9 @@ def _days(seconds: float) -> float:
 
 
 def _tls_context(ctx: DiagContext) -> ssl.SSLContext:
-    mqtt = ctx.config.mqtt
-    context = ssl.create_default_context(cafile=mqtt.ca_cert or None)
-    if mqtt.tls_cert:
-        context.load_cert_chain(mqtt.tls_cert, mqtt.tls_key or None)
-    return context
+    from edge_agent.tls import client_context  # the daemon's: never a passphrase prompt
+
+    return client_context(ctx.config.mqtt)
 
 
 @check("broker-dns", "the broker's host name resolves", requires=("config",))
@@ -245,6 +244,12 @@ def _check_tls(ctx: DiagContext) -> CheckResult:
             f"server certificate rejected: {exc.verify_message}",
             "set [mqtt] ca_cert to the CA that signed the broker's certificate, and use the host "
             "name the certificate was issued for in [mqtt] server",
+        )
+    except TlsSetupError as exc:
+        return failed(
+            "broker-tls",
+            str(exc),
+            "an encrypted key needs [mqtt] tls_key_password or tls_key_password_file",
         )
     except ssl.SSLError as exc:
         reason = exc.reason or str(exc)

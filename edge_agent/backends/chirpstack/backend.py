@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import queue
 import random
-import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 import edge_agent.backends.chirpstack.codec as codec
+from edge_agent import tls
 from edge_agent.backends.base import Backend, DownlinkCommand, DownlinkDecodeError, StatsReport
 from edge_agent.backends.chirpstack.commands import CommandHandler
 from edge_agent.backends.chirpstack.plan_command import plan_metadata
@@ -222,15 +222,10 @@ class ChirpStackBackend(Backend):
         client.on_message = lambda _c, _u, msg: self._on_message(gen, msg)
         if self.mqtt.username is not None:
             client.username_pw_set(self.mqtt.username, self.mqtt.password)
-        if self.mqtt.tls:
-            client.tls_set(
-                ca_certs=self.mqtt.ca_cert,
-                certfile=self.mqtt.tls_cert,
-                keyfile=self.mqtt.tls_key,
-                cert_reqs=ssl.CERT_REQUIRED,
-            )
         client.will_set(self._topic("state/conn"), self._conn_state(False), self.mqtt.qos, True)
         try:
+            if self.mqtt.tls:  # never a passphrase prompt; a key problem backs off like a refusal
+                client.tls_set_context(tls.client_context(self.mqtt))
             client.connect(self.mqtt.host, self.mqtt.port, keepalive=self.mqtt.keepalive_s)
         except (OSError, ValueError) as exc:
             self.counters.connect_failures += 1
