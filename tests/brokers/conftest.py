@@ -23,21 +23,33 @@ def central_brokers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         broker.stop()  # type: ignore[attr-defined]
 
 
+def session_broker(
+    kind: str, made: dict[str, object], tmp_path_factory: pytest.TempPathFactory
+) -> object:
+    """The session's running broker of ``kind`` (made and started when needed)."""
+    reason = absent_reason(kind)
+    if reason:
+        pytest.skip(reason)
+    broker = made.get(kind)
+    if broker is None:
+        broker = make_broker(kind, Path(tmp_path_factory.mktemp(kind)))
+        made[kind] = broker
+    broker.start()  # type: ignore[attr-defined]  (a no-op when it runs)
+    clear_retained(broker.port)  # type: ignore[attr-defined]
+    return broker
+
+
 @pytest.fixture(params=KINDS)
 def central(request: pytest.FixtureRequest, central_brokers: dict[str, object],
             tmp_path_factory: pytest.TempPathFactory) -> object:  # fmt: skip
     """A running broker of each kind (the test runs once per kind), no retained state/conn."""
-    kind = request.param
-    reason = absent_reason(kind)
-    if reason:
-        pytest.skip(reason)
-    broker = central_brokers.get(kind)
-    if broker is None:
-        broker = make_broker(kind, Path(tmp_path_factory.mktemp(kind)))
-        central_brokers[kind] = broker
-    broker.start()  # type: ignore[attr-defined]  (a no-op when it runs)
-    clear_retained(broker.port)  # type: ignore[attr-defined]
-    return broker
+    return session_broker(request.param, central_brokers, tmp_path_factory)
+
+
+@pytest.fixture
+def rabbit(central_brokers: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The session's RabbitMQ node (skipped where rabbitmq-server is not installed)."""
+    return session_broker("rabbitmq", central_brokers, tmp_path_factory)
 
 
 @pytest.fixture

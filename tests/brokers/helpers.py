@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import queue
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -17,13 +18,21 @@ PREFIX = f"eu868/gateway/{GW_ID}"
 STATE_TOPIC = f"{PREFIX}/state/conn"
 
 
-def _client(port: int, *, client_id: str | None = None, clean: bool = True) -> mqtt.Client:
+def _client(
+    port: int,
+    *,
+    client_id: str | None = None,
+    clean: bool = True,
+    user: tuple[str, str] | None = None,
+) -> mqtt.Client:
     client = mqtt.Client(
         mqtt.CallbackAPIVersion.VERSION2,
         client_id=client_id or f"probe-{uuid.uuid4().hex[:12]}",
         clean_session=clean,
         protocol=mqtt.MQTTv311,
     )
+    if user:
+        client.username_pw_set(*user)
     client.connect("127.0.0.1", port, keepalive=10)
     return client
 
@@ -88,3 +97,65 @@ def gather(
         except queue.Empty:
             continue
     return out
+
+
+def immediate_downlink(downlink_id: int, gateway_id: str = GW_ID) -> bytes:
+    """A Class C style (immediately) LoRa downlink on 869.525 MHz, as ChirpStack encodes it."""
+    item = gw.DownlinkFrameItem(phy_payload=bytes.fromhex("6001020304000100"))
+    info = item.tx_info
+    info.frequency, info.power = 869_525_000, 14
+    lora = info.modulation.lora
+    lora.bandwidth, lora.spreading_factor, lora.code_rate = 125_000, 9, gw.CodeRate.CR_4_5
+    lora.polarization_inversion = True
+    info.timing.immediately.SetInParent()
+    down = gw.DownlinkFrame(downlink_id=downlink_id, gateway_id=gateway_id)
+    down.items.append(item)
+    return down.SerializeToString()
+
+
+def publish_outcome(port: int, user: tuple[str, str], topic: str) -> str:
+    """``acked`` when the broker PUBACKs a QoS 1 publish by ``user``, ``closed`` when it drops
+    the connection instead."""
+    client = _client(port, user=user)
+    closed = threading.Event()
+    client.on_disconnect = lambda *_a: closed.set()
+    client.loop_start()
+    try:
+        info = client.publish(topic, b"probe", qos=1)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if info.is_published():
+                return "acked"
+            if closed.is_set():
+                return "closed"
+            time.sleep(0.02)
+        raise AssertionError(f"neither PUBACK nor disconnect for {topic}")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def subscribe_outcome(port: int, user: tuple[str, str], topic_filter: str) -> str:
+    """``granted`` or ``refused`` (SUBACK 0x80) for a QoS 1 subscription by ``user``, or
+    ``closed`` when the broker drops the connection instead."""
+    client = _client(port, user=user)
+    closed = threading.Event()
+    answers: queue.Queue[list[int]] = queue.Queue()
+    client.on_disconnect = lambda *_a: closed.set()
+    client.on_subscribe = lambda _c, _u, _mid, codes, _p: answers.put([c.value for c in codes])
+    client.loop_start()
+    try:
+        client.subscribe(topic_filter, qos=1)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                codes = answers.get(timeout=0.02)
+            except queue.Empty:
+                if closed.is_set():
+                    return "closed"
+                continue
+            return "refused" if codes[0] >= 0x80 else "granted"
+        raise AssertionError(f"neither SUBACK nor disconnect for {topic_filter}")
+    finally:
+        client.disconnect()
+        client.loop_stop()

@@ -19,8 +19,8 @@ from chirpstack_api import gw
 from edge_agent.config import load_config
 from edge_agent.service import AgentService
 from tests.agent.mqtt_helpers import GW_ID, Subscriber
-from tests.brokers.helpers import PREFIX, end_session
-from tests.downlink.harness import lora_item, statuses
+from tests.brokers.helpers import PREFIX, end_session, immediate_downlink
+from tests.downlink.harness import statuses
 from tests.outage.helpers import Collector, agent_config, write_scenario
 from tests.waiting import wait_until
 
@@ -29,15 +29,6 @@ pytestmark = [pytest.mark.broker, pytest.mark.timeout(150)]
 COUNT = 40
 SPACING_MS = 100
 DOWN_S = 1.0
-
-
-def immediate_downlink(downlink_id: int) -> bytes:
-    """A Class C style (immediately) downlink for our gateway, as ChirpStack encodes it."""
-    item = lora_item(b"", 0.0, freq_hz=869_525_000, sf=9)
-    item.tx_info.timing.immediately.SetInParent()  # the timing oneof: no longer a delay
-    down = gw.DownlinkFrame(downlink_id=downlink_id, gateway_id=GW_ID)
-    down.items.append(item)
-    return down.SerializeToString()
 
 
 def count_redeliveries(collector: Collector) -> list[int]:
