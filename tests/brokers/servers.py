@@ -65,7 +65,6 @@ class _ProcessBroker:
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
-        self.started_s = 0.0  # how long the last start took, for the skip reasons and the docs
 
     @property
     def url(self) -> str:
@@ -91,14 +90,15 @@ class _ProcessBroker:
         if self.running:
             return self
         began = time.monotonic()
-        self.proc = subprocess.Popen(
-            self._argv(),
-            stdout=subprocess.DEVNULL,
-            stderr=(self.workdir / "stderr.txt").open("ab"),
-            env=self._env(),
-            cwd=self.workdir,
-            start_new_session=True,
-        )
+        with (self.workdir / "stderr.txt").open("ab") as stderr:  # the child keeps its own copy
+            self.proc = subprocess.Popen(
+                self._argv(),
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                env=self._env(),
+                cwd=self.workdir,
+                start_new_session=True,
+            )
         while time.monotonic() - began < timeout:
             if self.proc.poll() is not None:
                 raise RuntimeError(
@@ -106,7 +106,6 @@ class _ProcessBroker:
                 )
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.2):
-                    self.started_s = time.monotonic() - began
                     return self
             except OSError:
                 time.sleep(0.05)
@@ -126,7 +125,7 @@ class _ProcessBroker:
             proc.wait(timeout=10)
         except ProcessLookupError:
             proc.wait(timeout=10)
-        if not kill:  # the VM's helpers (inet_gethost, erl_child_setup) exit with it
+        if not kill:  # whatever of the group outlived the broker (the Erlang VM's helpers)
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
