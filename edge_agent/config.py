@@ -169,7 +169,7 @@ class ConcentratorConfig:
             preset.plan, values.get("radio_0"), values.get("radio_1"), values.get("channels")
         )
         plan = _with_board_calibration(plan, board, raw)
-        vendor = board.tx_gain_table(preset.name) if board is not None else None
+        vendor = board.tx_gain_table(preset.family) if board is not None else None
         values["plan"] = with_tx_gain_lut(plan, vendor.entries if vendor else None, raw, key)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from edge_agent.diag.core import (
+    PASS,
     CheckResult,
     DiagContext,
     check,
@@ -102,6 +103,7 @@ def check_radios(ctx: DiagContext) -> CheckResult:
     """Radio A and radio B answer GET_STATUS with a valid chip mode."""
     if skip := needs_config("radios", ctx):
         return skip
+    gaps = tx_power_gaps(ctx)
     radio = daemon_radio(ctx)
     if radio is not None:
         radios = radio.get("radios") or {}
@@ -113,7 +115,7 @@ def check_radios(ctx: DiagContext) -> CheckResult:
                 "radios", f"daemon reports {', '.join(bad)}", "check the board's radio clock"
             )
         states = ", ".join(f"{k}: {v}" for k, v in radios.items())
-        return passed("radios", f"{states} (daemon){tx_gain_detail(ctx)}")
+        return with_power_gaps(passed("radios", f"{states} (daemon){tx_gain_detail(ctx)}"), gaps)
     try:
         from drivers.transport import Target
 
@@ -133,12 +135,13 @@ def check_radios(ctx: DiagContext) -> CheckResult:
             "try another concentrator to confirm",
         )
     states = ", ".join(f"radio {k}: {m}" for k, m in answers.items())
-    return passed("radios", states + tx_gain_detail(ctx))
+    return with_power_gaps(passed("radios", states + tx_gain_detail(ctx)), gaps)
 
 
 def tx_gain_detail(ctx: DiagContext) -> str:
     """``; radio A TX gain table (source): 12 dBm PA0/15, ...``: the table downlinks use."""
     from drivers.tx_gain_tables import describe_lut
+    from packet_forwarder.regions import region_family
 
     conc = ctx.config.concentrator
     plan = getattr(conc, "plan", None)
@@ -148,7 +151,7 @@ def tx_gain_detail(ctx: DiagContext) -> str:
     if not lut:
         return "; radio A has no TX gain table: no downlink can be sent"
     board = _board(ctx)
-    vendor = board.tx_gain_table(conc.region) if board is not None else None
+    vendor = board.tx_gain_table(region_family(conc.region)) if board else None
     preset = getattr(getattr(conc, "preset", None), "plan", None)
     if vendor is not None and vendor.entries == lut:
         source = f"board {board.name}, {vendor.source}"
@@ -157,6 +160,29 @@ def tx_gain_detail(ctx: DiagContext) -> str:
     else:
         source = "[concentrator.radio_0] tx_gain_lut"
     return f"; radio A TX gain table ({source}): {describe_lut(lut)}"
+
+
+def tx_power_gaps(ctx: DiagContext) -> list[str]:
+    """Sub-bands of the region that no TX gain entry can serve with the antenna gain (11.5)."""
+    from packet_forwarder.regions import power_gaps, region_preset
+
+    conc = ctx.config.concentrator
+    preset = getattr(conc, "preset", None) or region_preset(conc.region)
+    plan = getattr(conc, "plan", None) or preset.plan
+    return [
+        f"radio {'AB'[n]}: {gap}"
+        for n, radio in enumerate(plan.radios)
+        if radio.enable and radio.tx_enable
+        for gap in power_gaps(preset, radio.tx_gain_lut, conc.antenna_gain_dbi)
+    ]
+
+
+def with_power_gaps(result: CheckResult, gaps: list[str]) -> CheckResult:
+    """``result`` turned into a WARN naming the TX power gaps, when there are any."""
+    if not gaps or result.status != PASS:
+        return result
+    hint = "lower the antenna_gain_dbi only if it is wrong; otherwise carry the lower entries"
+    return warned(result.name, f"{result.detail}; TX power: {'; '.join(gaps)}", hint)
 
 
 def stts751_celsius(high: int, low: int) -> float:
