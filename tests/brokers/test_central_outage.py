@@ -26,7 +26,7 @@ from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(150)]
 
-COUNT = 40
+COUNT = 30
 SPACING_MS = 100
 DOWN_S = 1.0
 
