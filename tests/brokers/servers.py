@@ -189,6 +189,8 @@ class RabbitBroker(_ProcessBroker):
         self.script = script
         self.amqp_port = free_port()
         self.dist_port = free_port()
+        # a private epmd too: the node never registers with the system's, and stop() ends it
+        self.epmd_port = free_port()
         self.nodename = f"edgeagent{self.port}@localhost"
         (self.workdir / "enabled_plugins").write_text("[rabbitmq_mqtt].\n")
         (self.workdir / "rabbitmq-env.conf").write_text("")  # not /etc/rabbitmq's node name
@@ -225,8 +227,22 @@ class RabbitBroker(_ProcessBroker):
             RABBITMQ_LOG_BASE=str(self.workdir / "log"),
             RABBITMQ_PID_FILE=str(self.workdir / "rabbitmq.pid"),
             RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}",
+            ERL_EPMD_ADDRESS="127.0.0.1",
+            ERL_EPMD_PORT=str(self.epmd_port),
         )
         return env
+
+    def stop(self, *, kill: bool = False) -> None:
+        """Stop the node, then the epmd it started (a daemon outside its process group)."""
+        super().stop(kill=kill)
+        epmd = shutil.which("epmd")
+        if epmd:
+            subprocess.run(
+                [epmd, "-port", str(self.epmd_port), "-kill"],
+                env=self._env(),
+                capture_output=True,
+                timeout=10,
+            )
 
 
 def make_broker(kind: str, workdir: Path) -> MosquittoBroker | NatsBroker | RabbitBroker:
