@@ -37,15 +37,20 @@ def _client(
     return client
 
 
-def clear_retained(port: int, topic: str = STATE_TOPIC) -> None:
-    """Delete the retained message on ``topic`` (an empty retained publish, MQTT 3.1.1 §3.3.1.3)."""
+def publish_retained(port: int, topic: str, payload: bytes) -> None:
+    """Publish ``payload`` retained on ``topic`` with QoS 1 and wait for the PUBACK."""
     client = _client(port)
     client.loop_start()
     try:
-        client.publish(topic, b"", qos=1, retain=True).wait_for_publish(10)
+        client.publish(topic, payload, qos=1, retain=True).wait_for_publish(10)
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+def clear_retained(port: int, topic: str = STATE_TOPIC) -> None:
+    """Delete the retained message on ``topic`` (an empty retained publish, MQTT 3.1.1 §3.3.1.3)."""
+    publish_retained(port, topic, b"")
 
 
 def newcomer_sees(port: int, topic_filter: str, wait_s: float = 1.0) -> list[Received]:

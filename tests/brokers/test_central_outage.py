@@ -1,6 +1,7 @@
 """A central broker restarted during traffic (SIGTERM, down a second, started on the same port):
 the daemon buffers in its spool, reconnects with a clean session, resubscribes ``command/+`` and
 delivers every uplink once confirmed, in order; duplicates only from the unconfirmed window.
+A retained message published before the restart is still there after it.
 
 The collector keeps a persistent session (clean_session false) that each broker saves across the
 restart (mosquitto: ``persistence true``; NATS: the ``$MQTT_sess`` stream; RabbitMQ: a durable
@@ -19,7 +20,14 @@ from chirpstack_api import gw
 from edge_agent.config import load_config
 from edge_agent.service import AgentService
 from tests.agent.mqtt_helpers import GW_ID, Subscriber
-from tests.brokers.helpers import PREFIX, end_session, immediate_downlink
+from tests.brokers.helpers import (
+    PREFIX,
+    clear_retained,
+    end_session,
+    immediate_downlink,
+    newcomer_sees,
+    publish_retained,
+)
 from tests.downlink.harness import statuses
 from tests.outage.helpers import Collector, agent_config, write_scenario
 from tests.waiting import wait_until
@@ -29,6 +37,8 @@ pytestmark = [pytest.mark.broker, pytest.mark.timeout(150)]
 COUNT = 30
 SPACING_MS = 100
 DOWN_S = 1.0
+#: a retained message no gateway of this test touches (another gateway's state/conn)
+KEPT_TOPIC = "eu868/gateway/0016c001ff1e0001/state/conn"
 
 
 def count_redeliveries(collector: Collector) -> list[int]:
@@ -60,6 +70,7 @@ def test_restart_during_traffic_delivers_every_uplink_in_order_and_commands_agai
     running.append(svc)
     svc.start()
     wait_until(lambda: len(collector.seqs()) >= 5, 30, "the first uplinks")
+    publish_retained(central.port, KEPT_TOPIC, b"kept")  # must outlive the restart
     central.stop()  # SIGTERM: the broker saves retained messages and sessions
     time.sleep(DOWN_S)
     central.start()
@@ -97,3 +108,6 @@ def test_restart_during_traffic_delivers_every_uplink_in_order_and_commands_agai
         acks.close()
     collector.close()
     end_session(central.port, f"outage-collector-{central.port}")
+    kept = newcomer_sees(central.port, KEPT_TOPIC, wait_s=0.5)
+    assert [(m.payload, m.retain) for m in kept] == [(b"kept", True)]
+    clear_retained(central.port, KEPT_TOPIC)
