@@ -1,5 +1,6 @@
-"""One broker of each kind per test session (a RabbitMQ node takes seconds to boot), handed to
-each test as ``central`` with its retained ``state/conn`` cleared; stopped at the session's end."""
+"""One broker of each kind for the tests of this package (a RabbitMQ node takes seconds to boot),
+handed to each test as ``central`` with its retained ``state/conn`` cleared; stopped after the
+package's last test."""
 
 from __future__ import annotations
 
@@ -14,19 +15,20 @@ from tests.brokers.servers import KINDS, absent_reason, make_broker
 from tests.outage.helpers import Collector
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def central_brokers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    """Brokers made so far in this session, by kind; all stopped at the end."""
+    """Brokers made so far for this package's tests, by kind; stopped after its last test (an
+    idle RabbitMQ node would otherwise sit through the rest of the suite)."""
     made: dict[str, object] = {}
     yield made
     for broker in made.values():
         broker.stop()  # type: ignore[attr-defined]
 
 
-def session_broker(
+def shared_broker(
     kind: str, made: dict[str, object], tmp_path_factory: pytest.TempPathFactory
 ) -> object:
-    """The session's running broker of ``kind`` (made and started when needed)."""
+    """The package's running broker of ``kind`` (made and started when needed)."""
     reason = absent_reason(kind)
     if reason:
         pytest.skip(reason)
@@ -43,13 +45,13 @@ def session_broker(
 def central(request: pytest.FixtureRequest, central_brokers: dict[str, object],
             tmp_path_factory: pytest.TempPathFactory) -> object:  # fmt: skip
     """A running broker of each kind (the test runs once per kind), no retained state/conn."""
-    return session_broker(request.param, central_brokers, tmp_path_factory)
+    return shared_broker(request.param, central_brokers, tmp_path_factory)
 
 
 @pytest.fixture
 def rabbit(central_brokers: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> object:
-    """The session's RabbitMQ node (skipped where rabbitmq-server is not installed)."""
-    return session_broker("rabbitmq", central_brokers, tmp_path_factory)
+    """The package's RabbitMQ node (skipped where rabbitmq-server is not installed)."""
+    return shared_broker("rabbitmq", central_brokers, tmp_path_factory)
 
 
 @pytest.fixture
