@@ -15,6 +15,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from chirpstack_api import gw
 
+import edge_agent.diag.core as core
 from tests.agent.mqtt_helpers import GW_ID, Subscriber, config_text, run_agent
 from tests.brokers.helpers import immediate_downlink, publish_outcome, subscribe_outcome
 from tests.brokers.servers import NatsBroker, absent_reason
@@ -53,7 +54,7 @@ def uplink_command_ack(
     port: int, tmp_path: Path, server: str, ns_user: tuple[str, str] | None
 ) -> None:
     """The agent as the guide's gateway: 3 uplinks reach the network server, a downlink reaches
-    the gateway and its ack comes back."""
+    the gateway and its ack comes back; then ``edge-agent diag``'s round trip passes."""
     ns = Subscriber(port, "eu868/gateway/+/event/+", username=ns_user and ns_user[0],
                     password=ns_user and ns_user[1])  # fmt: skip
     publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-network-server")
@@ -61,7 +62,8 @@ def uplink_command_ack(
         publisher.username_pw_set(*ns_user)
     publisher.connect("127.0.0.1", port)
     publisher.loop_start()
-    proc = run_agent(gateway_config(tmp_path, server))
+    config = gateway_config(tmp_path, server)
+    proc = run_agent(config)
     try:
         ups = [gw.UplinkFrame.FromString(m.payload) for m in ns.collect("/event/up", 3, 30)]
         assert [(seq_of(f), f.rx_info.gateway_id) for f in ups] == [(i, DOC_GW) for i in range(3)]
@@ -76,6 +78,12 @@ def uplink_command_ack(
         publisher.loop_stop()
         ns.close()
     assert proc.returncode == 0, err[-3000:]
+    # edge-agent diag's publish/subscribe round trip on diag/<nonce>, as the same gateway user
+    ctx = core.DiagContext(config_path=str(config), timeout_s=5.0)
+    results = {
+        r.name: r for r in core.run_checks(ctx, ["broker-tcp", "broker-auth", "broker-pubsub"])
+    }
+    assert results["broker-pubsub"].status == "pass", results["broker-pubsub"].detail
 
 
 def test_nats_permissions_of_the_guide_confine_a_gateway_to_its_topics(tmp_path: Path) -> None:
