@@ -74,12 +74,15 @@ def _check_url_scheme(url: str, key: str) -> None:
 
 
 def _gps_tty(value: Any, key: str) -> str:
-    """A serial device path, or ``gpsd://HOST:PORT``."""
+    """A serial device path, ``gpsd://HOST:PORT``, or ``sim://gps`` (the simulator's GPS)."""
     tty: str = convert(str, value, key, Rule(min_len=1))
     if "://" in tty:
         parts = split_url(tty, key)
-        if parts.scheme != "gpsd" or not parts.hostname:
-            raise ConfigError(key, f"must be a device path or gpsd://HOST:PORT, got {tty!r}")
+        simulated = parts.scheme == "sim" and parts.hostname == "gps"
+        if not simulated and (parts.scheme != "gpsd" or not parts.hostname):
+            raise ConfigError(
+                key, f"must be a device path, gpsd://HOST:PORT or sim://gps, got {tty!r}"
+            )
     return tty
 
 
@@ -136,6 +139,10 @@ class ConcentratorConfig:
     trace: str | None = None
     antenna_gain_dbi: float = field(default=0.0, metadata=rule(ge=-30, le=30))
     temperature_c: float = field(default=25.0, metadata=rule(ge=-60, le=125))
+    #: failed polls for this long (s) close and restart the concentrator (edge_agent.radio_health)
+    radio_fail_restart_after_s: float = field(
+        default=2.0, metadata=rule(gt=0, le=3600, doc="seconds of failed polls before a restart")
+    )
     sim: SimConfig = field(default_factory=SimConfig)
     radio_0: RadioPlan | None = field(
         default=None, metadata=rule(parse=radio_table, doc="explicit radio A")
@@ -202,7 +209,8 @@ class GpsTable:
     """``[gps]`` (stored as a dict of the keys that are set)."""
 
     tty: str | None = field(
-        default=None, metadata=rule(parse=_gps_tty, doc="serial device or gpsd://HOST:PORT")
+        default=None,
+        metadata=rule(parse=_gps_tty, doc="serial device, gpsd://HOST:PORT or sim://gps"),
     )
 
 

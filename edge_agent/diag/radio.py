@@ -65,6 +65,43 @@ def _chip_unavailable(name: str, exc: Exception) -> CheckResult:
     )
 
 
+def _radio_text(chain: Any) -> str:
+    """One radio of the daemon's ``radios``: mode, frequency, last error."""
+    if not isinstance(chain, dict):
+        return str(chain)
+    text = str(chain.get("mode"))
+    if chain.get("freq_hz"):
+        text += f" {chain['freq_hz'] / 1e6:.3f} MHz"
+    if chain.get("last_error"):
+        text += f" ({chain['last_error']})"
+    return text
+
+
+def radio_down_detail(radio: dict[str, Any]) -> str:
+    """What the daemon says about a radio that is not running: state, since when, why, restarts."""
+    since = radio.get("down_since")
+    when = (
+        f" since {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(float(since)))}"
+        if since is not None
+        else ""
+    )
+    return (
+        f"daemon reports radio {radio.get('state')}{when}: "
+        f"{radio.get('last_error') or 'no detail'} "
+        f"({radio.get('restarts', 0)} restarts, {radio.get('starts', 0)} starts)"
+    )
+
+
+def radio_down_hint(radio: dict[str, Any]) -> str:
+    """Where to look next, by state."""
+    if radio.get("state") in ("restarting", "down") and radio.get("starts"):
+        return (
+            "the daemon restarts the concentrator by itself (docs/technician-guide.md, radio "
+            "faults); if it stays down, check power, the cable and 'journalctl -u edge-agent'"
+        )
+    return "see 'journalctl -u edge-agent' for the bring-up error"
+
+
 @check("concentrator", "chip version, model and EUI", requires=("device",))
 def check_concentrator(ctx: DiagContext) -> CheckResult:
     """The SX1302/SX1303 answers with a known version, its model and its EUI."""
@@ -72,12 +109,8 @@ def check_concentrator(ctx: DiagContext) -> CheckResult:
         return skip
     radio = daemon_radio(ctx)
     if radio is not None:
-        if radio.get("state") not in ("running", "ok", None):
-            return failed(
-                "concentrator",
-                f"daemon reports radio {radio.get('state')}: {radio.get('error', 'no detail')}",
-                "see 'journalctl -u edge-agent' for the bring-up error",
-            )
+        if radio.get("state") != "running":
+            return failed("concentrator", radio_down_detail(radio), radio_down_hint(radio))
         return passed(
             "concentrator",
             f"{radio.get('model', '?')} version 0x{int(radio.get('version', 0)):02x}, "
@@ -106,14 +139,13 @@ def check_radios(ctx: DiagContext) -> CheckResult:
     gaps = tx_power_gaps(ctx)
     radio = daemon_radio(ctx)
     if radio is not None:
-        radios = radio.get("radios") or {}
-        bad = [f"{k}: {v}" for k, v in radios.items() if v not in ("ok", "running")]
+        radios = {k: _radio_text(v) for k, v in (radio.get("radios") or {}).items()}
+        modes = {k: (v or {}).get("mode") for k, v in (radio.get("radios") or {}).items()}
         if not radios:
             return warned("radios", "the daemon does not report radio states", "")
+        bad = [f"{k}: {radios[k]}" for k, mode in modes.items() if mode not in ("rx", "disabled")]
         if bad:
-            return failed(
-                "radios", f"daemon reports {', '.join(bad)}", "check the board's radio clock"
-            )
+            return failed("radios", f"daemon reports {'; '.join(bad)}", radio_down_hint(radio))
         states = ", ".join(f"{k}: {v}" for k, v in radios.items())
         return with_power_gaps(passed("radios", f"{states} (daemon){tx_gain_detail(ctx)}"), gaps)
     try:
@@ -304,6 +336,13 @@ def check_gps(ctx: DiagContext) -> CheckResult:
     gps = status.get("gps") or {}
     if not gps or not gps.get("enabled", True):
         return passed("gps", "no GPS configured (class B and geolocation unavailable)")
+    if gps.get("reader") in ("down", "starting"):
+        return failed(
+            "gps",
+            f"GPS reader {gps['reader']} ({gps.get('source')}): {gps.get('error') or 'no detail'}",
+            "the daemon restarts the reader with backoff; a radio that is down takes the GPS "
+            "with it (see the concentrator check); else check the GPS serial port",
+        )
     facts = (
         f"{gps.get('sentences', 0)} sentences, fix {gps.get('fix', False)}, "
         f"{gps.get('satellites', 0)} satellites, PPS {gps.get('pps', False)}"

@@ -119,7 +119,8 @@ def gateway_stats(
     msg.metadata.update(stats.metadata)
     if location is not None:
         msg.location.latitude, msg.location.longitude, msg.location.altitude = location
-        msg.location.source = 2  # common.LocationSource.CONFIG
+        # common.LocationSource: GPS = 1, CONFIG = 2
+        msg.location.source = 1 if stats.location_source == "GPS" else 2
     return msg
 
 
