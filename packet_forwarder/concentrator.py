@@ -103,11 +103,10 @@ class Concentrator:
         self._last_fetch_empty = False
         self._log = RateLimitedLog(LOGGER)
         self._rx_received = 0
-        self._rx_by_status: Counter[CrcStatus] = Counter()
         self._bad_records: Counter[str] = Counter()
-        self._per_frequency: Counter[int] = Counter()
-        self._per_channel: Counter[int] = Counter()
-        self._per_sf: Counter[str] = Counter()
+        #: packets per (status, frequency, channel, modulation, SF): one count per uplink,
+        #: the per-status/frequency/channel/SF views are summed in ``stats()``
+        self._rx_counts: dict[tuple[CrcStatus, int, int, Modulation, int], int] = {}
         self._last_uplink: float | None = None
         self._closed = False
 
@@ -259,15 +258,24 @@ class Concentrator:
     def stats(self) -> dict[str, Any]:
         """Counters since construction (a snapshot; the daemon derives intervals from it)."""
         with self.lock:
+            by_status: Counter[CrcStatus] = Counter()
+            per_frequency: Counter[int] = Counter()
+            per_channel: Counter[int] = Counter()
+            per_sf: Counter[str] = Counter()
+            for (status, freq_hz, channel, modulation, sf), n in self._rx_counts.items():
+                by_status[status] += n
+                per_frequency[freq_hz] += n
+                per_channel[channel] += n
+                per_sf[f"SF{sf}" if modulation is Modulation.LORA else "FSK"] += n
             return {
                 "rx_received": self._rx_received,
-                "rx_ok": self._rx_by_status[CrcStatus.OK],
-                "rx_bad_crc": self._rx_by_status[CrcStatus.BAD],
-                "rx_no_crc": self._rx_by_status[CrcStatus.NONE],
+                "rx_ok": by_status[CrcStatus.OK],
+                "rx_bad_crc": by_status[CrcStatus.BAD],
+                "rx_no_crc": by_status[CrcStatus.NONE],
                 "bad_records": dict(self._bad_records),
-                "rx_per_frequency": dict(self._per_frequency),
-                "rx_per_channel": dict(self._per_channel),
-                "rx_per_sf": dict(self._per_sf),
+                "rx_per_frequency": dict(per_frequency),
+                "rx_per_channel": dict(per_channel),
+                "rx_per_sf": dict(per_sf),
                 "last_uplink": self._last_uplink,
                 "temperature_c": self._temperature_c,
                 "session_id": self._session_id,
@@ -300,9 +308,6 @@ class Concentrator:
 
     def _count(self, uplink: Uplink) -> None:
         self._rx_received += 1
-        self._rx_by_status[uplink.crc_status] += 1
-        self._per_frequency[uplink.freq_hz] += 1
-        self._per_channel[uplink.channel] += 1
-        label = f"SF{uplink.sf}" if uplink.modulation is Modulation.LORA else "FSK"
-        self._per_sf[label] += 1
+        key = (uplink.crc_status, uplink.freq_hz, uplink.channel, uplink.modulation, uplink.sf)
+        self._rx_counts[key] = self._rx_counts.get(key, 0) + 1
         self._last_uplink = uplink.gw_time
