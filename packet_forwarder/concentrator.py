@@ -1,8 +1,16 @@
 """The concentrator: one chip, polled step by step into ``Uplink`` objects (docs/uplinks.md).
 
-``poll_once()`` is the whole receive step (counter read, FIFO fetch, conversion); the daemon's
-radio thread repeats it on a fixed period. ``lock`` serialises every chip access, so the JIT
-dispatcher can share the chip between polls.
+``poll_once()`` is the whole receive step (FIFO byte count, fetch, counter, conversion); the
+daemon's radio thread repeats it, sleeping ``next_poll_delay_s()`` after an empty poll. ``lock``
+serialises every chip access, so the JIT dispatcher can share the chip between polls.
+
+The poll is adaptive (docs/performance.md): an empty poll reads only the FIFO byte count (one
+SPI transaction; the counter is read when records came, and at least every
+``COUNTER_REFRESH_S`` for its wrap tracking and the PPS latch); the delay to the next poll is
+``ACTIVE_POLL_S`` while packets arrive and ``QUIET_POLL_S`` once the air has been quiet for
+``QUIET_AFTER_S``. The wait for the next poll is most of an uplink's latency, so
+``ACTIVE_POLL_S`` bounds it under traffic and ``QUIET_POLL_S`` bounds it for the first packet
+after a silence.
 """
 
 from __future__ import annotations
@@ -35,6 +43,14 @@ LOGGER = logging.getLogger(__name__)
 DEFAULT_TEMPERATURE_C = 25.0
 #: at most one warning per kind of bad data in this many seconds
 LOG_INTERVAL_S = 60.0
+#: poll period while packets arrive (the C packet forwarder polls every 10 ms)
+ACTIVE_POLL_S = 0.006
+#: poll period once the air has been quiet for QUIET_AFTER_S
+QUIET_POLL_S = 0.025
+QUIET_AFTER_S = 1.0
+#: an empty poll still reads the counter this often: wrap tracking needs one read per half
+#: wrap (67 s), the fine-timestamp PPS history one per PPS edge (1 s)
+COUNTER_REFRESH_S = 0.5
 
 
 class RateLimitedLog:
@@ -86,6 +102,7 @@ class Concentrator:
         clock: Callable[[], float] = time.time,
         chip_factory: Callable[[Transport], Any] | None = None,
         on_close: Callable[[], None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.lock = threading.RLock()
         self._transport = transport
@@ -93,6 +110,9 @@ class Concentrator:
         self._plan = plan
         self._temperature_source = temperature_c
         self._clock = clock
+        self._monotonic = monotonic
+        self._counter_read_at = -math.inf
+        self._packet_at = -math.inf  # when a poll last found bytes in the FIFO
         self._chip_factory = chip_factory or _default_chip_factory
         self._chip: Any = None
         self._session_id = 0
@@ -215,14 +235,26 @@ class Concentrator:
         with self.lock:
             self._require_chip().send(program)
 
+    def next_poll_delay_s(self) -> float:
+        """How long the radio loop may sleep after an empty poll (see the module docstring)."""
+        if self._monotonic() - self._packet_at < QUIET_AFTER_S:
+            return ACTIVE_POLL_S
+        return QUIET_POLL_S
+
     def poll_once(self) -> list[Uplink]:
-        """One receive step: read the counter, drain the FIFO, convert every record."""
+        """One receive step: drain the FIFO, convert every record (the counter is read after a
+        non-empty fetch, and every ``COUNTER_REFRESH_S`` anyway)."""
         with self.lock:
             chip = self._require_chip()
             gw_time = self._clock()
-            chip.read_counter()
-            parse = chip.fetch_rx()
+            now = self._monotonic()
+            if now - self._counter_read_at >= COUNTER_REFRESH_S:
+                chip.read_counter()
+                self._counter_read_at = now
+            parse = chip.fetch_rx()  # reads the counter again after a non-empty fetch
             self._last_fetch_empty = not parse.records and not parse.bytes_read
+            if parse.bytes_read:
+                self._packet_at = self._counter_read_at = now
             self._count_parse_errors(parse.errors)
             if not parse.records:
                 return []
