@@ -5,8 +5,8 @@ daemon's radio thread repeats it, sleeping ``next_poll_delay_s()`` after an empt
 serialises every chip access, so the JIT dispatcher can share the chip between polls.
 
 The poll is adaptive (docs/performance.md): an empty poll reads only the FIFO byte count (one
-SPI transaction; the counter is read when records came, and at least every
-``COUNTER_REFRESH_S`` for its wrap tracking and the PPS latch); the delay to the next poll is
+SPI transaction; the counter is read when records came, at least every ``COUNTER_REFRESH_S``
+for its wrap tracking, and at every poll in fine-timestamp mode); the delay to the next poll is
 ``ACTIVE_POLL_S`` while packets arrive and ``QUIET_POLL_S`` once the air has been quiet for
 ``QUIET_AFTER_S``. The wait for the next poll is most of an uplink's latency, so
 ``ACTIVE_POLL_S`` bounds it under traffic and ``QUIET_POLL_S`` bounds it for the first packet
@@ -48,8 +48,8 @@ ACTIVE_POLL_S = 0.006
 #: poll period once the air has been quiet for QUIET_AFTER_S
 QUIET_POLL_S = 0.025
 QUIET_AFTER_S = 1.0
-#: an empty poll still reads the counter this often: wrap tracking needs one read per half
-#: wrap (67 s), the fine-timestamp PPS history one per PPS edge (1 s)
+#: an empty poll still reads the counter this often (wrap tracking needs one read per half wrap,
+#: 67 s); in fine-timestamp mode every poll reads it (the PPS history keeps every edge)
 COUNTER_REFRESH_S = 0.5
 
 
@@ -248,7 +248,8 @@ class Concentrator:
             chip = self._require_chip()
             gw_time = self._clock()
             now = self._monotonic()
-            if now - self._counter_read_at >= COUNTER_REFRESH_S:
+            # fine timestamps: every poll, as before (the PPS history must see every edge)
+            if self._plan.fine_timestamp or now - self._counter_read_at >= COUNTER_REFRESH_S:
                 chip.read_counter()
                 self._counter_read_at = now
             parse = chip.fetch_rx()  # reads the counter again after a non-empty fetch
