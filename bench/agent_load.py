@@ -153,11 +153,35 @@ def sleep_until(mono_s: float) -> None:
         time.sleep(min(left, 0.5))
 
 
+def thread_cpu_s() -> dict[str, float]:
+    """CPU seconds (user + system) of each live thread, by Python thread name (kernel stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        name = names.get(int(task.name), "other")
+        name = "paho" if name.startswith("paho") else name.rstrip("0123456789-_ ")
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+#: per-thread CPU of the last measure_cpu window (seconds), for docs/performance.md
+THREAD_CPU: dict[str, float] = {}
+
+
 def measure_cpu(span_s: float) -> tuple[float, float]:
     """(daemon CPU seconds, wall seconds) over the next ``span_s``, bench thread excluded."""
+    t0 = thread_cpu_s()
     c0, w0, b0 = cpu_s(), time.monotonic(), time.thread_time()
     sleep_until(w0 + span_s)
     c1, w1, b1 = cpu_s(), time.monotonic(), time.thread_time()
+    t1 = thread_cpu_s()
+    THREAD_CPU.clear()
+    THREAD_CPU.update({k: round(v - t0.get(k, 0.0), 3) for k, v in t1.items() if k != "bench"})
     return (c1 - c0) - (b1 - b0), w1 - w0
 
 
@@ -237,6 +261,7 @@ def run_rate(args: argparse.Namespace, tmp: str, broker: Broker) -> dict[str, An
         "clock_alignment_us": {"origin_read_gap": res["origin_gap_ns"] / 1000,
                                "realtime_offset_drift": abs(off1 - off0) / 1000},
         "rss_mib": round(res["rss_kib"] / 1024, 1),
+        "thread_cpu_s": dict(THREAD_CPU),
     }  # fmt: skip
 
 
@@ -255,7 +280,7 @@ def run_idle(args: argparse.Namespace, tmp: str, broker: Broker) -> dict[str, An
     res = run.go(measure)
     return {"bench": "agent_load", "mode": "idle", "seconds": round(res["wall_s"], 1),
             "cpu_pct": round(100 * res["cpu_s"] / res["wall_s"], 3),
-            "rss_mib": round(res["rss_kib"] / 1024, 1)}  # fmt: skip
+            "rss_mib": round(res["rss_kib"] / 1024, 1), "thread_cpu_s": dict(THREAD_CPU)}  # fmt: skip
 
 
 def run_soak(args: argparse.Namespace, tmp: str, broker: Broker) -> dict[str, Any]:
