@@ -11,7 +11,8 @@ measures and then ends the run with SIGTERM, as systemd would; its own CPU time
 (``time.thread_time``) is subtracted from the process's (``os.times``), so the figures are the
 daemon's alone, simulator included (it does what the chip does on a gateway).
 
-- ``rate``: a scenario of ``--rate`` SF7 uplinks/s on the eight EU868 channels for ``--seconds``;
+- ``rate``: a scenario of ``--rate`` SF7 uplinks/s on average (Poisson arrivals, seeded) on the
+  eight EU868 channels for ``--seconds``;
   ``mosquitto_sub`` (a separate process, QoS 0) stamps every ``event/up`` it receives with
   CLOCK_REALTIME (``-F %U``). Latency = that stamp minus the moment the packet was due in the
   simulated RX FIFO (see ``due_ns``). CPU is measured over the scenario's span.
@@ -34,6 +35,7 @@ import argparse
 import bisect
 import json
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -60,15 +62,19 @@ LEAD_MS = 1500
 
 
 def write_scenario(path: Path, rate: float, seconds: float) -> int:
-    """SF7 uplinks at ``rate``/s for ``seconds``, the sequence number in the DevAddr."""
+    """``rate * seconds`` SF7 uplinks at random times (``rate``/s on average), the sequence
+    number in the DevAddr (several may be due in the same millisecond: the FIFO queues them)."""
     count = int(rate * seconds)
+    rng = random.Random(int(rate))  # LoRa devices transmit at random (ALOHA): Poisson arrivals
+    at_s = 0.0
     with open(path, "w") as f:
         for seq in range(count):
             phy = bytes([0x40]) + seq.to_bytes(4, "little") + bytes([0x80, seq & 0xFF, 0, 1])
-            line = {"at_ms": LEAD_MS + int(seq * 1000 / rate), "freq_hz": CHANNELS_HZ[seq % 8],
+            line = {"at_ms": LEAD_MS + int(at_s * 1000), "freq_hz": CHANNELS_HZ[seq % 8],
                     "sf": 7, "bw_hz": 125_000, "cr": "4/5", "rssi_dbm": -60.0, "snr_db": 8.5,
                     "crc": "ok", "phy": (phy + bytes(14)).hex()}  # fmt: skip
             f.write(json.dumps(line) + "\n")
+            at_s = min(at_s + rng.expovariate(rate), seconds)
     return count
 
 

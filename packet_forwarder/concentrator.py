@@ -49,7 +49,9 @@ ACTIVE_POLL_S = 0.006
 #: 100-200 µs of CPU on a busy 2-core VM (cold caches), so 25 wakes/s keep idle under 1 % of a
 #: core; the first packet after a silence waits at most this long (RX1 opens 1 s after it)
 QUIET_POLL_S = 0.040
-QUIET_AFTER_S = 1.0
+#: a silence this long switches to QUIET_POLL_S: at 50 uplinks/s (random arrivals) one gap in
+#: 1,800 is longer, at 5/s half of them (issue 15 sets latency limits at 50 and 400/s)
+QUIET_AFTER_S = 0.15
 #: an empty poll still reads the counter this often (wrap tracking needs one read per half wrap,
 #: 67 s); in fine-timestamp mode every poll reads it (the PPS history keeps every edge)
 COUNTER_REFRESH_S = 0.5
