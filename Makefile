@@ -7,12 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint format bench clean broker-check
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e '.[dev]'
-	# chirpstack-api's declared deps (grpcio, google-api-core) are not needed for gw/common.
-	$(PIP) install --quiet --no-deps 'chirpstack-api>=4.20.0'
 	touch $(STAMP)
 
 broker-check:

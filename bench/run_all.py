@@ -50,6 +50,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str], int]] = {
     "spool": ("spool_bench.py", ["--backlog", "20000", "--online-s", "2", "--json"],
               ["--backlog", "500", "--online-s", "0.5", "--json"], RUNS),
     "downlink": ("downlink_latency.py", ["--downlinks", "60"], ["--downlinks", "3"], RUNS),
+    "usb_round_trips": ("usb_round_trips.py", [], ["--downlinks", "3"], 1),
+    "dutycycle": ("dutycycle_check.py", [], ["--sizes", "1000"], RUNS),
 }  # fmt: skip
 
 
@@ -64,7 +66,11 @@ def run_script(script: str, argv: list[str]) -> dict[str, Any]:
     try:
         return json.loads(lines[-1])
     except (json.JSONDecodeError, IndexError):
+        pass
+    try:
         return json.loads(proc.stdout)  # spool_bench --json: one indented document
+    except json.JSONDecodeError:
+        return {"text": proc.stdout.strip()}  # a script that prints only text (USB round trips)
 
 
 def collect(smoke: bool, only: set[str] | None) -> tuple[dict[str, list[dict[str, Any]]], float]:
@@ -279,6 +285,21 @@ def _details(results: dict[str, list[dict[str, Any]]]) -> str:
             out.append(f"| {n} | {run['uplinks_per_s']} | {run['acked']}/{run['downlinks_sent']} "
                        f"| {h['p50']:.2f} / {h['p99']:.2f} | {d['p50']:.2f} / {d['p99']:.2f} "
                        f"| {e['p50']:.1f} / {e['p99']:.1f} |")  # fmt: skip
+    usb = results.get("usb_round_trips", [])
+    if usb:
+        out.append("\n### USB round trips (`bench/usb_round_trips.py`, virtual time)\n\n```")
+        out.append(usb[0].get("text", json.dumps(usb[0])))
+        out.append("```")
+    duty = results.get("dutycycle", [])
+    if duty:
+        sizes = sorted({size for run in duty for size in run.get("us_per_downlink", {})}, key=int)
+        cells = [_minmed([run["us_per_downlink"][s] for run in duty if s in run.get(
+            "us_per_downlink", {})]) for s in sizes]  # fmt: skip
+        out.append(
+            "\n### Duty-cycle check (`bench/dutycycle_check.py`)\n\n"
+            + _header("transmissions recorded", "µs per check + record (min / median)")
+        )
+        out.extend(f"| {size} | {cell} |" for size, cell in zip(sizes, cells, strict=True))
     return "\n".join(out)
 
 
@@ -341,8 +362,10 @@ Semtech's C forwarder on these machines (issue 15): idle 0.78 % of a core, 1.2 %
   the bench, as systemd sees it.
 - **Throughput** (`bench/uplink_throughput.py`), **spool** (`bench/spool_bench.py`: bytes
   written per uplink from `/proc/self/io`, backlog drain against raw SQLite read + raw paho),
-  **downlink latency** (`bench/downlink_latency.py`): as described in each script's docstring;
-  sizes reduced to fit the budget (5,000 uplinks; a 20,000-uplink backlog; 60 downlinks).
+  **downlink latency** (`bench/downlink_latency.py`), **USB round trips**
+  (`bench/usb_round_trips.py`) and the **duty-cycle check** (`bench/dutycycle_check.py`): as
+  described in each script's docstring; sizes reduced to fit the budget (5,000 uplinks; a
+  20,000-uplink backlog; 60 downlinks).
 
 ## Details
 

@@ -1,18 +1,24 @@
-"""Reset and power lines of the concentrator board: GPIO character device, sysfs as a fallback.
+"""Reset and power lines of the concentrator board, through the GPIO character device.
 
 The sequence is sx1302_hal tools/reset_lgw.sh (ref/sx1302.md §8): power enable high, SX1302 reset
 pulsed high then low, SX1261 reset (active low) low then high, 100 ms between steps. Pin numbers
-are line offsets on a gpiochip (BCM numbers on a Raspberry Pi). Recent kernels number sysfs GPIOs
-from a per-chip base (e.g. 512 or 571), so the sysfs backend adds the base it reads from
-``/sys/class/gpio/gpiochipN/base``.
+are line offsets on a gpiochip (BCM numbers on a Raspberry Pi).
+
+The lines stay requested for as long as ``ResetLines`` lives (the daemon's lifetime), as
+reset_lgw.sh's exported pins and concentratord's line handles do: a released line falls back to
+an input at its pull, and a pulled-down POWER_EN browns the concentrator out.
+
+There is no sysfs (``/sys/class/gpio``) fallback: the shipped systemd unit mounts ``/sys``
+read-only (ProtectKernelTunables), Raspberry Pi kernels >= 6.6 number sysfs GPIOs from a per-chip
+base on several gpiochips, and export then direction races udev's permission change. Without the
+``gpiod`` bindings, claiming a line fails with a SensorError that says what to install (and
+``edge-agent diag`` says the same).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
-from pathlib import Path
 from typing import Any, Protocol
 
 from drivers.errors import SensorError
@@ -20,6 +26,12 @@ from drivers.errors import SensorError
 LOGGER = logging.getLogger(__name__)
 CONSUMER = "edge-agent"
 STEP_S = 0.1
+GPIOD_INSTALL_HINT = (
+    "install the libgpiod v2 Python bindings into the agent's environment: "
+    "sudo /opt/edge-agent/bin/pip install 'gpiod>=2.1' (armv7 builds it: apt install gcc "
+    "python3-dev first), or apt install python3-libgpiod on a release that ships version 2 "
+    "(Debian 13, Raspberry Pi OS based on it) with a venv made --system-site-packages"
+)
 
 
 class GpioLine(Protocol):
@@ -60,9 +72,14 @@ class GpiodBackend:
             import gpiod
         except ImportError as exc:
             raise SensorError(
-                "the gpiod package is not installed (pip install gpiod); "
-                "falling back to sysfs needs /sys/class/gpio"
+                f"the gpiod Python package is missing, so the board's reset/power lines cannot "
+                f"be driven: {GPIOD_INSTALL_HINT}"
             ) from exc
+        if not hasattr(gpiod, "request_lines"):
+            version = getattr(gpiod, "__version__", "1.x")
+            raise SensorError(
+                f"gpiod {version} is the libgpiod v1 API; edge-agent needs v2: {GPIOD_INSTALL_HINT}"
+            )
         self._gpiod = gpiod
 
     def claim(self, chip: str, offset: int) -> GpioLine:
@@ -73,58 +90,9 @@ class GpiodBackend:
             raise SensorError(f"cannot claim line {offset} of {chip}: {exc}") from exc
 
 
-class _SysfsLine:
-    def __init__(self, root: Path, number: int) -> None:
-        self._root = root
-        self._number = number
-        self._dir = root / f"gpio{number}"
-        if not self._dir.exists():
-            (root / "export").write_text(str(number))
-        (self._dir / "direction").write_text("out")
-
-    def set(self, value: int) -> None:
-        (self._dir / "value").write_text("1" if value else "0")
-
-    def release(self) -> None:
-        if self._dir.exists():
-            (self._root / "unexport").write_text(str(self._number))
-
-
-class SysfsBackend:
-    """The deprecated ``/sys/class/gpio`` interface, with the chip's base offset applied."""
-
-    def __init__(self, root: str | Path = "/sys/class/gpio") -> None:
-        self.root = Path(root)
-
-    def chip_base(self, chip: str) -> int:
-        """The sysfs number of line 0 of ``chip`` (``/dev/gpiochip0`` → e.g. 512 on 6.6 kernels)."""
-        name = os.path.basename(chip)
-        candidates = sorted(self.root.glob("gpiochip*"))
-        for entry in candidates:
-            device = entry / "device"
-            if device.exists() and os.path.basename(os.path.realpath(device)) == name:
-                return int((entry / "base").read_text().strip())
-        if len(candidates) == 1:
-            return int((candidates[0] / "base").read_text().strip())
-        if (self.root / name / "base").exists():
-            return int((self.root / name / "base").read_text().strip())
-        raise SensorError(f"no sysfs gpiochip for {chip} under {self.root}")
-
-    def claim(self, chip: str, offset: int) -> GpioLine:
-        """Export ``base + offset`` and make it an output."""
-        try:
-            return _SysfsLine(self.root, self.chip_base(chip) + offset)
-        except OSError as exc:
-            raise SensorError(f"cannot export line {offset} of {chip} via sysfs: {exc}") from exc
-
-
 def default_backend() -> GpioBackend:
-    """``gpiod`` when importable, else sysfs."""
-    try:
-        return GpiodBackend()
-    except SensorError:
-        LOGGER.info("gpiod Python bindings not installed; using /sys/class/gpio")
-        return SysfsBackend()
+    """The GPIO character device through ``gpiod``; SensorError naming what to install."""
+    return GpiodBackend()
 
 
 class ResetLines:
@@ -179,6 +147,18 @@ class ResetLines:
         self._drive("power", 1)
         self._drive("reset", 1, 0)
         self._drive("sx1261_reset", 0, 1)
+
+    def stop(self) -> None:
+        """reset_lgw.sh ``stop``: the reset sequence once more, then give the lines back.
+
+        The chip is left as a reset leaves it: firmware stopped, radios in reset, nothing armed
+        to transmit. Call it when the daemon exits, not between radio restarts.
+        """
+        try:
+            if self._lines:
+                self.reset()
+        finally:
+            self.release()
 
     def release(self) -> None:
         """Give every claimed line back. Idempotent."""

@@ -203,10 +203,10 @@ class GpsReader:
             data = self._port.read(self._port.in_waiting or 1)
         except OSError as exc:
             raise SensorError(f"GPS {self.source}: {exc}") from exc
-        messages = self._parser.feed(data) if data else []
-        for message in messages:
-            self._apply(message)
-        return len(messages)
+        received = self._parser.feed(data) if data else []
+        for item in received:
+            self._apply(item)
+        return len(received)
 
     def _apply(self, message: object) -> None:
         if isinstance(message, Rmc):

@@ -225,10 +225,10 @@ class GpsStreamParser:
         if bytes(fletcher8(body)) != bytes(buf[6 + length : 8 + length]):
             self.errors += 1
             return 2, None  # resynchronise after the sync bytes
-        message = UbxMessage(body[0], body[1], body[4:])
-        if (message.msg_class, message.msg_id) == (UBX_NAV, UBX_NAV_TIMEGPS):
+        ubx = UbxMessage(body[0], body[1], body[4:])
+        if (ubx.msg_class, ubx.msg_id) == (UBX_NAV, UBX_NAV_TIMEGPS):
             try:
-                return 8 + length, NavTimeGps.from_bytes(message.payload)
+                return 8 + length, NavTimeGps.from_bytes(ubx.payload)
             except ValueError:
                 self.errors += 1
-        return 8 + length, message
+        return 8 + length, ubx

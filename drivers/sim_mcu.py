@@ -6,6 +6,11 @@ So the USB transport runs against the simulated SX1302 exactly as the SPI one do
 
     mcu = SimMcu(chip.xfer)
     with mcu, UsbTransport(mcu.url) as transport: ...
+
+Every request costs ``latency_us`` (default 1000: sx1302_hal's maintainers measure about 1 ms
+per USB transaction) before the MCU answers it: slept on a real clock, or added to a simulated
+chip's virtual clock (``SimMcu.for_chip``), so a test sees what a slow sequence of round trips
+does to a delayed TX trigger. ``requests`` counts the transactions.
 """
 
 from __future__ import annotations
@@ -14,13 +19,30 @@ import os
 import select
 import struct
 import threading
+import time
 import tty
 from collections.abc import Callable
 from typing import Any
 
-from drivers.usb import ACK_ERROR, ORDERS_V0, ORDERS_V1, SUB_RMW, SUB_SPI, UsbTransport
+from drivers.usb import (
+    ACK_ERROR,
+    GPIO_PORT,
+    GPIO_POWER_EN,
+    GPIO_SX1302_RESET,
+    ORDERS_V0,
+    ORDERS_V1,
+    SUB_RMW,
+    SUB_SPI,
+    UsbTransport,
+)
 
 FrameHandler = Callable[[bytes], bytes]
+#: sx1302_hal issue tracker / ref/sx1302.md §12: about 1 ms per USB request/ack round trip
+DEFAULT_LATENCY_US = 1000
+
+
+def _sleep_us(us: int) -> None:
+    time.sleep(us / 1_000_000)
 
 
 class SimMcu:
@@ -34,8 +56,18 @@ class SimMcu:
         temperature_c: float = 25.0,
         chunk_size: int = 0,
         unique_id: bytes = bytes(range(12)),
+        latency_us: int = DEFAULT_LATENCY_US,
+        wait_us: Callable[[int], None] | None = None,
+        on_gpio: Callable[[int, int, int], None] | None = None,
     ) -> None:
+        if latency_us < 0:
+            raise ValueError(f"latency_us must be >= 0, got {latency_us}")
         self.frame_handler = frame_handler
+        #: time one request/ack round trip takes, spent through ``wait_us`` before answering
+        self.latency_us = latency_us
+        self._wait_us = wait_us or _sleep_us
+        #: called with (port, pin, value) for every WRITE_GPIO (the board's lines)
+        self.on_gpio = on_gpio
         self.firmware = firmware
         self.orders = ORDERS_V0 if firmware.startswith("00.") else ORDERS_V1
         self.temperature_c = temperature_c
@@ -59,6 +91,27 @@ class SimMcu:
         self.url = f"usb://{self.port}"
         self._thread = threading.Thread(target=self._run, name="sim-mcu", daemon=True)
         self._thread.start()
+
+    @classmethod
+    def for_chip(cls, chip: Any, **options: Any) -> SimMcu:
+        """The bridge of a ``drivers.sim.SimChip``: its latency moves a virtual chip clock, and
+        WRITE_GPIO drives the chip's power (pin 1) and reset (pin 2) lines."""
+        if getattr(chip.clock, "virtual", False):
+            options.setdefault("wait_us", chip.advance_us)
+
+        def gpio(port: int, pin: int, value: int) -> None:
+            if port == GPIO_PORT and pin == GPIO_POWER_EN:
+                chip.set_powered(bool(value))
+            elif port == GPIO_PORT and pin == GPIO_SX1302_RESET:
+                chip.set_reset(bool(value))
+
+        options.setdefault("on_gpio", gpio)
+        return cls(chip.xfer, **options)
+
+    @property
+    def transactions(self) -> int:
+        """Requests received so far (each one USB round trip)."""
+        return len(self.requests)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -103,6 +156,8 @@ class SimMcu:
             payload = bytes(self._buffer[4 : 4 + length])
             del self._buffer[: 4 + length]
             self.requests.append(order)
+            if self.latency_us:
+                self._wait_us(self.latency_us)
             if not self.mute:
                 ack_id, answer = self.answer(order, payload)
                 self._send(bytes((req_id,)) + struct.pack(">H", len(answer)) + bytes((ack_id,)))
@@ -118,6 +173,8 @@ class SimMcu:
             return order | 0x40, struct.pack(">Ih", 0, round(self.temperature_c * 100))
         if order == orders.write_gpio and len(payload) == 3:
             self.gpio_writes.append((payload[0], payload[1], payload[2]))
+            if self.on_gpio is not None:
+                self.on_gpio(payload[0], payload[1], payload[2])
             return order | 0x40, b"\x00"
         if order == orders.reset and len(payload) == 1:
             return order | 0x40, b"\x00"
@@ -174,3 +231,42 @@ class SimMcu:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.poll_once()
+
+
+def open_sim_usb_transport(url: str = "sim://", *, latency_us: int = DEFAULT_LATENCY_US,
+                           timeout_s: float = 5.0, **options: Any) -> UsbTransport:  # fmt: skip
+    """A ``UsbTransport`` to a new SimChip (``url``/``options`` as for ``sim://``) behind a SimMcu.
+
+    Like the ``sim://`` transport it has ``.sim`` (the SimChip), a live ``.exhausted`` and
+    ``.default_firmware``; ``.mcu`` is the SimMcu (``mcu.requests`` counts the round trips).
+    Closing the transport stops the MCU.
+    """
+    from drivers.firmware import stand_in_images
+    from drivers.sim import SimChip, sim_options
+
+    chip = SimChip(**sim_options(url, **options))
+    mcu = SimMcu.for_chip(chip, latency_us=latency_us)
+
+    class SimUsbTransport(UsbTransport):
+        """UsbTransport on the simulated bridge, exposing the chip and the MCU."""
+
+        sim = chip
+        default_firmware = stand_in_images()
+
+        @property
+        def exhausted(self) -> bool:  # type: ignore[override]
+            return self.sim.exhausted
+
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                mcu.close()
+
+    try:
+        transport = SimUsbTransport(mcu.url, timeout_s=timeout_s)
+    except BaseException:
+        mcu.close()
+        raise
+    transport.mcu = mcu  # type: ignore[attr-defined]
+    return transport

@@ -1,6 +1,7 @@
 """STTS751 board temperature sensor over Linux I2C (ref/sx1302.md §9, sx1302_hal loragw_stts751.c).
 
-Probe order 0x39, 0x3B, 0x38; PRODUCT_ID (0xFD) 0x00 or 0x01 and MANUFACTURER_ID (0xFE) 0x53;
+Probe order 0x39, 0x3B, 0x38, a board's own address first (``probe_order``); PRODUCT_ID (0xFD)
+0x00 or 0x01 and MANUFACTURER_ID (0xFE) 0x53;
 configuration 0x03 = 0x8C (12-bit), conversion rate 0x04 = 0x04; temperature = int16(TEMP_H,
 TEMP_L) / 256 °C. Unlike the C HAL, a missing sensor is not fatal: ``BoardThermometer`` logs a
 warning and reports the configured fixed temperature.
@@ -31,6 +32,7 @@ MANUFACTURER_ST = 0x53
 PRODUCT_IDS = (0x00, 0x01)
 CONFIG_12BIT = 0x8C
 CONV_RATE_1HZ = 0x04
+#: sx1302_hal loragw_stts751.h I2C_PORT_TEMP_SENSOR, probed in this order
 ADDRESSES = (0x39, 0x3B, 0x38)
 
 
@@ -120,6 +122,11 @@ class Stts751:
         return raw / 256.0
 
 
+def probe_order(preferred: tuple[int, ...] = ()) -> tuple[int, ...]:
+    """The addresses to probe: ``preferred`` (a board's own) first, then the HAL's others."""
+    return tuple(preferred) + tuple(a for a in ADDRESSES if a not in preferred)
+
+
 def probe_stts751(bus: I2cBus, addresses: tuple[int, ...] = ADDRESSES) -> Stts751 | None:
     """The first address answering with the STTS751 identity, configured; None if none does."""
     for address in addresses:
@@ -138,7 +145,11 @@ def probe_stts751(bus: I2cBus, addresses: tuple[int, ...] = ADDRESSES) -> Stts75
 
 
 class BoardThermometer:
-    """The board temperature: the STTS751 when one answers, else a configured fixed value."""
+    """The board temperature: the STTS751 when one answers, else a configured fixed value.
+
+    ``addresses`` are the board's own (probed first, then the HAL's others); () means the board
+    has no sensor and nothing is probed.
+    """
 
     def __init__(
         self,
@@ -150,6 +161,7 @@ class BoardThermometer:
     ) -> None:
         self.fixed_c = fixed_c
         self.sensor: Stts751 | None = None
+        self.probed: tuple[int, ...] = ()
         self._warned = False
         if not addresses:
             LOGGER.info("no temperature sensor on this board; using %.1f °C", fixed_c)
@@ -159,11 +171,12 @@ class BoardThermometer:
         except SensorError as exc:
             LOGGER.warning("temperature sensor unavailable (%s); using %.1f °C", exc, fixed_c)
             return
-        self.sensor = probe_stts751(bus, addresses)
+        self.probed = probe_order(addresses)
+        self.sensor = probe_stts751(bus, self.probed)
         if self.sensor is None:
             LOGGER.warning(
                 "no STTS751 at %s on %s; using the configured %.1f °C",
-                ", ".join(f"0x{a:02x}" for a in addresses),
+                ", ".join(f"0x{a:02x}" for a in self.probed),
                 bus_path,
                 fixed_c,
             )

@@ -1,9 +1,11 @@
 """The transport seam: register-level access to one concentrator, addressed by mux target.
 
 This is the line Semtech's HAL draws in ``loragw_com``. A transport moves single bursts; chunking
-larger memory accesses and read-modify-write of bit fields live once, above it, in
-``drivers.sx1302``. Implementations are picked by URL through a lazy registry, so importing this
-module never imports ``spidev`` or ``serial``:
+larger memory accesses lives once, above it, in ``drivers.sx1302``. Read-modify-write of a bit
+field (``modify``), several reads at once (``read_many``) and write batching (``begin_bulk`` ..
+``flush``) have generic defaults here that only USB overrides, because its MCU does them in one
+round trip (``lgw_com_rmw``, bulk mode). Implementations are picked by URL through a lazy
+registry, so importing this module never imports ``spidev`` or ``serial``:
 
     spi:///dev/spidev0.0        Corecell over SPI (spidev)
     usb:///dev/ttyACM0          Corecell USB: the STM32 bridge's request/ack protocol (pyserial)
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,8 +65,29 @@ class Transport(ABC):
         Returns the ``len(params) + reply_length`` bytes clocked back after the opcode.
         """
 
+    def read_many(self, requests: Sequence[tuple[int, int, int]]) -> list[bytes]:
+        """Several ``(target, address, length)`` burst reads, in order.
+
+        Default: one ``read`` each. USB sends them as one MULTIPLE_SPI request (one round trip).
+        """
+        return [self.read(target, address, length) for target, address, length in requests]
+
+    def modify(self, target: int, address: int, mask: int, value: int) -> None:
+        """Set the ``mask`` bits of the byte at ``address`` to ``value`` (already shifted).
+
+        The read-modify-write of narrow register fields. Default: a read, then a write. USB
+        overrides it with the MCU's own read-modify-write sub-request (one request, no read
+        round trip, queued in bulk mode).
+        """
+        current = self.read(target, address, 1)[0]
+        self.write(target, address, bytes([(current & ~mask & 0xFF) | (value & mask)]))
+
     def reset(self) -> None:
         """Reset the concentrator (GPIO on SPI boards, the MCU on USB). Default: nothing to do."""
+        return None
+
+    def begin_bulk(self) -> None:
+        """Batch writes from now on until ``flush()`` (USB bulk mode). Default: no batching."""
         return None
 
     def flush(self) -> None:

@@ -13,7 +13,7 @@ import logging
 import random
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -107,6 +107,28 @@ def spi_write_frame(target: int, address: int, data: bytes) -> bytes:
     return bytes((target, 0x80 | ((address >> 8) & 0x7F), address & 0xFF)) + bytes(data)
 
 
+@dataclass(frozen=True)
+class _Sub:
+    """One MULTIPLE_SPI sub-request without its id: type, then the type's fields."""
+
+    kind: int
+    body: bytes  # from the type byte on
+    frame_size: int = 0  # read/write: the raw SPI frame's length (the answer echoes it)
+
+    @classmethod
+    def spi(cls, frame: bytes) -> _Sub:
+        """Read/write: ``[0x01, target 0, size_MSB, size_LSB, raw SPI frame]``."""
+        head = bytes((SUB_SPI, SPI_TARGET_SX1302)) + struct.pack(">H", len(frame))
+        return cls(SUB_SPI, head + frame, len(frame))
+
+    @classmethod
+    def rmw(cls, address: int, mask: int, value: int) -> _Sub:
+        """Read-modify-write (loragw_usb.c lgw_usb_rmw): ``[0x02, addr MSB, LSB, mask, value]``."""
+        return cls(
+            SUB_RMW, bytes((SUB_RMW, address >> 8 & 0x7F, address & 0xFF, mask, value & mask))
+        )
+
+
 class UsbTransport(Transport):
     """``usb:///dev/ttyACM0``: register access through the Corecell USB bridge MCU."""
 
@@ -148,7 +170,8 @@ class UsbTransport(Transport):
                 self.temperature_c(),
             )
         except BaseException:
-            self.close()
+            self._closed = True  # the MCU did not answer as one: no reset sequence
+            self._port.close()
             raise
 
     # --- MCU orders ------------------------------------------------------------------------
@@ -193,16 +216,29 @@ class UsbTransport(Transport):
 
     def read(self, target: int, address: int, length: int) -> bytes:
         """Burst-read through one MULTIPLE_SPI round trip."""
-        self._check_burst(length)
+        return self.read_many([(target, address, length)])[0]
+
+    def read_many(self, requests: Sequence[tuple[int, int, int]]) -> list[bytes]:
+        """Several burst reads as sub-requests of as few MULTIPLE_SPI round trips as fit."""
         if self._bulk is not None:
             raise BulkModeError("reads are refused in bulk mode; flush() first")
-        miso = self._spi(spi_read_frame(target, address, length))
-        return miso[4:]
+        subs = []
+        for target, address, length in requests:
+            self._check_burst(length)
+            subs.append(_Sub.spi(spi_read_frame(target, address, length)))
+        return [miso[4:] for miso in self._send_subs(subs)]
 
     def write(self, target: int, address: int, data: bytes) -> None:
         """Burst-write; queued while in bulk mode."""
         self._check_burst(len(data))
-        self._submit(spi_write_frame(target, address, data))
+        self._submit(_Sub.spi(spi_write_frame(target, address, data)))
+
+    def modify(self, target: int, address: int, mask: int, value: int) -> None:
+        """The MCU's read-modify-write sub-request (SX1302 registers only); queued in bulk mode."""
+        if target != SPI_TARGET_SX1302:
+            super().modify(target, address, mask, value)
+            return
+        self._submit(_Sub.rmw(address, mask, value))
 
     def command(self, target: int, opcode: int, params: bytes, reply_length: int = 0) -> bytes:
         """SX1250 command through the mux: ``[mux, opcode, params, placeholders]``."""
@@ -210,9 +246,9 @@ class UsbTransport(Transport):
         if self._bulk is not None and reply_length:
             raise BulkModeError("commands with a reply are refused in bulk mode; flush() first")
         if self._bulk is not None:
-            self._submit(frame)
+            self._submit(_Sub.spi(frame))
             return bytes(len(params))
-        return self._spi(frame)[2:]
+        return self._send_subs([_Sub.spi(frame)])[0][2:]
 
     def begin_bulk(self) -> None:
         """Queue writes from now on; ``flush()`` sends them as one MULTIPLE_SPI."""
@@ -226,11 +262,21 @@ class UsbTransport(Transport):
             self._multiple_spi(queued)
 
     def close(self) -> None:
-        """Close the serial port. Idempotent."""
+        """Reset the chip, then close the serial port (loragw_usb.c lgw_usb_close). Idempotent.
+
+        The MCU's reset sequence leaves the SX1302 as a reset does: firmware stopped, nothing
+        armed to transmit. A failing MCU does not keep the port open.
+        """
         if self._closed:
             return
-        self._closed = True
-        self._port.close()
+        try:
+            self._bulk = None
+            self.reset()
+        except (DriverError, OSError) as exc:
+            LOGGER.warning("%s: reset before close failed: %s", self.url, exc)
+        finally:
+            self._closed = True
+            self._port.close()
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -238,39 +284,58 @@ class UsbTransport(Transport):
         if not 0 < length <= self.max_burst:
             raise ValueError(f"burst of {length} bytes; the USB transport moves 1..{MAX_BURST}")
 
-    def _submit(self, frame: bytes) -> None:
+    def _submit(self, sub: _Sub) -> None:
         if self._bulk is None:
-            self._spi(frame)
+            self._multiple_spi([sub])
             return
-        queued = sum(len(f) + 5 for f in self._bulk)
-        if len(self._bulk) >= BULK_MAX_REQUESTS or queued + len(frame) + 5 > BULK_MAX_BYTES:
+        # loragw_mcu.c spi_req_bulk_insert: at most 255 requests and 4096 bytes per flush
+        queued = sum(len(s.body) + 1 for s in self._bulk)
+        if len(self._bulk) >= BULK_MAX_REQUESTS or queued + len(sub.body) + 1 > BULK_MAX_BYTES:
             self._multiple_spi(self._bulk)
             self._bulk = []
-        self._bulk.append(frame)
+        self._bulk.append(sub)
 
-    def _spi(self, frame: bytes) -> bytes:
-        return self._multiple_spi([frame])[0]
+    def _send_subs(self, subs: list[_Sub]) -> list[bytes]:
+        """Send read/write sub-requests in as few MULTIPLE_SPI requests as fit; their MISO."""
+        out: list[bytes] = []
+        group: list[_Sub] = []
+        size = 0
+        for sub in subs:
+            # request and answer both carry the frame: the larger bounds the group
+            if group and (
+                len(group) >= BULK_MAX_REQUESTS or size + len(sub.body) + 1 > BULK_MAX_BYTES
+            ):
+                out += self._multiple_spi(group)
+                group, size = [], 0
+            group.append(sub)
+            size += len(sub.body) + 1
+        if group:
+            out += self._multiple_spi(group)
+        return out
 
-    def _multiple_spi(self, frames: list[bytes]) -> list[bytes]:
+    def _multiple_spi(self, subs: list[_Sub]) -> list[bytes]:
+        """One MULTIPLE_SPI request; the MISO frame of each read/write sub-request."""
         request = bytearray()
-        for sub_id, frame in enumerate(frames):
-            request += bytes((sub_id & 0xFF, SUB_SPI, SPI_TARGET_SX1302))
-            request += struct.pack(">H", len(frame)) + frame
+        for sub_id, sub in enumerate(subs):
+            request += bytes((sub_id & 0xFF,)) + sub.body
         answer = self._request(self.orders.multiple_spi, bytes(request))
         results: list[bytes] = []
         pos = 0
-        for sub_id, frame in enumerate(frames):
+        for sub_id, sub in enumerate(subs):
             if len(answer) < pos + 5:
                 raise TransportError(f"MULTIPLE_SPI answer truncated at sub-request {sub_id}")
-            got_id, kind, status, size = answer[pos], answer[pos + 1], answer[pos + 2], 0
-            size = struct.unpack_from(">H", answer, pos + 3)[0]
+            got_id, kind, status = answer[pos], answer[pos + 1], answer[pos + 2]
             if status != 0:
                 name = SUB_STATUS.get(status, f"status {status}")
                 raise TransportError(f"MULTIPLE_SPI sub-request {sub_id} failed: {name}")
-            if got_id != sub_id & 0xFF or kind != SUB_SPI or size != len(frame):
+            if kind == SUB_RMW and sub.kind == SUB_RMW and got_id == sub_id & 0xFF:
+                pos += 5  # [id, type, status, value read, value written]
+                continue
+            size = struct.unpack_from(">H", answer, pos + 3)[0]
+            if got_id != sub_id & 0xFF or kind != sub.kind or size != sub.frame_size:
                 raise TransportError(
                     f"MULTIPLE_SPI sub-answer {sub_id} malformed (id {got_id}, type {kind}, "
-                    f"size {size}, expected {len(frame)})"
+                    f"size {size}, expected {sub.frame_size})"
                 )
             results.append(bytes(answer[pos + 5 : pos + 5 + size]))
             pos += 5 + size

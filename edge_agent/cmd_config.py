@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from edge_agent.errors import ConfigError
+from packet_forwarder.regions import all_presets
 
 # strings are matched first so that "//" inside a path string is not taken for a comment
 _JSON_COMMENTS = re.compile(r'("(?:\\.|[^"\\])*")|/\*.*?\*/|//[^\n]*', re.S)
@@ -23,6 +27,7 @@ _USED_SX130X = {
     "chan_Lora_std", "chan_FSK", "lorawan_public", "full_duplex", "fine_timestamp",
     *(f"chan_multiSF_{n}" for n in range(8)),
 }  # fmt: skip
+_MAX_LISTED = 40
 _USED_GATEWAY = {
     "gateway_ID", "gps_tty_path", "ref_latitude", "ref_longitude", "ref_altitude",
     "forward_crc_valid", "forward_crc_error", "forward_crc_disabled",
@@ -38,21 +43,23 @@ def load_global_conf(text: str) -> dict[str, Any]:
     stripped = _JSON_COMMENTS.sub(lambda m: m.group(1) or " ", text)
     try:
         conf = json.loads(stripped)
-    except ValueError as exc:
-        raise GlobalConfError(f"not valid JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:
+        raise GlobalConfError(f"not valid JSON: {exc}") from None
     if not isinstance(conf, dict) or "SX130x_conf" not in conf:
         raise GlobalConfError("no SX130x_conf object: not an sx1302_hal global_conf.json")
     return conf
 
 
 def toml_value(value: Any) -> str:
-    """One TOML value (inline tables and arrays included)."""
+    """One TOML value (inline tables and arrays included); strings are escaped (JSON = TOML)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise GlobalConfError(f"not a finite number: {value!r}")
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value)
+        return json.dumps(value)  # ASCII only: every control character and quote escaped
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -60,85 +67,172 @@ def toml_value(value: Any) -> str:
     raise TypeError(f"no TOML form for {value!r}")
 
 
-def _radio(conf: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"enable": bool(conf.get("enable", False))}
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", dict: "an object", list: "an array", str: "a string"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number")
+
+
+def _get(obj: dict[str, Any], key: str, path: str, kind: str, default: Any = None) -> Any:
+    """``obj[key]`` checked to be a JSON ``kind`` (object, array, string, boolean, integer,
+    number); GlobalConfError naming ``path.key`` otherwise; ``default`` when absent."""
+    if key not in obj:
+        return default
+    value = obj[key]
+    where = f"{path}{'' if key.startswith('[') else '.'}{key}" if path else key
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "integer" and number and float(value).is_integer() and abs(value) < 2**63:
+        return int(value)
+    if kind == "number" and number:
+        if not math.isfinite(value):
+            raise GlobalConfError(f"{where}: must be a finite number, got {value!r}")
+        return value
+    types = {"object": dict, "array": list, "string": str, "boolean": bool}
+    if kind in types and isinstance(value, types[kind]):
+        return value
+    article = "an" if kind[0] in "aeio" else "a"
+    raise GlobalConfError(f"{where}: must be {article} {kind}, got {_json_type(value)}")
+
+
+def _radio(sx: dict[str, Any], n: int) -> dict[str, Any]:
+    path = f"SX130x_conf.radio_{n}"
+    conf = _get(sx, f"radio_{n}", "SX130x_conf", "object", {})
+    out: dict[str, Any] = {"enable": _get(conf, "enable", path, "boolean", False)}
     if "freq" in conf:
-        out["freq_hz"] = int(conf["freq"])
+        out["freq_hz"] = _get(conf, "freq", path, "integer")
     if "rssi_offset" in conf:
-        out["rssi_offset_db"] = float(conf["rssi_offset"])
-    tcomp = conf.get("rssi_tcomp")
-    if isinstance(tcomp, dict):
-        out["rssi_tcomp"] = [float(tcomp.get(key, 0.0)) for key in _TCOMP_KEYS]
+        out["rssi_offset_db"] = float(_get(conf, "rssi_offset", path, "number"))
+    if "rssi_tcomp" in conf:
+        tcomp = _get(conf, "rssi_tcomp", path, "object")
+        where = f"{path}.rssi_tcomp"
+        out["rssi_tcomp"] = [float(_get(tcomp, k, where, "number", 0.0)) for k in _TCOMP_KEYS]
     if "type" in conf:
-        out["type"] = str(conf["type"])
-    if conf.get("single_input_mode"):
+        out["type"] = _get(conf, "type", path, "string")
+    if _get(conf, "single_input_mode", path, "boolean", False):
         out["single_input_mode"] = True
-    out["tx_enable"] = bool(conf.get("tx_enable", False))
+    out["tx_enable"] = _get(conf, "tx_enable", path, "boolean", False)
     if out["tx_enable"]:
         for src, dst in (("tx_freq_min", "tx_freq_min_hz"), ("tx_freq_max", "tx_freq_max_hz")):
             if src in conf:
-                out[dst] = int(conf[src])
-        out["tx_gain_lut"] = [
-            {
-                "rf_power_dbm": int(entry["rf_power"]),
-                "pa_gain": int(entry.get("pa_gain", 0)),
-                "pwr_idx": int(entry.get("pwr_idx", 0)),
-            }
-            for entry in conf.get("tx_gain_lut") or []
-        ]
+                out[dst] = _get(conf, src, path, "integer")
+        lut = _get(conf, "tx_gain_lut", path, "array", [])
+        out["tx_gain_lut"] = []
+        for i, entry in enumerate(lut):
+            where = f"{path}.tx_gain_lut[{i}]"
+            if not isinstance(entry, dict) or "rf_power" not in entry:
+                raise GlobalConfError(f"{where}: must be an object with rf_power")
+            out["tx_gain_lut"].append(
+                {
+                    "rf_power_dbm": _get(entry, "rf_power", where, "integer"),
+                    "pa_gain": _get(entry, "pa_gain", where, "integer", 0),
+                    "pwr_idx": _get(entry, "pwr_idx", where, "integer", 0),
+                }
+            )
     return out
 
 
 def _channels(sx: dict[str, Any]) -> dict[str, Any]:
     """The [concentrator.channels] table: the ChipPlan fields other than the radios."""
+    top = "SX130x_conf"
     out: dict[str, Any] = {}
-    sfs = sx.get("chan_multiSF_All", {}).get("spreading_factor_enable")
+    multi_all = _get(sx, "chan_multiSF_All", top, "object", {})
+    sfs = _get(multi_all, "spreading_factor_enable", f"{top}.chan_multiSF_All", "array", [])
     if sfs:
-        out["spreading_factors"] = [int(sf) for sf in sfs]
-    out["lorawan_public"] = bool(sx.get("lorawan_public", True))
-    if sx.get("full_duplex"):
+        where = f"{top}.chan_multiSF_All.spreading_factor_enable"
+        out["spreading_factors"] = [
+            _get({f"[{i}]": sf}, f"[{i}]", where, "integer") for i, sf in enumerate(sfs)
+        ]
+    out["lorawan_public"] = _get(sx, "lorawan_public", top, "boolean", True)
+    if _get(sx, "full_duplex", top, "boolean", False):
         out["full_duplex"] = True
-    if sx.get("fine_timestamp", {}).get("enable"):
+    fine = _get(sx, "fine_timestamp", top, "object", {})
+    if _get(fine, "enable", f"{top}.fine_timestamp", "boolean", False):
         out["fine_timestamp"] = True
     # all eight chains, in order: the list index is the IF chain number
     out["multi_sf"] = []
     for n in range(8):
-        chan = sx.get(f"chan_multiSF_{n}", {})
-        entry: dict[str, Any] = {"enable": bool(chan.get("enable", False))}
-        entry |= {"radio": int(chan.get("radio", 0)), "if_hz": int(chan.get("if", 0))}
-        out["multi_sf"].append(entry)
-    std = sx.get("chan_Lora_std", {})
+        path = f"{top}.chan_multiSF_{n}"
+        chan = _get(sx, f"chan_multiSF_{n}", top, "object", {})
+        out["multi_sf"].append(
+            {
+                "enable": _get(chan, "enable", path, "boolean", False),
+                "radio": _get(chan, "radio", path, "integer", 0),
+                "if_hz": _get(chan, "if", path, "integer", 0),
+            }
+        )
+    std = _get(sx, "chan_Lora_std", top, "object", {})
     if std:
+        path = f"{top}.chan_Lora_std"
         lora = {
-            "enable": bool(std.get("enable", False)),
-            "radio": int(std.get("radio", 0)),
-            "if_hz": int(std.get("if", 0)),
-            "bandwidth_hz": int(std.get("bandwidth", 250000)),
-            "sf": int(std.get("spread_factor", 7)),
+            "enable": _get(std, "enable", path, "boolean", False),
+            "radio": _get(std, "radio", path, "integer", 0),
+            "if_hz": _get(std, "if", path, "integer", 0),
+            "bandwidth_hz": _get(std, "bandwidth", path, "integer", 250000),
+            "sf": _get(std, "spread_factor", path, "integer", 7),
         }
-        if std.get("implicit_hdr"):
+        if _get(std, "implicit_hdr", path, "boolean", False):
             lora |= {
                 "implicit_header": True,
-                "implicit_payload_length": int(std.get("implicit_payload_length", 0)),
-                "implicit_crc": bool(std.get("implicit_crc_en", False)),
-                "implicit_code_rate": int(std.get("implicit_coderate", 1)),
+                "implicit_payload_length": _get(std, "implicit_payload_length", path, "integer", 0),
+                "implicit_crc": _get(std, "implicit_crc_en", path, "boolean", False),
+                "implicit_code_rate": _get(std, "implicit_coderate", path, "integer", 1),
             }
         out["lora_std"] = lora
-    fsk = sx.get("chan_FSK", {})
+    fsk = _get(sx, "chan_FSK", top, "object", {})
     if fsk:
-        datarate = int(fsk.get("datarate", 50000))
-        fdev = int(fsk.get("freq_deviation", 25000))
+        path = f"{top}.chan_FSK"
+        datarate = _get(fsk, "datarate", path, "integer", 50000)
+        fdev = _get(fsk, "freq_deviation", path, "integer", 25000)
         # lora_pkt_fwd.c: a bandwidth of 0 means 2·fdev + datarate
-        bandwidth = int(fsk.get("bandwidth", 0)) or 2 * fdev + datarate
+        bandwidth = _get(fsk, "bandwidth", path, "integer", 0) or 2 * fdev + datarate
         out["fsk"] = {
-            "enable": bool(fsk.get("enable", False)),
-            "radio": int(fsk.get("radio", 0)),
-            "if_hz": int(fsk.get("if", 0)),
+            "enable": _get(fsk, "enable", path, "boolean", False),
+            "radio": _get(fsk, "radio", path, "integer", 0),
+            "if_hz": _get(fsk, "if", path, "integer", 0),
             "bandwidth_hz": bandwidth,
             "datarate_bps": datarate,
             "freq_deviation_hz": fdev,
         }
     return out
+
+
+def preset_for_channels(channel_freqs_hz: list[int]) -> str | None:
+    """The region preset whose enabled IF chains listen on exactly these frequencies, if any."""
+    wanted = sorted(channel_freqs_hz)
+    for preset in all_presets():
+        if wanted and sorted(preset.uplink_frequencies_hz()) == wanted:
+            return preset.name
+    return None
+
+
+def preset_for_band(channel_freqs_hz: list[int], tx_range_hz: tuple[int, int] | None) -> str | None:
+    """The preset whose regulatory sub-bands hold every channel and the TX range, preferring the
+    one whose downlink range overlaps the imported TX range most; None when none fits."""
+    best: tuple[int, str] | None = None
+    for preset in all_presets():
+        rules = preset.rules
+        if not channel_freqs_hz or not all(rules.sub_band(f) for f in channel_freqs_hz):
+            continue
+        overlap = 0
+        if tx_range_hz is not None:
+            low, high = tx_range_hz
+            if rules.sub_band(low) is None or rules.sub_band(high - 1) is None:
+                continue
+            overlap = min(high, preset.tx_freq_max_hz) - max(low, preset.tx_freq_min_hz)
+        if best is None or overlap > best[0]:
+            best = (overlap, preset.name)
+    return None if best is None else best[1]
+
+
+def _channel_freqs_hz(radios: dict[int, dict[str, Any]], channels: dict[str, Any]) -> list[int]:
+    """Centre frequencies of the enabled IF chains of an imported plan."""
+    chains = [*channels.get("multi_sf", []), channels.get("lora_std"), channels.get("fsk")]
+    return [
+        int(radios[c["radio"]].get("freq_hz", 0)) + c["if_hz"]
+        for c in chains
+        if c and c["enable"] and c["radio"] in radios
+    ]
 
 
 def guess_region(freqs_hz: list[int]) -> str | None:
@@ -149,80 +243,128 @@ def guess_region(freqs_hz: list[int]) -> str | None:
     return None
 
 
-def convert(conf: dict[str, Any], source: str = "global_conf.json") -> str:
-    """The edge-agent TOML equivalent of a parsed global_conf.json."""
-    sx = conf["SX130x_conf"]
-    gw = conf.get("gateway_conf", {})
-    notes: list[str] = []
-    tables: list[tuple[str, dict[str, Any]]] = []
+def _quoted_list(names: list[str]) -> str:
+    """Input-chosen names for a comment: each escaped and shortened, at most 40 of them."""
+    shown = [json.dumps(name[:64]) for name in names[:_MAX_LISTED]]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
+
+def _gateway(gw: dict[str, Any]) -> dict[str, Any]:
     gateway: dict[str, Any] = {}
-    if gw.get("gateway_ID"):
-        gateway["id"] = str(gw["gateway_ID"]).lower()
+    if _get(gw, "gateway_ID", "gateway_conf", "string", ""):
+        gateway["id"] = gw["gateway_ID"].lower()
     for src, dst in (
         ("ref_latitude", "latitude"),
         ("ref_longitude", "longitude"),
         ("ref_altitude", "altitude"),
     ):
         if src in gw:
-            gateway[dst] = gw[src]
-    tables.append(("gateway", gateway))
+            gateway[dst] = _get(gw, src, "gateway_conf", "number")
+    return gateway
 
-    scheme = "usb" if str(sx.get("com_type", "SPI")).upper() == "USB" else "spi"
+
+def convert(conf: dict[str, Any], source: str = "global_conf.json") -> str:
+    """The edge-agent TOML equivalent of a parsed global_conf.json, checked to load as an
+    edge-agent configuration; GlobalConfError naming the JSON key (or the config key) if not."""
+    sx = _get(conf, "SX130x_conf", "", "object")
+    gw = _get(conf, "gateway_conf", "", "object", {})
+    notes: list[str] = []
+    tables: list[tuple[str, dict[str, Any]]] = [("gateway", _gateway(gw))]
+
+    com_type = _get(sx, "com_type", "SX130x_conf", "string", "SPI")
+    scheme = "usb" if com_type.upper() == "USB" else "spi"
     default_path = "/dev/ttyACM0" if scheme == "usb" else "/dev/spidev0.0"
-    concentrator: dict[str, Any] = {"url": f"{scheme}://{sx.get('com_path') or default_path}"}
-    radios = {n: _radio(sx.get(f"radio_{n}", {})) for n in (0, 1)}
+    com_path = _get(sx, "com_path", "SX130x_conf", "string", "") or default_path
+    concentrator: dict[str, Any] = {"url": f"{scheme}://{com_path}"}
+    radios = {n: _radio(sx, n) for n in (0, 1)}
     freqs = [r["freq_hz"] for r in radios.values() if r["enable"] and "freq_hz" in r]
-    region = guess_region(freqs)
+    channels = _channels(sx)
+    channel_freqs = _channel_freqs_hz(radios, channels)
+    region = preset_for_channels(channel_freqs)
+    if region is None:
+        tx = radios[0] if radios[0].get("tx_enable") else radios[1]
+        low, high = tx.get("tx_freq_min_hz"), tx.get("tx_freq_max_hz")
+        tx_range = (int(low), int(high)) if low is not None and high is not None else None
+        region = preset_for_band(channel_freqs, tx_range)
+        region = region or guess_region(freqs)
+        if region:
+            notes.append(f"region: {region} guessed from the band; check it and its topic_prefix")
     if region:
         concentrator["region"] = region
     else:
         notes.append(f"region: no preset covers radio centres {freqs}; set [concentrator] region")
     if "antenna_gain" in sx:
-        concentrator["antenna_gain_dbi"] = float(sx["antenna_gain"])
+        concentrator["antenna_gain_dbi"] = float(_get(sx, "antenna_gain", "SX130x_conf", "number"))
     tables.append(("concentrator", concentrator))
     for n, radio in radios.items():
         if radio.get("type", "SX1250") != "SX1250":
-            notes.append(f"radio_{n} type {radio['type']}: only SX1250 radios are supported")
+            kind = json.dumps(radio["type"][:64])
+            notes.append(f"radio_{n} type {kind}: only SX1250 radios are supported")
         tables.append((f"concentrator.radio_{n}", radio))
-    tables.append(("concentrator.channels", _channels(sx)))
-    if gw.get("gps_tty_path"):
+    tables.append(("concentrator.channels", channels))
+    if _get(gw, "gps_tty_path", "gateway_conf", "string", ""):
         tables.append(("gps", {"tty": gw["gps_tty_path"]}))
-    tables.append(
-        (
-            "mqtt.filters",
-            {
-                "forward_crc_ok": bool(gw.get("forward_crc_valid", True)),
-                "forward_crc_bad": bool(gw.get("forward_crc_error", False)),
-                "forward_crc_none": bool(gw.get("forward_crc_disabled", False)),
-            },
-        )
-    )
+    crc = {
+        "forward_crc_ok": ("forward_crc_valid", True),
+        "forward_crc_bad": ("forward_crc_error", False),
+        "forward_crc_none": ("forward_crc_disabled", False),
+    }
+    filters = {dst: _get(gw, src, "gateway_conf", "boolean", d) for dst, (src, d) in crc.items()}
+    tables.append(("mqtt.filters", filters))
     ignored = sorted(set(sx) - _USED_SX130X) + sorted(
         f"gateway_conf.{k}" for k in set(gw) - _USED_GATEWAY
     )
 
-    lines = [f"# edge-agent configuration imported from {source}"]
+    lines = [f"# edge-agent configuration imported from {json.dumps(source)}"]
     lines += [f"# NOTE {note}" for note in notes]
     if ignored:
-        lines.append(f"# not imported (no edge-agent equivalent): {', '.join(ignored)}")
+        lines.append(f"# not imported (no edge-agent equivalent): {_quoted_list(ignored)}")
     for name, values in tables:
         lines += ["", f"[{name}]"]
         lines += [f"{key} = {toml_value(value)}" for key, value in values.items()]
-    return "\n".join(lines) + "\n"
+    output = "\n".join(lines) + "\n"
+    from edge_agent.config import parse_config
+
+    try:
+        parse_config(output, "<imported>")
+    except ConfigError as exc:
+        raise GlobalConfError(f"the result is not a valid configuration: {exc}") from None
+    return output
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
 
 
 def _run_import(args: argparse.Namespace) -> int:
     try:
-        text = Path(args.file).read_text()
+        text = Path(args.file).read_text(encoding="utf-8")
         output = convert(load_global_conf(text), source=args.file)
-    except (OSError, GlobalConfError, KeyError, TypeError) as exc:
-        print(f"cannot import {args.file}: {exc}", file=sys.stderr)
-        return 1
-    if args.output:
-        Path(args.output).write_text(output)
-    else:
+    except (OSError, UnicodeDecodeError, GlobalConfError) as exc:
+        print(f"edge-agent config: cannot import {args.file}: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    if not args.output:
         sys.stdout.write(output)
+        return 0
+    try:
+        Path(args.output).write_text(output)
+    except OSError as exc:
+        print(f"edge-agent config: cannot write {args.output}: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    """Load and validate the configuration: one line either way, exit 2 on an error."""
+    from edge_agent.config import load_config
+
+    try:
+        names = [f"{b.name} ({b.type})" for b in load_config(args.config).backends]
+    except ConfigError as exc:
+        print(f"edge-agent: configuration error: {exc}", file=sys.stderr)
+        return 2
+    print(f"edge-agent: {args.config}: configuration OK; backends: {', '.join(names) or 'none'}")
     return 0
 
 
@@ -243,3 +385,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("file", help="sx1302_hal packet forwarder global_conf.json")
     imp.add_argument("-o", "--output", help="write the TOML here instead of stdout")
     imp.set_defaults(func=_run_import)
+    check = actions.add_parser(
+        "check", help="validate a configuration file (one line; exit 2 on an error)"
+    )
+    check.add_argument(
+        "-c", "--config", default="/etc/edge-agent/config.toml", help="TOML configuration file"
+    )
+    check.set_defaults(func=_run_check)

@@ -8,6 +8,7 @@ nothing. ``--root DIR`` installs below DIR (for packaging and tests) and then ne
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import subprocess
@@ -32,9 +33,9 @@ class Action:
 
 
 def systemd_source_dir() -> Path:
-    """Where the unit and sysusers files ship: ``systemd/`` in a checkout, else package data."""
+    """Where the unit and sysusers files ship: package data when installed, else the checkout's."""
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "systemd", here / "data"):
+    for candidate in (here / "systemd", here.parent / "systemd"):
         if (candidate / UNIT_NAME).exists():
             return candidate
     raise FileNotFoundError(f"{UNIT_NAME} is not shipped next to {here}")
@@ -177,7 +178,7 @@ def uninstall_actions(root: Path, purge: bool, systemctl: bool) -> list[Action]:
             actions.append(
                 Action(
                     f"remove {directory} and everything in it",
-                    lambda d=directory: shutil.rmtree(d, ignore_errors=True),
+                    functools.partial(shutil.rmtree, directory, ignore_errors=True),
                 )
             )
     else:
@@ -233,7 +234,7 @@ def run_install(args: argparse.Namespace) -> int:
     """``install-service``."""
     if _needs_root(args):
         print("edge-agent install-service: run as root (sudo), or use --dry-run", file=sys.stderr)
-        return 1
+        return 2
     root = Path(args.root)
     actions = install_actions(root, args.prefix, args.region, systemctl=root == Path("/"))
     code = perform(actions, args.dry_run)
@@ -246,6 +247,6 @@ def run_uninstall(args: argparse.Namespace) -> int:
     """``uninstall-service``."""
     if _needs_root(args):
         print("edge-agent uninstall-service: run as root (sudo), or use --dry-run", file=sys.stderr)
-        return 1
+        return 2
     root = Path(args.root)
     return perform(uninstall_actions(root, args.purge, systemctl=root == Path("/")), args.dry_run)

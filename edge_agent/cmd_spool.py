@@ -57,7 +57,9 @@ def _run(args: argparse.Namespace, action: Any) -> int:
     try:
         config = _spool_config_from_file(args.config)
         return int(action(config))
-    except AgentError as exc:
+    except BrokenPipeError:
+        raise  # stdout's reader went away: the CLI mutes it (not an error of the spool)
+    except (AgentError, OSError) as exc:  # OSError: the --output file
         print(f"edge-agent spool: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILED
 

@@ -2,12 +2,14 @@
 
 Key names are the fields of ``drivers.sx1302.plan`` (docs/hardware.md, "The explicit channel
 plan form"), which is what ``edge-agent config import-global-conf`` prints. A table that is
-present replaces the region preset's part; an absent one keeps the preset's.
+present replaces the region preset's part; an absent one keeps the preset's. The plan
+dataclasses belong to ``drivers``, so their ranges are declared here, in ``EXTERNAL_RULES``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.sx1302.plan import (
@@ -18,89 +20,124 @@ from drivers.sx1302.plan import (
     RadioPlan,
     TxGain,
 )
+from drivers.tx_gain_tables import validate_lut
+from edge_agent.config_schema import EXTERNAL_RULES, Rule, check_table, convert, load, rule
 from edge_agent.errors import ConfigError
 
 MULTI_SF_CHAINS = 8
+#: the int8_t / uint8_t fields of sx1302_hal's lgw_tx_gain_s; its own limits are validate_lut's
+_INT8 = Rule(ge=-128, le=127)
+_UINT8 = Rule(ge=0, le=255)
+_IF_HZ = Rule(ge=-1_000_000, le=1_000_000)
+_RADIO = Rule(choices=(0, 1))
+_FREQ_HZ = Rule(ge=0, le=1_000_000_000)
 
 
-def _build(cls: type, data: Any, key: str, **converted: Any) -> Any:
-    """``cls(**data)`` with ConfigError naming ``key`` and the allowed fields on a bad key."""
-    if not isinstance(data, dict):
-        raise ConfigError(key, f"must be a table, got {type(data).__name__}")
-    names = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(data) - set(names))
-    if unknown:
-        raise ConfigError(f"{key}.{unknown[0]}", f"unknown key (allowed: {', '.join(names)})")
+def tx_gain_lut(value: Any, key: str) -> tuple[TxGain, ...]:
+    """A ``tx_gain_lut`` array of {rf_power_dbm, pa_gain, pwr_idx} tables, checked against the
+    HAL's limits (``drivers.tx_gain_tables.validate_lut``: 1..16 entries, rising power)."""
+    entries: tuple[TxGain, ...] = convert(tuple[TxGain, ...], value, key)
     try:
-        return cls(**{**data, **converted})
-    except TypeError as exc:
+        validate_lut(entries)
+    except ValueError as exc:
         raise ConfigError(key, str(exc)) from None
+    return entries
 
 
-def radio_plan(data: dict[str, Any], key: str) -> RadioPlan:
-    """One ``[concentrator.radio_N]`` table as a RadioPlan."""
-    converted: dict[str, Any] = {}
-    if "rssi_tcomp" in data:
-        tcomp = data["rssi_tcomp"]
-        if not isinstance(tcomp, list) or len(tcomp) != 5:
-            raise ConfigError(f"{key}.rssi_tcomp", "must be 5 numbers (a, b, c, d, e)")
-        converted["rssi_tcomp"] = tuple(float(v) for v in tcomp)
-    if "tx_gain_lut" in data:
-        lut = data["tx_gain_lut"]
-        if not isinstance(lut, list):
-            raise ConfigError(f"{key}.tx_gain_lut", "must be an array of tables")
-        converted["tx_gain_lut"] = tuple(
-            _build(TxGain, entry, f"{key}.tx_gain_lut[{i}]") for i, entry in enumerate(lut)
-        )
-    return _build(RadioPlan, data, key, **converted)
+EXTERNAL_RULES.update(
+    {
+        RadioPlan: {
+            "freq_hz": Rule(ge=100_000_000, le=1_000_000_000),
+            "rssi_offset_db": Rule(ge=-500, le=500),
+            "rssi_tcomp": Rule(
+                what="5 numbers (a, b, c, d, e)", items=Rule(ge=-1_000_000, le=1_000_000)
+            ),
+            "type": Rule(max_len=16),
+            "tx_freq_min_hz": _FREQ_HZ,
+            "tx_freq_max_hz": _FREQ_HZ,
+            "tx_gain_lut": Rule(parse=tx_gain_lut, doc="checked by drivers validate_lut"),
+        },
+        TxGain: {"rf_power_dbm": _INT8, "pa_gain": _UINT8, "pwr_idx": _UINT8},
+        MultiSfChannel: {"radio": _RADIO, "if_hz": _IF_HZ},
+        LoraStdChannel: {
+            "radio": _RADIO,
+            "if_hz": _IF_HZ,
+            "bandwidth_hz": Rule(choices=(125_000, 250_000, 500_000)),
+            "sf": Rule(ge=5, le=12),
+            "implicit_payload_length": Rule(ge=0, le=255),
+            "implicit_code_rate": Rule(ge=1, le=7),
+        },
+        FskChannel: {
+            "radio": _RADIO,
+            "if_hz": _IF_HZ,
+            "bandwidth_hz": Rule(ge=1_000, le=500_000),
+            "datarate_bps": Rule(ge=500, le=250_000),
+            "freq_deviation_hz": Rule(ge=0, le=250_000),
+        },
+    }
+)
 
 
-def _channels(data: dict[str, Any], key: str, base: ChipPlan) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    rest = dict(data)
-    if "multi_sf" in rest:
-        chains = rest.pop("multi_sf")
-        if not isinstance(chains, list) or len(chains) != MULTI_SF_CHAINS:
-            raise ConfigError(f"{key}.multi_sf", f"must list exactly {MULTI_SF_CHAINS} chains")
-        out["multi_sf"] = tuple(
-            _build(MultiSfChannel, c, f"{key}.multi_sf[{i}]") for i, c in enumerate(chains)
-        )
-    if "lora_std" in rest:
-        out["lora_std"] = _build(LoraStdChannel, rest.pop("lora_std"), f"{key}.lora_std")
-    if "fsk" in rest:
-        out["fsk"] = _build(FskChannel, rest.pop("fsk"), f"{key}.fsk")
-    if "spreading_factors" in rest:
-        sfs = rest.pop("spreading_factors")
-        if not isinstance(sfs, list) or not all(isinstance(s, int) and 5 <= s <= 12 for s in sfs):
-            raise ConfigError(f"{key}.spreading_factors", "must be a list of SFs 5..12")
-        out["spreading_factors"] = tuple(sfs)
-    allowed = ("lorawan_public", "clksrc", "full_duplex", "fine_timestamp")
-    for name, value in rest.items():
-        if name not in allowed:
-            raise ConfigError(
-                f"{key}.{name}",
-                "unknown key (allowed: multi_sf, lora_std, fsk, spreading_factors, "
-                f"{', '.join(allowed)})",
-            )
-        if not isinstance(value, type(getattr(base, name))):
-            raise ConfigError(f"{key}.{name}", f"must be {type(getattr(base, name)).__name__}")
-        out[name] = value
-    return out
+@dataclass(frozen=True, slots=True)
+class ChannelsTable:
+    """``[concentrator.channels]``: the ChipPlan keys that replace the region preset's."""
+
+    multi_sf: tuple[MultiSfChannel, ...] | None = field(
+        default=None,
+        metadata=rule(min_len=MULTI_SF_CHAINS, max_len=MULTI_SF_CHAINS, what="exactly 8 chains"),
+    )
+    lora_std: LoraStdChannel | None = None
+    fsk: FskChannel | None = None
+    spreading_factors: tuple[int, ...] | None = field(
+        default=None, metadata=rule(min_len=1, max_len=8, items=Rule(ge=5, le=12), doc="SFs 5..12")
+    )
+    lorawan_public: bool | None = None
+    clksrc: int | None = field(default=None, metadata=rule(choices=(0, 1)))
+    full_duplex: bool | None = None
+    fine_timestamp: bool | None = None
+
+
+def radio_table(value: Any, key: str) -> RadioPlan | None:
+    """One ``[concentrator.radio_N]`` table as a RadioPlan; None keeps the preset's radio (an
+    empty table, or one holding only ``tx_gain_lut``, which ``with_tx_gain_lut`` applies)."""
+    table = check_table(value, key)
+    if set(table) <= {"tx_gain_lut"}:
+        if table:
+            tx_gain_lut(table["tx_gain_lut"], f"{key}.tx_gain_lut")
+        return None
+    return load(RadioPlan, table, key)
+
+
+def with_tx_gain_lut(
+    plan: ChipPlan, vendor_lut: tuple[TxGain, ...] | None, raw: dict[str, Any], key: str
+) -> ChipPlan:
+    """Each radio's TX gain table: ``[concentrator.radio_N] tx_gain_lut``, else (radio A) the
+    board vendor's table for the region (drivers.tx_gain_tables), else the region preset's."""
+    radios = list(plan.radios)
+    for n in (0, 1):
+        table = raw.get(f"radio_{n}") or {}
+        if "tx_gain_lut" in table:
+            lut = tx_gain_lut(table["tx_gain_lut"], f"{key}.radio_{n}.tx_gain_lut")
+        elif n == 0 and vendor_lut:
+            lut = vendor_lut
+        else:
+            continue
+        radios[n] = dataclasses.replace(radios[n], tx_gain_lut=lut)
+    return dataclasses.replace(plan, radios=(radios[0], radios[1]))
 
 
 def explicit_plan(
     base: ChipPlan,
-    radio_0: dict[str, Any] | None,
-    radio_1: dict[str, Any] | None,
-    channels: dict[str, Any] | None,
-    prefix: str = "concentrator",
+    radio_0: RadioPlan | None,
+    radio_1: RadioPlan | None,
+    channels: ChannelsTable | None,
 ) -> ChipPlan:
     """``base`` (the region preset's plan) with the explicit tables that are present applied."""
-    radios = list(base.radios)
-    for n, table in enumerate((radio_0, radio_1)):
-        if table:
-            radios[n] = radio_plan(table, f"{prefix}.radio_{n}")
-    changes: dict[str, Any] = {"radios": (radios[0], radios[1])}
-    if channels:
-        changes.update(_channels(channels, f"{prefix}.channels", base))
+    radios = (radio_0 or base.radios[0], radio_1 or base.radios[1])
+    changes: dict[str, Any] = {"radios": radios}
+    if channels is not None:
+        for declared in dataclasses.fields(ChannelsTable):
+            value = getattr(channels, declared.name)
+            if value is not None:
+                changes[declared.name] = value
     return dataclasses.replace(base, **changes)

@@ -37,6 +37,7 @@ from packet_forwarder.downlink import DownlinkScheduler, ScheduledTx, TxChain
 from packet_forwarder.dutycycle import DutyCycleTracker
 from packet_forwarder.jit import TX_JIT_DELAY_US, wrap_diff
 from packet_forwarder.model import DownlinkRequest, GatewayStats, Modulation, Timing, TxStatus
+from packet_forwarder.regions import power_gaps
 
 LOGGER = logging.getLogger(__name__)
 
@@ -76,13 +77,17 @@ def make_scheduler(cfg: AgentConfig, session_id: Callable[[], int]) -> DownlinkS
         raise ConfigError(
             "regulation.enforce_duty_cycle", f"must be true or false, got {enforce!r}"
         )
-    duty = DutyCycleTracker(enforce=enforce) if preset.name == "EU868" else None
+    rules = preset.rules
+    duty = DutyCycleTracker(rules.sub_bands, enforce=enforce) if rules.duty_cycle else None
+    for chain in chains:  # issue 11.5: say when the antenna gain leaves no usable entry
+        for gap in power_gaps(preset, chain.tx_gain_lut, conc.antenna_gain_dbi):
+            LOGGER.warning("RF chain %d: %s", chain.rf_chain, gap)
     return DownlinkScheduler(
         chains,
         session_id,
         antenna_gain_dbi=conc.antenna_gain_dbi,
         region_freq_range_hz=(preset.tx_freq_min_hz, preset.tx_freq_max_hz),
-        region_max_eirp_dbm=preset.max_eirp_dbm,
+        rules=rules,
         duty_cycle=duty,
     )
 

@@ -20,7 +20,9 @@ class ConfigError(AgentError, ValueError):
     """The configuration is invalid; the message names the key and what is allowed."""
 
     def __init__(self, key: str, message: str) -> None:
-        super().__init__(f"{key}: {message}" if key else message)
+        text = f"{key}: {message}" if key else message
+        # one line whatever the file holds: a key or a path may contain a newline
+        super().__init__(text.replace("\r", "\\r").replace("\n", "\\n"))
         self.key = key
 
 

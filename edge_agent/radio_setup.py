@@ -3,7 +3,8 @@
 ``open_concentrator`` (edge_agent.service) calls ``radio_setup(cfg)``: it resolves the
 ``[concentrator] board`` preset (with ``[concentrator.board_overrides]``), gives the
 Concentrator a chip factory (``new_chip``) that resets the board before every start (GPIOs on
-``spi://``, the MCU on ``usb://``), opens the board thermometer (an absent
+``spi://``, the MCU on ``usb://``; the GPIO lines are requested at the first start and held until
+``close``, so POWER_EN stays driven), opens the board thermometer (an absent
 sensor is a warning and ``[concentrator] temperature_c``), loads the AGC/ARB firmware from
 ``firmware_dir`` (on ``sim://`` without it: the simulator's stand-in images) and, with a
 ``[gps] tty`` (or the board's GNSS), wraps the concentrator for GPS time (edge_agent.radio_gps).
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +37,10 @@ class RadioSetup:
     #: the driver's waits (radio resets, calibrations): return at once on ``sim://``
     sleep: Callable[[float], None] = time.sleep
     url: str = "sim://"
+    #: options for ``drivers.gpio.ResetLines`` (``backend``, ``step_s``): tests, the simulator
+    gpio_options: dict[str, Any] = field(default_factory=dict)
+    #: the board's reset/power lines, requested at the first start and held until ``close``
+    lines: Any = field(default=None, init=False)
 
     def new_chip(self, transport: Any) -> Any:
         """A fresh SX1302 driver after a board reset; the Concentrator calls it at every start.
@@ -45,7 +50,10 @@ class RadioSetup:
         """
         from drivers.sx1302.chip import SX1302
 
-        reset_board(self.board, self.url)
+        if self.lines is None:
+            self.lines = reset_board(self.board, self.url, **self.gpio_options)
+        else:
+            self.lines.reset()  # the same requests: the lines never float between starts
         transport.reset()
         return SX1302(transport, firmware=self.firmware, sleep=self.sleep)
 
@@ -56,7 +64,14 @@ class RadioSetup:
         return McuThermometer(transport.temperature_c, self.temperature_c).temperature_c
 
     def close(self) -> None:
-        """Release the board thermometer's I2C bus, if ``temperature_c`` is one. Idempotent."""
+        """Leave the chip reset and give the board lines back (reset_lgw.sh ``stop``), release
+        the board thermometer's I2C bus. Idempotent."""
+        lines, self.lines = self.lines, None
+        if lines is not None:
+            try:
+                lines.stop()
+            except DriverError as exc:
+                LOGGER.warning("board reset at stop failed: %s", exc)
         close = getattr(getattr(self.temperature_c, "__self__", None), "close", None)
         if callable(close):
             close()
@@ -115,18 +130,24 @@ def resolve_firmware(cfg: AgentConfig) -> Firmware | None:
     raise FirmwareError(f"[concentrator] firmware_dir is not set.\n{missing_firmware_help(None)}")
 
 
-def reset_board(board: BoardPreset | None, url: str, **gpio_options: Any) -> None:
-    """Pulse the board's power/reset lines before a start on ``spi://`` (reset_lgw.sh)."""
+def reset_board(board: BoardPreset | None, url: str, **gpio_options: Any) -> Any:
+    """Request the board's power/reset lines and pulse them before a start on ``spi://``
+    (reset_lgw.sh); the ``ResetLines``, still holding the lines (the caller releases them), or
+    None when there is nothing to drive."""
     if board is None or url_scheme(url) != "spi":
-        return
+        return None
     from drivers.gpio import ResetLines
 
     lines = ResetLines.for_board(board, **gpio_options)
     if lines is None:
-        return
-    with lines:
+        return None
+    try:
         lines.reset()
-    LOGGER.info("board %s: SX1302 reset through %s", board.name, board.gpiochip)
+    except BaseException:
+        lines.release()
+        raise
+    LOGGER.info("board %s: SX1302 reset through %s (lines held)", board.name, board.gpiochip)
+    return lines
 
 
 def thermometer(cfg: AgentConfig, board: BoardPreset | None) -> Callable[[], float]:

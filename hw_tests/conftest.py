@@ -68,15 +68,9 @@ def hw(request: pytest.FixtureRequest) -> HwSetup:
     device = _device_path(url)
     if device and not os.path.exists(device):
         pytest.skip(f"concentrator device {device} is not present on this machine")
-    plan = None
-    try:  # the daemon's loader builds the channel plan; fall back to the EU868 preset
-        from edge_agent.config import load_config
+    from edge_agent.config import load_config  # the daemon's loader builds the channel plan
 
-        plan = load_config(config_path).concentrator.plan
-    except ImportError:
-        from drivers.sx1302.plan import eu868_corecell_plan
-
-        plan = eu868_corecell_plan()
+    plan = load_config(config_path).concentrator.plan
     gps = raw.get("gps", {}).get("tty") or (board.gps_tty if board else None)
     return HwSetup(
         config_path=config_path,
@@ -112,12 +106,9 @@ def transport(hw: HwSetup) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def chip(transport: Any, hw: HwSetup) -> Any:
     """The SX1302 driver on the real chip (not started), with the firmware of ``firmware_dir``."""
-    try:
-        from drivers.sx1302.chip import SX1302
-    except ImportError as exc:
-        pytest.skip(f"the SX1302 driver is not available in this build: {exc}")
     from drivers.errors import FirmwareError
     from drivers.firmware import load_firmware
+    from drivers.sx1302.chip import SX1302
 
     try:
         firmware = load_firmware(hw.firmware_dir)

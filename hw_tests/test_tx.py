@@ -1,7 +1,7 @@
 """One LoRa transmission (needs ``--hw-tx``: it goes on air; use an antenna or a dummy load).
 
-Written against the TX path of issue 5: ``SX1302.send(DownlinkRequest)`` and ``tx_status()``
-(an enum named after ref/sx1302.md §7: FREE, SCHEDULED, EMITTING, ...); skipped until those exist.
+The daemon's TX path on the real chip: ``SX1302.send(program(TxRequest))`` (``drivers.sx1302.tx``)
+in IMMEDIATE mode, then ``tx_status(rf_chain)`` polled from SCHEDULED/EMITTING back to FREE.
 """
 
 from __future__ import annotations
@@ -11,36 +11,39 @@ from typing import Any
 
 import pytest
 
+from drivers.sx1302.tx import TxRequest, program
+
 
 def test_immediate_transmission_completes(started_chip: Any, hw: Any, request: Any) -> None:
     if not request.config.getoption("--hw-tx"):
         pytest.skip("the TX test transmits on air: pass --hw-tx to allow it")
-    send = getattr(started_chip, "send", None)
-    tx_status = getattr(started_chip, "tx_status", None)
-    if send is None or tx_status is None:
-        pytest.skip("this build's SX1302 driver has no TX path (send, tx_status)")
-    from packet_forwarder.model import DownlinkRequest, Modulation, Timing
-
     radio = hw.plan.radios[0]
     assert radio.tx_enable, "radio_0 must have tx_enable for the TX test"
-    send(
-        DownlinkRequest(
-            downlink_id=1,
-            phy_payload=b"edge-agent hw test",
-            freq_hz=radio.freq_hz,
-            power_dbm=14,
-            modulation=Modulation.LORA,
-            timing=Timing.IMMEDIATELY,
-            sf=9,
+    assert radio.tx_gain_lut, "radio_0 needs a TX gain table (the board preset gives one)"
+    gain = min(radio.tx_gain_lut, key=lambda g: abs(g.rf_power_dbm - 14))
+    started_chip.send(
+        program(
+            TxRequest(
+                rf_chain=0,
+                freq_hz=radio.freq_hz,
+                payload=b"edge-agent hw test",
+                mode="IMMEDIATE",
+                sf=9,
+                bandwidth_hz=125_000,
+                lorawan_public=hw.plan.lorawan_public,
+                pa_gain=gain.pa_gain,
+                pwr_idx=gain.pwr_idx,
+                radio_type=radio.type,
+            )
         )
     )
     seen = set()
     deadline = time.monotonic() + 3.0  # SF9/125 kHz, 18 bytes: ~200 ms on air
     while time.monotonic() < deadline:
-        status = tx_status().name
+        status = started_chip.tx_status(0)
         seen.add(status)
-        if status.endswith("FREE") and len(seen) > 1:
+        if status == "FREE" and len(seen) > 1:
             break
         time.sleep(0.005)
-    assert any(s.endswith("EMITTING") for s in seen), f"never saw EMITTING: {seen}"
-    assert tx_status().name.endswith("FREE")
+    assert "EMITTING" in seen, f"never saw EMITTING: {seen}"
+    assert started_chip.tx_status(0) == "FREE"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from construct import (
     BitsInteger,
@@ -153,7 +154,12 @@ class PhyHeader:
         mhdr = _MHDR.parse(phy[:1])
         mtype = MType(mhdr.mtype)
         mac, mic = phy[1:-MIC_SIZE], phy[-MIC_SIZE:]
-        head = {"mtype": mtype, "major": mhdr.major, "rfu": mhdr.rfu, "mic": bytes(mic)}
+        head: dict[str, Any] = {
+            "mtype": mtype,
+            "major": mhdr.major,
+            "rfu": mhdr.rfu,
+            "mic": bytes(mic),
+        }
         try:
             if mtype in DATA_MTYPES:
                 return cls(**head, **_parse_data(mac))
@@ -206,7 +212,7 @@ class PhyHeader:
         return mhdr + mac + self.mic
 
 
-def _parse_data(mac: bytes) -> dict[str, object]:
+def _parse_data(mac: bytes) -> dict[str, Any]:
     if len(mac) < _DATA_MIN:
         raise PhyError(f"data frame too short: {len(mac) + 1 + MIC_SIZE} bytes")
     fopts_len = mac[4] & 0x0F
@@ -224,7 +230,7 @@ def _parse_data(mac: bytes) -> dict[str, object]:
     }
 
 
-def _parse_rejoin(mac: bytes) -> dict[str, object]:
+def _parse_rejoin(mac: bytes) -> dict[str, Any]:
     rejoin_type = mac[0] if mac else -1
     if rejoin_type not in _REJOIN_SIZES or len(mac) != _REJOIN_SIZES[rejoin_type]:
         raise PhyError(f"malformed rejoin request (type {rejoin_type}, {len(mac)} bytes)")

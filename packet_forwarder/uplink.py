@@ -13,6 +13,7 @@ records with ``timing_set`` get ``fine_timestamp_ns`` once the PPS history is fu
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from drivers.sx1302.convert import (
     freq_offset_hz,
@@ -25,7 +26,8 @@ from drivers.sx1302.convert import (
 from drivers.sx1302.fine_timestamp import (
     PpsHistory,
     fine_timestamp_correction_us,
-    fine_timestamp_ns,
+    packet_freq_error,
+    precise_timestamp,
 )
 from drivers.sx1302.plan import FSK_CHAIN, LORA_STD_CHAIN, MULTI_SF_CHAINS, ChipPlan
 from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
@@ -93,7 +95,7 @@ def record_to_uplink(
     radio = plan.radios[chain.radio]
     t_comp_db = _temperature_offset_db(radio.rssi_tcomp, temperature_c)
     crc_status = record_crc_status(record, plan)
-    common = {
+    common: dict[str, Any] = {
         "phy_payload": record.payload,
         "freq_hz": plan.chain_freq_hz(record.if_chain),
         "channel": record.if_chain,
@@ -131,6 +133,8 @@ def record_to_uplink(
     corrected = count_us + correction(
         record.sf, bandwidth_hz, coding_rate, record.crc_en, len(record.payload)
     )
+    freq_offset = freq_offset_hz(record.freq_offset_raw, bandwidth_hz)
+    freq_offset += if_quantisation_error_hz(chain.if_hz)
     ftime = None
     if (
         plan.fine_timestamp
@@ -139,7 +143,15 @@ def record_to_uplink(
         and record.ts_metrics
         and crc_status is CrcStatus.OK
     ):
-        ftime = fine_timestamp_ns(pps_history, record.timestamp, record.sf, record.ts_metrics)
+        ftime = precise_timestamp(
+            pps_history,
+            pps_history.latest,
+            record.ts_metrics,
+            record.timestamp,
+            record.sf,
+            chain.if_hz,
+            packet_freq_error(common["freq_hz"], freq_offset),
+        ).ftime_ns
     offset_db = radio.rssi_offset_db + t_comp_db
     return Uplink(
         modulation=Modulation.LORA,
@@ -149,8 +161,7 @@ def record_to_uplink(
         rssi_dbm=record.rssi_chan_raw + offset_db,
         rssi_sig_dbm=record.rssi_sig_raw + offset_db,
         snr_db=record.snr_raw / 4.0,
-        freq_offset_hz=freq_offset_hz(record.freq_offset_raw, bandwidth_hz)
-        + if_quantisation_error_hz(chain.if_hz),
+        freq_offset_hz=freq_offset,
         count_us=corrected & COUNT_US_MASK,
         fine_timestamp_ns=ftime,
         **common,

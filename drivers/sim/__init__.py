@@ -123,7 +123,7 @@ def open_sim_transport(url: str = "sim://", **options: Any) -> Transport:
 
     chip = SimChip(**sim_options(url, **options))
 
-    class SimSpiTransport(SpiTransport):  # type: ignore[misc, valid-type]
+    class SimSpiTransport(SpiTransport):
         """SpiTransport on the simulator, exposing it."""
 
         sim = chip

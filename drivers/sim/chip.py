@@ -29,7 +29,15 @@ from pathlib import Path
 
 from drivers.errors import ChipError, DriverError, TransportError
 from drivers.sim.clock import SimClock
-from drivers.sim.mcu import AGC_MEM, ARB_MEM, FIRMWARE_OWNED, HANG_POINTS, PARITY_TARGETS, SimMcus
+from drivers.sim.mcu import (
+    AGC_MEM,
+    ARB_MEM,
+    FIRMWARE_OWNED,
+    HANG_POINTS,
+    PARITY_TARGETS,
+    McuState,
+    SimMcus,
+)
 from drivers.sim.population import Population
 from drivers.sim.reception import (
     LORA_SERVICE_MODEM_ID,
@@ -65,6 +73,8 @@ MAX_TS_METRIC_PAIRS = 32
 REG_OTP_DATA = 0x6181
 OTP_MODEL_ADDR = 0xD0
 REG_RF_EN = {0x5783: 0, 0x5784: 1}  # AGC_MCU_RF_EN_A/B, bit 3 = RADIO_RST
+#: COMMON_CTRL0 bit 3 HOST_RADIO_CTRL (reset value 1): 0 once the AGC firmware owns the radios
+REG_COMMON_CTRL0, HOST_RADIO_CTRL_BIT = 0x5601, 0x08
 RADIO_RST_BIT = 0x08
 DEFAULT_EUI = 0x0016C001FF1A08F0
 #: persona -> (version 0x5606, model byte at OTP 0xD0); "reset" answers 0x00 to every read
@@ -220,10 +230,14 @@ class SimChip:
         self.radios = (SimRadio(), SimRadio())
         self.stats = dict.fromkeys(
             ("received", "not_received", "raw_appended", "overruns", "unknown_writes",
-             "read_only_writes", "fifo_underreads", "faults", "refused_no_firmware"),
+             "read_only_writes", "fifo_underreads", "faults", "refused_no_firmware",
+             "radio_frames_ignored"),
             0,
         )  # fmt: skip
         self._lock = threading.RLock()
+        #: the supply (POWER_EN) and the SX1302 reset line (active high), see set_powered
+        self.powered = True
+        self.reset_asserted = False
         self._faults: deque[str] = deque()
         self._next_modem = 0
         self._overrunning = False
@@ -255,6 +269,8 @@ class SimChip:
                 return bytes(len(frame))
             if len(frame) < 2:
                 raise SimUnsupportedError(f"SPI frame too short: {bytes(frame).hex()}")
+            if not self.answering:
+                return bytes(len(frame))  # unpowered or held in reset: MISO stays low
             self.transmitter.advance()
             mux = frame[0]
             if mux == 0:
@@ -280,8 +296,50 @@ class SimChip:
             self.stats["faults"] += count
 
     def advance_us(self, us: int) -> None:
-        """Move a virtual clock forward (tests)."""
-        self.clock.advance_us(us)
+        """Move a virtual clock forward (tests, and the simulated USB bridge's latency)."""
+        with self._lock:
+            self.clock.advance_us(us)
+
+    # ---------------------------------------------------------------- power and reset lines
+    @property
+    def answering(self) -> bool:
+        """Powered and out of reset: only then does the chip take part in SPI transfers."""
+        return self.powered and not self.reset_asserted
+
+    def set_powered(self, on: bool) -> None:
+        """Drive the supply (the board's POWER_EN line).
+
+        Off: every read answers 0x00 (version 0x00, which the driver reports as ChipNotFound)
+        and writes are lost. Back on: the chip is fresh from reset (``_power_on_reset``).
+        """
+        with self._lock:
+            if on and not self.powered:
+                self._power_on_reset()
+                LOGGER.info("simulated SX1302: powered on (fresh from reset)")
+            elif not on and self.powered:
+                LOGGER.info("simulated SX1302: powered off")
+            self.powered = on
+
+    def set_reset(self, asserted: bool) -> None:
+        """Drive the SX1302 reset line (active high): held, the chip answers nothing; released,
+        it is fresh from reset."""
+        with self._lock:
+            if self.reset_asserted and not asserted and self.powered:
+                self._power_on_reset()
+            self.reset_asserted = asserted
+
+    def _power_on_reset(self) -> None:
+        """Register reset defaults, MCU firmware and mailboxes gone, radios reset, FIFO empty,
+        nothing scheduled to transmit. The counter keeps running (the simulator has one clock)."""
+        self.mem[:] = _reset_defaults()
+        self.mem[REG_VERSION] = self.version
+        self.mcus.state = McuState()
+        self.transmitter.clear()
+        for radio in self.radios:
+            radio.reset()
+        self.fifo.clear()
+        self._next_modem = 0
+        self._chains = None
 
     def set_radio_busy(self, rf_chain: int, busy: bool = True) -> None:
         """Make the chain's TX status read EMITTING (``busy``) until called with False."""
@@ -443,6 +501,11 @@ class SimChip:
         miso = bytearray(len(frame))
         if self.persona == "reset":
             return bytes(miso)
+        if not self.mem[REG_COMMON_CTRL0] & HOST_RADIO_CTRL_BIT:
+            # the AGC firmware drives the radios' SPI since the bring-up handed them over: the
+            # host's frames do not reach them until it sets HOST_RADIO_CTRL again
+            self.stats["radio_frames_ignored"] += 1
+            return bytes(miso)
         opcode, params = frame[1], frame[2:]
         self._chains = None  # a radio command may change its frequency or mode
         if opcode not in _MIN_PARAMS:
@@ -480,7 +543,7 @@ class SimChip:
 
     def _channels(self) -> list[int]:
         chains = self._programmed_chains()
-        return [round(c.centre_hz, -3) for c in chains if c.if_chain < 8 and 7 in c.sfs]
+        return [int(round(c.centre_hz, -3)) for c in chains if c.if_chain < 8 and 7 in c.sfs]
 
     def _radio_freqs(self) -> tuple[int | None, int | None]:
         return (self.radios[0].freq_hz, self.radios[1].freq_hz)

@@ -19,9 +19,9 @@ are LoRa.
 Fine timestamps (SX1303, when the driver enabled them; ``FineTiming``): the packet's scenario time
 is its end on air (what count_us reports in both modes). The record stores the end-of-header latch
 that the host's fine-mode correction brings back to that time, ``timing_set`` and metrics whose
-running-sum mean carries the distance from the host's coarse end-of-preamble estimate to the
-packet's true end of preamble (end − (payload symbols + 12.25) × T_sym), so that the host's
-``ftime`` is the end of preamble after the last PPS. Dual-demodulator duplicates are not modelled.
+running-sum mean (over the pairs the HAL averages at that SF) carries the host's frequency-error
+and DC-notch terms, so that the host's ``ftime`` is the end of preamble after the last PPS
+(``preamble_end_elapsed_ticks``). Dual-demodulator duplicates are not modelled.
 """
 
 from __future__ import annotations
@@ -31,13 +31,21 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from drivers.sim.scenario import ScenarioPacket
-from drivers.sx1302.convert import legacy_timestamp_correction_us, rssi_temperature_offset_db
+from drivers.sx1302.convert import (
+    freq_offset_hz,
+    if_quantisation_error_hz,
+    legacy_timestamp_correction_us,
+    rssi_temperature_offset_db,
+)
 from drivers.sx1302.fine_timestamp import (
+    PREAMBLE_END_OFFSET_TICKS,
     TICKS_PER_SECOND,
+    dc_notch_delay_ticks,
     fine_timestamp_correction_us,
-    payload_symbols,
+    header_to_preamble_ticks,
+    metric_pairs_used,
+    packet_freq_error,
     preamble_end_ticks,
-    symbol_time_us,
 )
 from drivers.sx1302.plan import ChipPlan
 from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
@@ -73,6 +81,8 @@ class Chain:
     centre_hz: float
     bw_hz: int
     sfs: frozenset[int]
+    #: the programmed IF (register value x 15625/32 Hz)
+    if_hz: float = 0.0
 
 
 def _signed13(msb: int, lsb: int) -> int:
@@ -99,7 +109,7 @@ def programmed_chains(
         if not enabled & (1 << n) or not radio_ok(rf):
             continue
         if_hz = _signed13(mem[_REG_IF_BASE + 2 * n], mem[_REG_IF_BASE + 2 * n + 1]) * IF_STEP_HZ
-        chains.append(Chain(n, rf, radio_freqs_hz[rf] + if_hz, 125_000, sfs))  # type: ignore[operator]
+        chains.append(Chain(n, rf, radio_freqs_hz[rf] + if_hz, 125_000, sfs, if_hz))  # type: ignore[operator]
     ls_enabled = plan.lora_std.enable if plan is not None else bool(mem[_REG_MODEM_ENABLE] & 1)
     rf = mem[_REG_LS_RADIO] & 1
     if ls_enabled and radio_ok(rf):
@@ -108,7 +118,7 @@ def programmed_chains(
         if bw_hz is not None:
             if_hz = _signed13(mem[_REG_LS_IF], mem[_REG_LS_IF + 1]) * IF_STEP_HZ
             centre = radio_freqs_hz[rf] + if_hz  # type: ignore[operator]
-            chains.append(Chain(8, rf, centre, bw_hz, frozenset({sf})))
+            chains.append(Chain(8, rf, centre, bw_hz, frozenset({sf}), if_hz))
     return chains
 
 
@@ -165,11 +175,19 @@ class FineTiming:
 
 
 def preamble_end_elapsed_ticks(packet: ScenarioPacket, end_elapsed_ticks: int) -> int:
-    """The packet's true end of preamble, in elapsed ticks: end − (payload + 12.25) symbols."""
+    """The packet's end of preamble as an SX1303 reports it, in elapsed ticks.
+
+    The fine-mode latch (end − the host's fine correction) moved back by the HAL's header →
+    preamble shift at zero frequency error. It is about 94 µs later than end − (payload + 12.25)
+    symbols at BW125 (the HAL's 19 µs filtering delay, 256 and 2138 ticks): a real SX1303 cannot
+    report that distance through the metrics (at most ±571 ticks over SF12's 4 pairs).
+    """
     crc_en = packet.crc != "none"
-    symbol_ticks = symbol_time_us(packet.sf, packet.bw_hz) * 32
-    n_payload = payload_symbols(packet.sf, packet.coding_rate, crc_en, len(packet.phy))
-    return end_elapsed_ticks - n_payload * symbol_ticks - 49 * symbol_ticks // 4
+    correction_us = fine_timestamp_correction_us(
+        packet.sf, packet.bw_hz, packet.coding_rate, crc_en, len(packet.phy)
+    )
+    shift = header_to_preamble_ticks(packet.sf) - PREAMBLE_END_OFFSET_TICKS
+    return end_elapsed_ticks - correction_us * 32 - shift
 
 
 def pps_ticks_before(elapsed_ticks: int, start_ticks: int) -> int:
@@ -200,17 +218,33 @@ def _fine_latch(packet: ScenarioPacket, count_ticks: int) -> int:
     return (count_ticks - correction * 32) & 0xFFFF_FFFF
 
 
-def _fine_fields(packet: ScenarioPacket, count_ticks: int, fine: FineTiming) -> dict:
+def _host_freq_error(packet: ScenarioPacket, chain: Chain) -> tuple[float, int]:
+    """(relative frequency error, configured IF) as the host derives them for ``packet``.
+
+    The configured IF is taken as the packet's distance to the radio centre (scenario packets
+    sit on their channel's frequency).
+    """
+    if_hz = round(packet.freq_hz - (chain.centre_hz - chain.if_hz))
+    raw = _freq_offset_raw(packet.freq_hz - chain.centre_hz, chain.bw_hz)
+    offset_hz = freq_offset_hz(raw, chain.bw_hz) + if_quantisation_error_hz(if_hz)
+    return packet_freq_error(round(packet.freq_hz), offset_hz), if_hz
+
+
+def _fine_fields(packet: ScenarioPacket, count_ticks: int, fine: FineTiming, chain: Chain) -> dict:
     latch = _fine_latch(packet, count_ticks)
     true_elapsed = preamble_end_elapsed_ticks(packet, fine.elapsed_ticks)
-    coarse = preamble_end_ticks(latch, packet.sf)
+    freq_error, if_hz = _host_freq_error(packet, chain)
+    coarse = preamble_end_ticks(latch, packet.sf, freq_error)
     offset = (true_elapsed + fine.start_ticks - coarse) & 0xFFFF_FFFF
     offset -= 1 << 32 if offset >= 1 << 31 else 0
-    values = 2 * fine.pairs
+    residual = offset - dc_notch_delay_ticks(if_hz)
+    # the host averages only the first pairs at high SF (SF12: 4); the rest carry nothing
+    values = 2 * metric_pairs_used(packet.sf, fine.pairs)
+    metrics = metrics_for_mean(round(residual * values), values)
     return {
         "timestamp": latch,
         "timing_set": True,
-        "ts_metrics": metrics_for_mean(offset * values, values),
+        "ts_metrics": metrics + (0,) * (2 * fine.pairs - values),
     }
 
 
@@ -252,7 +286,7 @@ def build_record(
         crc16=crc16,
     )
     if fine is not None and chain.if_chain < 8:
-        raw = replace(raw, **_fine_fields(packet, count_ticks, fine))
+        raw = replace(raw, **_fine_fields(packet, count_ticks, fine, chain))
     elif fine is not None:  # the LoRa-service chain latches the end of header too, no metrics
         raw = replace(raw, timestamp=_fine_latch(packet, count_ticks))
     return raw.to_bytes()

@@ -15,9 +15,11 @@ the register file and the TX buffer, exactly as the driver (``drivers.sx1302.tx`
   the connector); None without a plan or when no entry matches.
 
 TX FSM status (0x5211 / 0x5411): FREE 0x80 -> SCHEDULED 0x91 -> EMITTING 0x30 -> FREE as the
-chip clock passes the start and the end of the packet. Clearing the trigger bits before the
-start aborts the packet (the driver's trigger write clears then fires, so a new packet replaces
-a scheduled one). A transmission is recorded when it starts on air: kept in ``log`` and, with a
+chip clock passes the start and the end of the packet. Clearing the trigger bits aborts the
+packet: before its start it never goes on air (the driver's trigger write clears then fires, so
+a new packet replaces a scheduled one); on air, the emission ends there and the FSM is FREE.
+Every abort is kept in ``aborts`` (chain, what was aborted, when).
+A transmission is recorded when it starts on air: kept in ``log`` and, with a
 ``tx_log`` path, appended as one JSON line.
 
 ``count_us`` is in the driver's µs domain: (32 MHz ticks since the counter's origin / 32) mod
@@ -64,6 +66,16 @@ class SimTransmission:
     modulation: str
 
 
+@dataclass(frozen=True, slots=True)
+class SimAbort:
+    """A packet the host aborted by clearing its trigger bits."""
+
+    rf_chain: int
+    count_us: int  # the packet's start on air
+    state: str  # "SCHEDULED" (never went on air) or "EMITTING" (cut short)
+    at_us: int  # elapsed µs on the sim clock when the trigger was cleared
+
+
 @dataclass(slots=True)
 class _Pending:
     tx: SimTransmission
@@ -107,6 +119,8 @@ class SimTransmitter:
         #: every transmission that started on air, in order
         self.log: list[SimTransmission] = []
         self.stats = {"triggered": 0, "aborted": 0, "emitted": 0}
+        #: every abort, in order
+        self.aborts: list[SimAbort] = []
         self._pending: dict[int, _Pending] = {}
         self._busy = [False, False]
         self._lock = threading.Lock()
@@ -121,16 +135,22 @@ class SimTransmitter:
         rising = new & ~old & TRIGGER_MASK
         pending = self._pending.get(rf_chain)
         now = self.clock.elapsed_us()
-        if not new & TRIGGER_MASK and pending is not None and now < pending.start_us:
+        if not new & TRIGGER_MASK and pending is not None and now < pending.end_us:
             del self._pending[rf_chain]
             self.stats["aborted"] += 1
-            LOGGER.debug("simulated TX on chain %d aborted before its start", rf_chain)
+            state = "SCHEDULED" if now < pending.start_us else "EMITTING"
+            self.aborts.append(SimAbort(rf_chain, pending.tx.count_us, state, now))
+            LOGGER.debug("simulated TX on chain %d aborted (%s)", rf_chain, state)
         if not rising:
             return
         if rising & 0x04:
             raise _unsupported("ON_GPS trigger: the simulator has no PPS source")
         self.stats["triggered"] += 1
         self._pending[rf_chain] = self._decode(rf_chain, delayed=bool(rising & 0x02))
+
+    def clear(self) -> None:
+        """Forget every scheduled or emitting packet (the chip was reset)."""
+        self._pending.clear()
 
     def status(self, rf_chain: int) -> int:
         """The TX FSM status byte of the chain, now."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from drivers.errors import ChipError, ChipNotFound, FirmwareError, RadioError
+from drivers.errors import ChipError, ChipNotFound, DriverError, FirmwareError, RadioError
 from drivers.firmware import Firmware, missing_firmware_help
 from drivers.sx1302 import convert, mcu
 from drivers.sx1302.counter import CounterTracker
@@ -79,6 +80,7 @@ class SX1302:
         self.plan: ChipPlan | None = None
         self.started = False
         self._sleep = sleep
+        self._bulk_depth = 0
         self.radios = (
             Sx1250(transport, Target.RADIO_A, sleep=sleep),
             Sx1250(transport, Target.RADIO_B, sleep=sleep),
@@ -111,11 +113,27 @@ class SX1302:
             )
         field = value & reg.field_mask
         if reg.width == 8:
-            byte = field
-        else:
-            current = self.transport.read(Target.SX1302, reg.addr, 1)[0]
-            byte = (current & ~reg.mask & 0xFF) | (field << reg.offs)
-        self.transport.write(Target.SX1302, reg.addr, bytes([byte]))
+            self.transport.write(Target.SX1302, reg.addr, bytes([field]))
+        else:  # the HAL's lgw_com_rmw: one MCU sub-request on USB, a read then a write on SPI
+            self.transport.modify(Target.SX1302, reg.addr, reg.mask, field << reg.offs)
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Batch the writes of a block that neither reads nor waits (USB: one round trip).
+
+        sx1302_hal does this for ``lgw_send`` (``lgw_com_set_write_mode(BULK)`` .. ``flush``);
+        we also do it for the bring-up steps without reads or waits. Nested blocks flush once,
+        at the outer end. No-op on SPI and the simulator's SPI bus.
+        """
+        if self._bulk_depth == 0:
+            self.transport.begin_bulk()
+        self._bulk_depth += 1
+        try:
+            yield
+        finally:
+            self._bulk_depth -= 1
+            if self._bulk_depth == 0:
+                self.transport.flush()
 
     def mem_read(self, addr: int, length: int, *, fifo: bool = False) -> bytes:
         """Read ``length`` bytes in bursts; ``fifo``: every burst at the same address (0x4000)."""
@@ -188,32 +206,38 @@ class SX1302:
         self.plan = plan
         version = self.version()  # step 1
         LOGGER.info("SX130x version %#04x on %s", version, self.transport.url)
-        self.write_reg("GPIO_GPIO_OUT_L_OUT_VALUE", 0x00)  # step 2
+        if plan.fine_timestamp and self.model() != "SX1303":  # checked at step 6 by the HAL
+            raise ChipError("fine timestamping needs an SX1303; this chip is an SX1302")
+        with self.bulk():
+            self._take_back_radios()  # a previous start without a chip reset since
+            self.write_reg("GPIO_GPIO_OUT_L_OUT_VALUE", 0x00)  # step 2
         self._calibrate_radios(plan)  # step 3
         self._setup_radios(plan)  # step 4
-        self._hand_radios_to_agc(plan)  # step 5
-        self._init_timestamp_and_gpio(plan)  # step 6
-        self._configure_pa_lna_lut(plan)  # step 7
-        self._configure_radio_fe()  # step 8
-        self._configure_channelizer(plan)  # step 9
-        self._configure_correlators(plan)  # step 10
-        self._configure_multi_sf_modems(plan)  # step 11
-        if plan.lora_std.enable:
-            self._configure_lora_service(plan)  # step 12
-        if plan.fsk.enable:
-            self._configure_fsk(plan)  # step 13
-        self._configure_sync_word(plan)  # step 14
-        self._enable_modems()  # step 15
+        with self.bulk():  # steps 5-15 neither read nor wait
+            self._hand_radios_to_agc(plan)  # step 5
+            self._init_timestamp_and_gpio(plan)  # step 6
+            self._configure_pa_lna_lut(plan)  # step 7
+            self._configure_radio_fe()  # step 8
+            self._configure_channelizer(plan)  # step 9
+            self._configure_correlators(plan)  # step 10
+            self._configure_multi_sf_modems(plan)  # step 11
+            if plan.lora_std.enable:
+                self._configure_lora_service(plan)  # step 12
+            if plan.fsk.enable:
+                self._configure_fsk(plan)  # step 13
+            self._configure_sync_word(plan)  # step 14
+            self._enable_modems()  # step 15
         timeout = self.handshake_timeout_s
         mcu.load_firmware(self, "AGC", fw.agc)  # step 16
         mcu.start_agc(self, fw.agc_version, lbt_enable=False, timeout_s=timeout)  # step 17
         mcu.load_firmware(self, "ARB", fw.arb)  # step 18
         mcu.start_arb(self, fw.arb_version, fine_timestamp=plan.fine_timestamp, timeout_s=timeout)
         LOGGER.info("AGC v%d and ARB v%d firmware running", fw.agc_version, fw.arb_version)
-        self._enable_pps()  # step 20
-        self._configure_tx(plan)  # step 20: TX static configuration
+        with self.bulk():
+            self._enable_pps()  # step 20
+            self._configure_tx(plan)  # step 20: TX static configuration
+            self.write_reg("GPIO_GPIO_OUT_L_OUT_VALUE", 0x01)  # step 22: CONFIG_DONE LED
         self.counter.reset()
-        self.write_reg("GPIO_GPIO_OUT_L_OUT_VALUE", 0x01)  # step 22: CONFIG_DONE LED
         self.started = True
 
     @staticmethod
@@ -224,15 +248,29 @@ class SX1302:
         if not plan.radios[plan.clksrc].enable:
             raise RadioError(f"radio {plan.clksrc} clocks the SX1302 (clksrc) but is disabled")
 
+    def _take_back_radios(self) -> None:
+        """Undo what a previous start left running, so that no chip reset is needed.
+
+        After a start the AGC firmware drives the radios (HOST_RADIO_CTRL = 0) and both MCUs run;
+        the host's SX1250 commands no longer reach the radios and the setup would fail at
+        SET_STANDBY(RC). Hold both MCUs (MCU_CLEAR = 1) and give the radios back to the host
+        (HOST_RADIO_CTRL = 1): the reset values of these fields (sx1302_hal loragw_reg.c), i.e.
+        the state ``reset_lgw.sh`` leaves the chip in before ``lgw_start``.
+        """
+        self.write_reg("AGC_MCU_CTRL_MCU_CLEAR", 1)
+        self.write_reg("ARB_MCU_CTRL_MCU_CLEAR", 1)
+        self.write_reg("COMMON_CTRL0_HOST_RADIO_CTRL", 1)
+
     def _enabled_radios(self, plan: ChipPlan) -> list[tuple[int, Sx1250]]:
         return [(i, self.radios[i]) for i, r in enumerate(plan.radios) if r.enable]
 
     def _reset_radio(self, rf_chain: int) -> None:
         """sx1302_radio_reset for an SX1250 (its reset line is pulsed then left high)."""
         suffix = "AB"[rf_chain]
-        self.write_reg("COMMON_CTRL0_CLK32_RIF_CTRL", 0)
-        self.write_reg(f"AGC_MCU_RF_EN_{suffix}_RADIO_EN", 1)
-        self.write_reg(f"AGC_MCU_RF_EN_{suffix}_RADIO_RST", 1)
+        with self.bulk():
+            self.write_reg("COMMON_CTRL0_CLK32_RIF_CTRL", 0)
+            self.write_reg(f"AGC_MCU_RF_EN_{suffix}_RADIO_EN", 1)
+            self.write_reg(f"AGC_MCU_RF_EN_{suffix}_RADIO_RST", 1)
         self._sleep(0.5)
         self.write_reg(f"AGC_MCU_RF_EN_{suffix}_RADIO_RST", 0)
         self._sleep(0.01)
@@ -253,10 +291,11 @@ class SX1302:
         for i, _ in self._enabled_radios(plan):
             self._reset_radio(i)
             self._set_radio_mode(i)
-        self._select_clock(plan)
-        self.write_reg("AGC_MCU_CTRL_FORCE_HOST_FE_CTRL", 1)
-        self.write_reg("AGC_MCU_RF_EN_A_PA_EN", 0)
-        self.write_reg("AGC_MCU_RF_EN_A_LNA_EN", 0)
+        with self.bulk():
+            self._select_clock(plan)
+            self.write_reg("AGC_MCU_CTRL_FORCE_HOST_FE_CTRL", 1)
+            self.write_reg("AGC_MCU_RF_EN_A_PA_EN", 0)
+            self.write_reg("AGC_MCU_RF_EN_A_LNA_EN", 0)
         for i, radio in self._enabled_radios(plan):
             radio.get_status()
             radio.calibrate_image(plan.radios[i].freq_hz)
@@ -297,9 +336,7 @@ class SX1302:
 
     def _init_timestamp_and_gpio(self, plan: ChipPlan) -> None:
         """Step 6: timestamp mode (legacy: end of packet) and GPIO functions."""
-        if plan.fine_timestamp:
-            if self.model() != "SX1303":
-                raise ChipError("fine timestamping needs an SX1303; this chip is an SX1302")
+        if plan.fine_timestamp:  # the SX1303 check ran before the bulk block (start)
             self.write_reg("RX_TOP_RX_BUFFER_LEGACY_TIMESTAMP", 0)
             self.write_reg("RX_TOP_RX_BUFFER_TIMESTAMP_CFG_MAX_TS_METRICS", FINE_TS_METRICS_MAX)
             self.write_reg("RX_TOP_TIMESTAMP_ENABLE", 1)
@@ -503,8 +540,13 @@ class SX1302:
         self.transport.write(Target.SX1302, addr, bytes([value & 0xFF]))
 
     def send(self, prog: TxProgram) -> None:
-        """Program one TX (``drivers.sx1302.tx.program``): registers, TX buffer, trigger."""
-        program_tx(self.write_raw, self.mem_write, prog)
+        """Program one TX (``drivers.sx1302.tx.program``): registers, TX buffer, trigger.
+
+        One bulk block, as ``lgw_send`` does on USB: the whole send is one round trip there, so
+        the delayed trigger is armed ~1 ms after the JIT decided to send, not ~40 ms.
+        """
+        with self.bulk():
+            program_tx(self.write_raw, self.mem_write, prog)
 
     def tx_status(self, rf_chain: int) -> str:
         """The chain's TX state: FREE, SCHEDULED, EMITTING or UNKNOWN (sx1302_tx_status)."""
@@ -523,25 +565,33 @@ class SX1302:
         return False
 
     def stop(self) -> None:
-        """Stop receiving: modems and PPS latch off, LED off, MCUs held in reset. Idempotent."""
+        """Abort TX on both RF chains (``lgw_stop``), then stop receiving: modems and PPS latch
+        off, LED off, MCUs held in reset. Idempotent.
+
+        The abort comes first so that neither a packet on air nor an armed delayed trigger
+        outlives the stop (the chip would otherwise fire it with nobody tracking it).
+        """
         if not self.started:
             return
-        self.write_reg("COMMON_GEN_GLOBAL_EN", 0)
-        self.write_reg("TIMESTAMP_GPS_CTRL_GPS_EN", 0)
-        self.write_reg("GPIO_GPIO_OUT_L_OUT_VALUE", 0x00)
-        self.write_reg("AGC_MCU_CTRL_MCU_CLEAR", 1)  # hold both MCUs: a restart reloads them
-        self.write_reg("ARB_MCU_CTRL_MCU_CLEAR", 1)
         self.started = False
+        for rf_chain in (0, 1):
+            try:
+                self.abort_tx(rf_chain)
+            except DriverError as exc:  # lgw_stop warns and goes on stopping
+                LOGGER.warning("TX abort on RF chain %d failed: %s", rf_chain, exc)
+        with self.bulk():
+            self.write_reg("COMMON_GEN_GLOBAL_EN", 0)
+            self.write_reg("TIMESTAMP_GPS_CTRL_GPS_EN", 0)
+            self.write_reg("GPIO_GPIO_OUT_L_OUT_VALUE", 0x00)
+            self.write_reg("AGC_MCU_CTRL_MCU_CLEAR", 1)  # hold both MCUs: a restart reloads them
+            self.write_reg("ARB_MCU_CTRL_MCU_CLEAR", 1)
 
     # --- RX path --------------------------------------------------------------------------------
 
     def rx_byte_count(self) -> int:
         """Bytes waiting in the RX FIFO: read twice, the larger kept (HAL chip workaround)."""
-        counts = []
-        for _ in range(2):
-            msb, lsb = self.transport.read(Target.SX1302, RX_BYTE_COUNT_ADDR, 2)
-            counts.append((msb & 0x1F) << 8 | lsb)
-        return max(counts)
+        reads = self.transport.read_many([(Target.SX1302, RX_BYTE_COUNT_ADDR, 2)] * 2)
+        return max((msb & 0x1F) << 8 | lsb for msb, lsb in reads)
 
     def fetch_rx(self) -> FifoParse:
         """Drain the RX FIFO and parse it; bad records are counted in ``rx_errors``.
@@ -566,8 +616,8 @@ class SX1302:
 
     def read_counter(self) -> int:
         """Read both 32 MHz counters, track their wraps; the free-running counter in µs."""
-        first = self.transport.read(Target.SX1302, COUNTER_ADDR, 8)
-        again = self.transport.read(Target.SX1302, COUNTER_ADDR, 8)
+        # both reads in one request (one USB round trip); back to back as before on SPI
+        first, again = self.transport.read_many([(Target.SX1302, COUNTER_ADDR, 8)] * 2)
         if first[0] != again[0] or first[4] != again[4]:
             # an MSB changed between the reads: a carry was in flight, read once more
             again = self.transport.read(Target.SX1302, COUNTER_ADDR, 8)

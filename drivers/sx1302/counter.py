@@ -33,7 +33,7 @@ class CounterTracker:
 
     def reset(self) -> None:
         """Forget every wrap (sx1302_hal ``timestamp_counter_new``; on every chip start)."""
-        self.__init__()
+        type(self).__init__(self)
 
     def update(self, pps_ticks: int, inst_ticks: int) -> None:
         """Account for one counter read (both counters, in 32 MHz ticks)."""

@@ -80,9 +80,10 @@ def load_firmware(chip: SX1302, mcu: str, image: bytes) -> None:
     if len(image) != IMAGE_SIZE:
         raise FirmwareError(f"{mcu} firmware has {len(image)} bytes, expected {IMAGE_SIZE}")
     ctrl = f"{mcu}_MCU_CTRL"
-    chip.write_reg(f"{ctrl}_MCU_CLEAR", 1)
-    chip.write_reg(f"{ctrl}_HOST_PROG", 1)
-    chip.write_reg("COMMON_PAGE_PAGE", 0)
+    with chip.bulk():
+        chip.write_reg(f"{ctrl}_MCU_CLEAR", 1)
+        chip.write_reg(f"{ctrl}_HOST_PROG", 1)
+        chip.write_reg("COMMON_PAGE_PAGE", 0)
     base = AGC_MEM_ADDR if mcu == "AGC" else ARB_MEM_ADDR
     chip.mem_write(base, image)
     check = chip.mem_read(base, IMAGE_SIZE)
@@ -92,8 +93,9 @@ def load_firmware(chip: SX1302, mcu: str, image: bytes) -> None:
             f"{mcu} firmware read-back differs at offset {offset:#06x} (address "
             f"{base + offset:#06x}): wrote {image[offset]:#04x}, read {check[offset]:#04x}"
         )
-    chip.write_reg(f"{ctrl}_HOST_PROG", 0)
-    chip.write_reg(f"{ctrl}_MCU_CLEAR", 0)
+    with chip.bulk():
+        chip.write_reg(f"{ctrl}_HOST_PROG", 0)
+        chip.write_reg(f"{ctrl}_MCU_CLEAR", 0)
     if chip.read_reg(f"{ctrl}_PARITY_ERROR"):
         raise FirmwareError(f"{mcu} firmware parity error after load ({ctrl} PARITY_ERROR = 1)")
 
@@ -107,9 +109,10 @@ _ARB_STATUS = "ARB_MCU_MCU_ARB_STATUS_MCU_ARB_STATUS"
 def _agc_exchange(
     chip: SX1302, step: AgcStep, values: tuple[int, ...], check: tuple[int, ...], timeout_s: float
 ) -> None:
-    for n, value in enumerate(values):
-        chip.write_reg(_MB_WR.format(n=n), value)
-    chip.write_reg(_MB_WR.format(n=3), step.command)
+    with chip.bulk():  # the mailbox values, then the command that makes the AGC read them
+        for n, value in enumerate(values):
+            chip.write_reg(_MB_WR.format(n=n), value)
+        chip.write_reg(_MB_WR.format(n=3), step.command)
     wait_status(chip, _AGC_STATUS, step.status, f"AGC {step.name}", timeout_s)
     for n, value in enumerate(check):
         got = chip.read_reg(_MB_RD.format(n=n))
@@ -144,8 +147,10 @@ def start_arb(chip: SX1302, version: int, *, fine_timestamp: bool, timeout_s: fl
     if got != version:
         raise FirmwareError(f"ARB firmware reports version {got}, expected {version}")
     cfg = "ARB_MCU_ARB_DEBUG_CFG_{n}_ARB_DEBUG_CFG_{n}"
-    chip.write_reg(cfg.format(n=0), ARB_STATS_SF)
-    chip.write_reg(cfg.format(n=3), ARB_DUAL_DEMOD_ALL_SF if fine_timestamp else ARB_DUAL_DEMOD_OFF)
-    chip.write_reg(cfg.format(n=2), ARB_DOUBLE_DETECT_FILTER)
-    chip.write_reg(cfg.format(n=1), 1)
+    dual_demod = ARB_DUAL_DEMOD_ALL_SF if fine_timestamp else ARB_DUAL_DEMOD_OFF
+    with chip.bulk():  # the configuration, then the resume that makes the arbiter read it
+        chip.write_reg(cfg.format(n=0), ARB_STATS_SF)
+        chip.write_reg(cfg.format(n=3), dual_demod)
+        chip.write_reg(cfg.format(n=2), ARB_DOUBLE_DETECT_FILTER)
+        chip.write_reg(cfg.format(n=1), 1)
     wait_status(chip, _ARB_STATUS, 0x00, "ARB resume", timeout_s)

@@ -9,13 +9,12 @@ concentrator themselves through ``drivers.transport.open_transport`` and
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from edge_agent.diag.core import (
+    PASS,
     CheckResult,
     DiagContext,
     check,
@@ -29,8 +28,7 @@ from edge_agent.diag.system import concentrator_device
 CHIP_VERSIONS = {0x10: "SX1302", 0x12: "SX1303"}  # sx1302_hal: COMMON_VERSION 0x5606
 SX1250_GET_STATUS = 0xC0
 SX1250_MODES = {2: "STDBY_RC", 3: "STDBY_XOSC", 4: "FS", 5: "RX", 6: "TX"}
-STTS751_ADDRESSES = (0x39, 0x3B, 0x38)  # sx1302_hal loragw_stts751.c, probed in this order
-I2C_SLAVE = 0x0703
+DEFAULT_I2C_BUS = "/dev/i2c-1"
 TEMP_WARN_C = 70.0
 
 
@@ -105,6 +103,7 @@ def check_radios(ctx: DiagContext) -> CheckResult:
     """Radio A and radio B answer GET_STATUS with a valid chip mode."""
     if skip := needs_config("radios", ctx):
         return skip
+    gaps = tx_power_gaps(ctx)
     radio = daemon_radio(ctx)
     if radio is not None:
         radios = radio.get("radios") or {}
@@ -115,7 +114,8 @@ def check_radios(ctx: DiagContext) -> CheckResult:
             return failed(
                 "radios", f"daemon reports {', '.join(bad)}", "check the board's radio clock"
             )
-        return passed("radios", f"{', '.join(f'{k}: {v}' for k, v in radios.items())} (daemon)")
+        states = ", ".join(f"{k}: {v}" for k, v in radios.items())
+        return with_power_gaps(passed("radios", f"{states} (daemon){tx_gain_detail(ctx)}"), gaps)
     try:
         from drivers.transport import Target
 
@@ -134,7 +134,55 @@ def check_radios(ctx: DiagContext) -> CheckResult:
             "a radio that stays silent after reset points to the board (clock, power): "
             "try another concentrator to confirm",
         )
-    return passed("radios", ", ".join(f"radio {k}: {m}" for k, m in answers.items()))
+    states = ", ".join(f"radio {k}: {m}" for k, m in answers.items())
+    return with_power_gaps(passed("radios", states + tx_gain_detail(ctx)), gaps)
+
+
+def tx_gain_detail(ctx: DiagContext) -> str:
+    """``; radio A TX gain table (source): 12 dBm PA0/15, ...``: the table downlinks use."""
+    from drivers.tx_gain_tables import describe_lut
+    from packet_forwarder.regions import region_family
+
+    conc = ctx.config.concentrator
+    plan = getattr(conc, "plan", None)
+    if plan is None:
+        return ""
+    lut = plan.radios[0].tx_gain_lut
+    if not lut:
+        return "; radio A has no TX gain table: no downlink can be sent"
+    board = _board(ctx)
+    vendor = board.tx_gain_table(region_family(conc.region)) if board else None
+    preset = getattr(getattr(conc, "preset", None), "plan", None)
+    if vendor is not None and vendor.entries == lut:
+        source = f"board {board.name}, {vendor.source}"
+    elif preset is not None and preset.radios[0].tx_gain_lut == lut:
+        source = f"region {conc.region} preset, Semtech Corecell reference"
+    else:
+        source = "[concentrator.radio_0] tx_gain_lut"
+    return f"; radio A TX gain table ({source}): {describe_lut(lut)}"
+
+
+def tx_power_gaps(ctx: DiagContext) -> list[str]:
+    """Sub-bands of the region that no TX gain entry can serve with the antenna gain (11.5)."""
+    from packet_forwarder.regions import power_gaps, region_preset
+
+    conc = ctx.config.concentrator
+    preset = getattr(conc, "preset", None) or region_preset(conc.region)
+    plan = getattr(conc, "plan", None) or preset.plan
+    return [
+        f"radio {'AB'[n]}: {gap}"
+        for n, radio in enumerate(plan.radios)
+        if radio.enable and radio.tx_enable
+        for gap in power_gaps(preset, radio.tx_gain_lut, conc.antenna_gain_dbi)
+    ]
+
+
+def with_power_gaps(result: CheckResult, gaps: list[str]) -> CheckResult:
+    """``result`` turned into a WARN naming the TX power gaps, when there are any."""
+    if not gaps or result.status != PASS:
+        return result
+    hint = "lower the antenna_gain_dbi only if it is wrong; otherwise carry the lower entries"
+    return warned(result.name, f"{result.detail}; TX power: {'; '.join(gaps)}", hint)
 
 
 def stts751_celsius(high: int, low: int) -> float:
@@ -143,26 +191,50 @@ def stts751_celsius(high: int, low: int) -> float:
     return (raw - 0x10000 if raw & 0x8000 else raw) / 256.0
 
 
-def read_stts751(bus: str = "/dev/i2c-1") -> tuple[float, int]:
-    """Board temperature from the STTS751 on ``bus``: ``(°C, address)``."""
-    fd = os.open(bus, os.O_RDWR)
+def open_i2c_bus(path: str) -> Any:
+    """The Linux I2C bus at ``path`` (``drivers.stts751.I2cBus``; tests give a simulated one)."""
+    from drivers.stts751 import LinuxI2cBus
+
+    return LinuxI2cBus(path)
+
+
+def read_stts751(
+    bus_path: str = DEFAULT_I2C_BUS, preferred: tuple[int, ...] = ()
+) -> tuple[float, int, tuple[int, ...]]:
+    """``(°C, address that answered, addresses probed)``: ``preferred`` first, then the HAL's.
+
+    Raises FileNotFoundError when the bus does not exist, OSError when no STTS751 answers.
+    """
+    from drivers.errors import SensorError
+    from drivers.stts751 import probe_order, probe_stts751
+
+    addresses = probe_order(preferred)
     try:
-        for address in STTS751_ADDRESSES:
-            try:
-                fcntl.ioctl(fd, I2C_SLAVE, address)
-                os.write(fd, bytes([0xFE]))
-                if os.read(fd, 1) != b"\x53":  # MANUFACTURER_ID
-                    continue
-                os.write(fd, bytes([0x00]))
-                high = os.read(fd, 1)[0]
-                os.write(fd, bytes([0x02]))
-                low = os.read(fd, 1)[0]
-            except OSError:
-                continue
-            return stts751_celsius(high, low), address
+        bus = open_i2c_bus(bus_path)
+    except SensorError as exc:
+        if isinstance(exc.__cause__, FileNotFoundError):
+            raise exc.__cause__ from exc
+        raise OSError(str(exc)) from exc
+    try:
+        sensor = probe_stts751(bus, addresses)
+        if sensor is None:
+            raise OSError(f"no STTS751 at {_hex_list(addresses)} on {bus_path}")
+        probed = addresses[: addresses.index(sensor.address) + 1]
+        return sensor.temperature_c(), sensor.address, probed
+    except SensorError as exc:
+        raise OSError(str(exc)) from exc
     finally:
-        os.close(fd)
-    raise OSError(f"no STTS751 at {', '.join(hex(a) for a in STTS751_ADDRESSES)} on {bus}")
+        bus.close()
+
+
+def _hex_list(addresses: tuple[int, ...]) -> str:
+    return ", ".join(f"0x{a:02x}" for a in addresses)
+
+
+def _board(ctx: DiagContext) -> Any:
+    from edge_agent.radio_setup import resolve_board
+
+    return resolve_board(ctx.config)
 
 
 @check("temperature", "board temperature")
@@ -181,12 +253,21 @@ def check_temperature(ctx: DiagContext) -> CheckResult:
                 f"{scheme}://: no host-side sensor; the daemon reports it (configured "
                 f"fallback {ctx.config.concentrator.temperature_c} °C)",
             )
+        board = _board(ctx)
+        if board is not None and not board.temp_i2c_addresses:
+            return passed(
+                "temperature",
+                f"board {board.name} has no temperature sensor; RSSI compensation uses "
+                f"[concentrator] temperature_c = {ctx.config.concentrator.temperature_c} °C",
+            )
+        bus_path = board.i2c_bus if board is not None else DEFAULT_I2C_BUS
+        preferred = tuple(board.temp_i2c_addresses) if board is not None else ()
         try:
-            celsius, address = read_stts751()
+            celsius, address, probed = read_stts751(bus_path, preferred)
         except FileNotFoundError:
             return warned(
                 "temperature",
-                "/dev/i2c-1 does not exist: I2C is disabled",
+                f"{bus_path} does not exist: I2C is disabled",
                 "enable I2C (raspi-config → Interface Options → I2C), then reboot",
             )
         except OSError as exc:
@@ -196,7 +277,9 @@ def check_temperature(ctx: DiagContext) -> CheckResult:
                 "enable I2C (raspi-config → Interface Options → I2C); without a sensor RSSI uses "
                 "[concentrator] temperature_c for compensation",
             )
-        source = f"STTS751 at 0x{address:02x}"
+        source = f"STTS751 at 0x{address:02x} on {bus_path}"
+        if len(probed) > 1:
+            source += f", no answer at {_hex_list(probed[:-1])}"
     if not -40 <= celsius <= 100:
         return failed(
             "temperature", f"{celsius:.1f} °C ({source}): implausible", "check the sensor"

@@ -175,14 +175,34 @@ def _open_problem(
     return None
 
 
+def gpiod_problem() -> str | None:
+    """Why the libgpiod v2 Python bindings cannot drive the board lines, or None."""
+    try:
+        import gpiod
+    except ImportError:
+        return "the gpiod Python package is not installed"
+    if not hasattr(gpiod, "request_lines"):
+        return f"gpiod {getattr(gpiod, '__version__', '1.x')} is the libgpiod v1 API (v2 needed)"
+    return None
+
+
 @check("gpio", "the GPIO chip for the concentrator's reset and power lines")
 def check_gpio(ctx: DiagContext) -> CheckResult:
-    """On SPI boards, a GPIO character device exists and opens (reset/power lines)."""
+    """On SPI boards, the gpiod v2 bindings import and a GPIO character device opens."""
     if skip := needs_config("gpio", ctx):
         return skip
     scheme, _ = concentrator_device(ctx.config.concentrator.url)
     if scheme != "spi":
         return passed("gpio", f"not used with {scheme}:// (reset is done by the board itself)")
+    if ctx.config.concentrator.board is not None and (problem := gpiod_problem()):
+        from drivers.gpio import GPIOD_INSTALL_HINT
+
+        return failed(
+            "gpio",
+            f"{problem}: board {ctx.config.concentrator.board}'s reset/power lines cannot be "
+            "driven (there is no /sys/class/gpio fallback)",
+            GPIOD_INSTALL_HINT,
+        )
     chips = sorted(glob.glob("/dev/gpiochip*"))
     if not chips:
         return failed(

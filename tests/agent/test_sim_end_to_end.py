@@ -1,7 +1,4 @@
-"""``edge-agent run`` on the real concentrator engine and simulated SX1302, scenario to broker.
-
-Skipped until the simulator, the SPI transport and the concentrator are merged next to the agent.
-"""
+"""``edge-agent run`` on the real concentrator engine and simulated SX1302, scenario to broker."""
 
 from __future__ import annotations
 
@@ -26,17 +23,7 @@ PACKETS = [
 ]  # fmt: skip
 
 
-def _require_real_radio() -> None:
-    try:
-        from drivers.sim import open_sim_transport  # noqa: F401
-        from drivers.spi import SpiTransport  # noqa: F401
-        from packet_forwarder.concentrator import Concentrator  # noqa: F401
-    except ImportError as exc:
-        pytest.skip(f"simulator / SPI transport / concentrator not merged yet ({exc})")
-
-
 def test_scenario_is_forwarded_and_run_exits_0_with_summary(broker, tmp_path: Path) -> None:
-    _require_real_radio()
     config = scenario_config(tmp_path, broker.url, PACKETS)
     sub = Subscriber(broker.port, "+/gateway/+/event/up")
     proc = run_to_completion(config)

@@ -333,7 +333,9 @@ def test_start_follows_the_hal_step_order(chip, fake) -> None:
     def last(addr: int) -> int:
         return len(order) - 1 - order[::-1].index(addr)
 
-    assert fake.writes[0] == (0x5643, 0x00)  # step 2: GPIOs low
+    # before step 1's effects: hold both MCUs and take the radios back (a restart without reset)
+    assert order[:3] == [0x5780, 0x6080, 0x5601]
+    assert fake.writes[3] == (0x5643, 0x00)  # step 2: GPIOs low
     assert fake.writes[-1] == (0x5643, 0x01)  # step 22: CONFIG_DONE LED
     assert last(0x5601) < first(0x58C0)  # host releases the radios before sx1302_init
     assert last(0x5810) < first(0x5822)  # channelizer, then correlators

@@ -31,12 +31,18 @@ def test_fine_mode_correction_by_hand_sf7_20_bytes() -> None:
 
 
 def test_preamble_end_shift_for_sf7() -> None:
-    # 256 * 128 * 12 + 256 * (32 - 1) = 393216 + 7936, then + 2137
-    assert ft.preamble_end_ticks(1_000_000, 7) == 1_000_000 - 401_152 + 2137
+    # 256 * 128 * 12 + 256 * (32 - 1) = 393216 + 7936, then + 2138 (sx1302_hal 2.1.0)
+    assert ft.preamble_end_ticks(1_000_000, 7) == 1_000_000 - 401_152 + 2138
 
 
 def test_preamble_end_shift_wraps_below_zero() -> None:
-    assert ft.preamble_end_ticks(0, 7) == (2137 - 401_152) & 0xFFFFFFFF
+    assert ft.preamble_end_ticks(0, 7) == (2138 - 401_152) & 0xFFFFFFFF
+
+
+def test_header_shift_scales_with_the_frequency_error() -> None:
+    # SF12 base 12844800 ticks; + 12844800 * 1e-6 + 0.5 = 12844813.34, truncated
+    assert ft.header_to_preamble_ticks(12) == 12_844_800
+    assert ft.header_to_preamble_ticks(12, 1e-6) == 12_844_813
 
 
 def test_metrics_mean_is_the_mean_of_the_running_sum() -> None:
@@ -72,39 +78,79 @@ def test_history_overwrites_the_oldest_edge() -> None:
     assert len(history.entries) == ft.PPS_HISTORY_SIZE
 
 
+#: an IF beyond the DC notch (no notch delay)
+FAR_IF_HZ = 300_000
+
+
+def _ftime(history: ft.PpsHistory, ticks: int, metrics, sf: int = 7, if_hz: int = FAR_IF_HZ):
+    return ft.precise_timestamp(history, history.latest, metrics, ticks, sf, if_hz, 0.0)
+
+
 def test_no_fine_timestamp_before_the_history_is_full() -> None:
     history = ft.PpsHistory()
     history.save(5_000)
-    assert ft.fine_timestamp_ns(history, 10_000_000, 7, (0, 0)) is None
+    result = _ftime(history, 10_000_000, (0, 0))
+    assert (result.ok, result.ftime_ns, history.size) == (False, None, 1)
 
 
 def test_fine_timestamp_from_the_latest_pps() -> None:
     history = _full_history(1_000)
     latest = 1_000 + 15 * ft.TICKS_PER_SECOND
-    ticks = latest + 3_200_000 + 401_152 - 2137  # end of preamble 100 ms after the PPS
+    ticks = latest + 3_200_000 + 401_152 - 2138  # end of preamble 100 ms after the PPS
     # metrics (4, 0): running sum (4, 4), mean 4 ticks = 125 ns
-    assert ft.fine_timestamp_ns(history, ticks, 7, (4, 0)) == 100_000_000 + 125
+    assert _ftime(history, ticks, (4, 0)).ftime_ns == 100_000_000 + 125
 
 
 def test_fine_timestamp_uses_the_pps_of_the_packets_second() -> None:
     history = _full_history(1_000)
     # a packet in second 13 read after the PPS of second 15 was latched
     pps13 = 1_000 + 13 * ft.TICKS_PER_SECOND
-    ticks = pps13 + 16_000_000 + 401_152 - 2137
-    assert ft.fine_timestamp_ns(history, ticks, 7, (0, 0)) == 500_000_000
+    ticks = pps13 + 16_000_000 + 401_152 - 2138
+    assert _ftime(history, ticks, (0, 0)).ftime_ns == 500_000_000
 
 
-def test_fine_timestamp_applies_the_crystal_correction() -> None:
+def test_crystal_error_comes_from_the_pps_history() -> None:
+    history = ft.PpsHistory()
+    for second in range(ft.PPS_HISTORY_SIZE):  # +10 ppm: 32,000,320 ticks between edges
+        history.save(second * 32_000_320)
+    ticks = 15 * 32_000_320 + 32_000 + 401_152 - 2138
+    # 32000 ticks x 31.25 ns x 32e6 / 32000320 = 999990.0001
+    assert _ftime(history, ticks, (0, 0)).ftime_ns == 999_990
+
+
+def test_a_missed_pps_edge_gives_no_fine_timestamp() -> None:
     history = _full_history(0)
-    latest = 15 * ft.TICKS_PER_SECOND
-    ticks = latest + 32_000 + 401_152 - 2137
-    assert ft.fine_timestamp_ns(history, ticks, 7, (0, 0), xtal_correction=1.000001) == 999_999
+    history.save(17 * ft.TICKS_PER_SECOND)  # edge 16 missed: 64e6 ticks, crystal ratio 0.5
+    ticks = 17 * ft.TICKS_PER_SECOND + 32_000 + 401_152 - 2138
+    assert _ftime(history, ticks, (0, 0)).ftime_ns is None
 
 
-def test_fine_timestamp_without_a_pps_in_the_packets_second() -> None:
+def test_an_if_zero_chain_adds_the_dc_notch_delay() -> None:
+    history = _full_history(0)
+    ticks = 15 * ft.TICKS_PER_SECOND + 32_000 + 401_152 - 2138
+    # (32000 + 10.2922) ticks x 31.25 ns = 1000321.63
+    assert _ftime(history, ticks, (0, 0), if_hz=0).ftime_ns == 1_000_321
+
+
+def test_sf12_averages_only_its_first_four_metric_pairs() -> None:
+    history = _full_history(0)
+    ticks = 15 * ft.TICKS_PER_SECOND + 32_000 + 12_844_800 - 2138
+    metrics = (0,) * 8 + (127,) * 56
+    assert _ftime(history, ticks, metrics, sf=12).ftime_ns == 1_000_000
+
+
+def test_a_value_beyond_one_second_is_written_but_not_received() -> None:
+    history = _full_history(0)
+    ticks = 15 * ft.TICKS_PER_SECOND + ft.TICKS_PER_SECOND + 401_152 - 2138
+    result = _ftime(history, ticks, (127, 127))
+    assert (result.ok, result.ftime_ns) == (False, None)
+    assert result.written_ns == int((32_000_000 + 190.5) * 31.25)
+
+
+def test_without_a_pps_in_the_packets_second() -> None:
     history = _full_history(0)
     ticks = 100 * ft.TICKS_PER_SECOND
-    assert ft.fine_timestamp_ns(history, ticks, 7, (0, 0)) is None
+    assert _ftime(history, ticks, (0, 0)).error == "no reference PPS edge in the history"
 
 
 def test_counter_reads_fill_the_pps_history() -> None:

@@ -20,7 +20,7 @@ PAYLOAD = bytes(range(20))
 FIRST_PPS = 1_000
 LATEST_PPS = FIRST_PPS + 15 * ft.TICKS_PER_SECOND
 #: end of header of an SF7 packet whose preamble ended 250 ms after the latest PPS
-TICKS = LATEST_PPS + 8_000_000 + 401_152 - 2137
+TICKS = LATEST_PPS + 8_000_000 + 401_152 - 2138
 
 
 def _history() -> ft.PpsHistory:
@@ -78,6 +78,14 @@ def test_legacy_mode_keeps_the_legacy_correction() -> None:
 def test_fine_timestamp_is_ns_since_the_last_pps() -> None:
     # metrics (2, -2) x 16: running sum alternates 2, 0 -> mean 1 tick = 31.25 ns
     assert _convert(_record()).fine_timestamp_ns == 250_000_000 + 31
+
+
+def test_fine_timestamp_takes_the_packets_frequency_error() -> None:
+    # 868.1 MHz: raw 100000 -> 11920 Hz, IF -400 kHz rounding -98 Hz: error 11822 / 868.1e6;
+    # the SF7 header shift 401152 x (1 + 1.3618e-5) + 0.5 -> 401157 ticks: 5 ticks earlier
+    uplink = _convert(_record(freq_offset_raw=100_000))
+    assert uplink.fine_timestamp_ns == (8_000_000 - 5 + 1) * 31.25
+    assert uplink.freq_offset_hz == 11_822
 
 
 def test_no_fine_timestamp_in_legacy_mode() -> None:

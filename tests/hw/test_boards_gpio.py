@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from drivers import gpio as gpio_module
 from drivers.boards import apply_overrides, board_names, board_preset
 from drivers.errors import SensorError
-from drivers.gpio import ResetLines, SysfsBackend
+from drivers.gpio import ResetLines
 
 
 class FakeLine:
@@ -91,33 +90,38 @@ def test_release_gives_back_every_claimed_line() -> None:
     assert [line.released for line in backend.lines] == [True, True]
 
 
-def _fake_sysfs(root: Path, base: int) -> None:
-    chip = root / f"gpiochip{base}"
-    chip.mkdir(parents=True)
-    (chip / "base").write_text(f"{base}\n")
-    (root / "export").write_text("")
-    (root / "unexport").write_text("")
+def test_without_gpiod_claiming_a_line_says_what_to_install(monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "gpiod", None)  # import gpiod -> ImportError
+    lines = ResetLines("/dev/gpiochip0", 23, 18, step_s=0)
+    with pytest.raises(SensorError, match=r"pip install 'gpiod>=2.1'") as info:
+        lines.reset()
+    assert "python3-libgpiod" in str(info.value)
+    assert not hasattr(gpio_module, "SysfsBackend")  # no /sys/class/gpio fallback
 
 
-def test_sysfs_adds_the_chip_base_offset(tmp_path: Path) -> None:
-    _fake_sysfs(tmp_path, 512)
-    (tmp_path / "gpio535").mkdir()  # as if the kernel created it on export
-    line = SysfsBackend(tmp_path).claim("/dev/gpiochip0", 23)
-    line.set(1)
-    assert (tmp_path / "gpio535" / "direction").read_text() == "out"
-    assert (tmp_path / "gpio535" / "value").read_text() == "1"
+def test_the_libgpiod_v1_bindings_are_refused_by_name(monkeypatch) -> None:
+    import sys
+    import types
+
+    v1 = types.ModuleType("gpiod")
+    v1.Chip = object  # v1 API: gpiod.Chip(...).get_line(...), no request_lines
+    v1.__version__ = "1.6.3"
+    monkeypatch.setitem(sys.modules, "gpiod", v1)
+    with pytest.raises(SensorError, match=r"gpiod 1\.6\.3 is the libgpiod v1 API"):
+        ResetLines("/dev/gpiochip0", 23, step_s=0).reset()
 
 
-def test_sysfs_exports_a_line_not_yet_exported(tmp_path: Path) -> None:
-    _fake_sysfs(tmp_path, 0)
-    with pytest.raises(SensorError):  # the fake kernel does not create gpio18 on export
-        SysfsBackend(tmp_path).claim("/dev/gpiochip0", 18)
-    assert (tmp_path / "export").read_text() == "18"
-
-
-def test_sysfs_without_any_chip_is_a_sensor_error(tmp_path: Path) -> None:
-    with pytest.raises(SensorError, match="no sysfs gpiochip"):
-        SysfsBackend(tmp_path).claim("/dev/gpiochip0", 18)
+def test_stop_resets_once_more_then_releases_the_lines() -> None:
+    backend = FakeBackend()
+    lines = ResetLines("/dev/gpiochip0", 23, 18, 22, backend=backend, step_s=0)
+    lines.reset()
+    lines.stop()
+    assert backend.log == [(18, 1), (23, 1), (23, 0), (22, 0), (22, 1)] * 2
+    assert [line.released for line in backend.lines] == [True, True, True]
+    lines.stop()  # nothing held any more: no pulse, nothing to release
+    assert len(backend.log) == 10
 
 
 def test_gpiod_backend_requests_an_output_and_sets_logical_values(monkeypatch) -> None:

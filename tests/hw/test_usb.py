@@ -196,3 +196,55 @@ def test_a_late_ack_of_an_older_request_is_discarded(mcu: SimMcu, chip: Register
     usb._rng.randrange = lambda _n: 7  # our requests carry id 7; the stale ack has id 200
     port.rx += bytes((200, 0, 1, 0x45, 0xEE))
     assert usb.read(Target.SX1302, 0x5606, 1) == b"\x10"
+
+
+def test_modify_is_one_mcu_read_modify_write_sub_request(
+    usb: UsbTransport, mcu: SimMcu, chip: RegisterFile
+) -> None:
+    chip.memory[0x5601] = 0b1010_0101
+    before = len(mcu.requests)
+    usb.modify(Target.SX1302, 0x5601, 0x08, 0x00)  # HOST_RADIO_CTRL = 0, the rest kept
+    assert mcu.requests[before:] == [ORDERS_V1.multiple_spi]
+    assert chip.memory[0x5601] == 0b1010_0101
+    usb.modify(Target.SX1302, 0x5601, 0x18, 0x18)
+    assert chip.memory[0x5601] == 0b1011_1101
+
+
+def test_modify_is_queued_in_bulk_mode_with_the_writes(
+    usb: UsbTransport, mcu: SimMcu, chip: RegisterFile
+) -> None:
+    before = len(mcu.requests)
+    usb.begin_bulk()
+    usb.write(Target.SX1302, 0x5200, b"\x00")
+    usb.modify(Target.SX1302, 0x5200, 0x02, 0x02)
+    usb.modify(Target.SX1302, 0x5200, 0x01, 0x01)
+    assert chip.memory[0x5200] == 0
+    usb.flush()
+    assert mcu.requests[before:] == [ORDERS_V1.multiple_spi]
+    assert chip.memory[0x5200] == 0x03  # applied in order by the MCU
+
+
+def test_read_many_is_one_round_trip(usb: UsbTransport, mcu: SimMcu, chip: RegisterFile) -> None:
+    chip.memory[0x6101:0x6109] = bytes(range(1, 9))
+    before = len(mcu.requests)
+    reads = usb.read_many([(Target.SX1302, 0x6101, 8), (Target.SX1302, 0x6105, 4)])
+    assert reads == [bytes(range(1, 9)), bytes(range(5, 9))]
+    assert len(mcu.requests) - before == 1
+
+
+def test_read_many_is_refused_in_bulk_mode(usb: UsbTransport) -> None:
+    usb.begin_bulk()
+    with pytest.raises(BulkModeError):
+        usb.read_many([(Target.SX1302, 0x5606, 1)])
+
+
+def test_close_resets_the_chip_first_as_lgw_usb_close_does(mcu: SimMcu) -> None:
+    usb = mcu.transport(timeout_s=2.0)
+    usb.close()
+    assert mcu.gpio_writes == [
+        (0, GPIO_POWER_EN, 1),
+        (0, GPIO_SX1302_RESET, 1),
+        (0, GPIO_SX1302_RESET, 0),
+        (0, GPIO_SX1261_NRESET, 0),
+        (0, GPIO_SX1261_NRESET, 1),
+    ]

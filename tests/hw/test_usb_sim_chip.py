@@ -1,8 +1,4 @@
-"""The USB transport on the simulated SX1302 (through the simulated MCU) answers like SPI does.
-
-Skipped until ``drivers.sim`` (SimChip) and ``drivers.spi`` are merged; the driver-level test also
-needs ``drivers.sx1302.chip``.
-"""
+"""The USB transport on the simulated SX1302 (through the simulated MCU) answers like SPI does."""
 
 from __future__ import annotations
 
@@ -11,17 +7,19 @@ from typing import Any
 
 import pytest
 
+from drivers import spi
+from drivers.firmware import stand_in_images
+from drivers.sim import chip as sim_chip
+from drivers.sim import parse_scenario, spidev
 from drivers.sim_mcu import SimMcu
+from drivers.sx1302 import chip as chip_module
+from drivers.sx1302.plan import eu868_corecell_plan
 from drivers.transport import Target
-
-sim_chip = pytest.importorskip("drivers.sim.chip", reason="drivers.sim is not merged yet")
 
 
 @pytest.fixture(params=["spi", "usb"])
 def pair(request: pytest.FixtureRequest) -> Iterator[tuple[Any, Any]]:
     """(transport, SimChip) over the simulated SPI bus or the simulated USB MCU."""
-    from drivers.sim import parse_scenario
-
     scenario = parse_scenario(
         [
             '{"at_ms": 5, "freq_hz": 868300000, "sf": 7, "bw_hz": 125000, "phy": "c0ffee", '
@@ -34,8 +32,6 @@ def pair(request: pytest.FixtureRequest) -> Iterator[tuple[Any, Any]]:
         with SimMcu(chip.xfer) as mcu, mcu.transport(timeout_s=5.0) as transport:
             yield transport, chip
     else:
-        spidev = pytest.importorskip("drivers.sim.spidev")
-        spi = pytest.importorskip("drivers.spi")
         with spi.SpiTransport(
             "spi:///dev/spidev0.0", spidev_factory=lambda: spidev.SimSpiDev(chip)
         ) as transport:
@@ -57,10 +53,6 @@ def test_eui_reads_from_otp_byte_by_byte(pair: tuple[Any, Any]) -> None:
 
 
 def test_driver_identity_and_bring_up(pair: tuple[Any, Any]) -> None:
-    chip_module = pytest.importorskip("drivers.sx1302.chip", reason="SX1302 driver not merged")
-    from drivers.firmware import stand_in_images
-    from drivers.sx1302.plan import eu868_corecell_plan
-
     transport, sim = pair
     driver = chip_module.SX1302(transport, sleep=lambda _s: None, firmware=stand_in_images())
     assert driver.version() == sim.version
@@ -71,10 +63,6 @@ def test_driver_identity_and_bring_up(pair: tuple[Any, Any]) -> None:
 
 
 def test_full_bring_up_then_rx_poll_receives_the_scenario_packet(pair: tuple[Any, Any]) -> None:
-    chip_module = pytest.importorskip("drivers.sx1302.chip")
-    from drivers.firmware import stand_in_images
-    from drivers.sx1302.plan import eu868_corecell_plan
-
     transport, sim = pair
     driver = chip_module.SX1302(transport, sleep=lambda _s: None, firmware=stand_in_images())
     driver.start(eu868_corecell_plan())
@@ -85,10 +73,6 @@ def test_full_bring_up_then_rx_poll_receives_the_scenario_packet(pair: tuple[Any
 
 
 def test_firmware_goes_over_in_bursts_of_the_transport_limit(pair: tuple[Any, Any]) -> None:
-    chip_module = pytest.importorskip("drivers.sx1302.chip")
-    from drivers.firmware import stand_in_images
-    from drivers.sx1302.plan import eu868_corecell_plan
-
     transport, sim = pair
     sizes: list[int] = []
     write = transport.write

@@ -1,9 +1,8 @@
 """The real daemon under a harness that plays systemd's notify side (READY, WATCHDOG, STOPPING),
-with its status socket and signals. Skipped until edge_agent.service exists on the branch."""
+with its status socket and signals."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import signal
 import subprocess
@@ -15,14 +14,7 @@ import pytest
 from tests.ops.daemon_config import write_config
 from tests.ops.notify_harness import NotifyHarness
 
-pytestmark = [
-    pytest.mark.broker,
-    pytest.mark.skipif(
-        importlib.util.find_spec("edge_agent.service") is None
-        or importlib.util.find_spec("edge_agent.config") is None,
-        reason="the daemon (edge_agent.service, edge_agent.config) is not on this branch yet",
-    ),
-]
+pytestmark = pytest.mark.broker
 
 
 def test_daemon_notifies_ready_watchdog_and_stopping(tmp_path: Path, broker) -> None:

@@ -1,22 +1,13 @@
-"""``edge-agent diag -c FILE --json`` end to end with a real TOML file and the real loader.
-Skipped until edge_agent.config exists on the branch."""
+"""``edge-agent diag -c FILE --json`` end to end with a real TOML file and the real loader."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.broker import free_port
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("edge_agent.config") is None,
-    reason="edge_agent.config (the config loader) is not on this branch yet",
-)
 
 
 def diag_json(config: Path, *checks: str) -> tuple[int, dict]:

@@ -158,3 +158,16 @@ def test_unopenable_chip_fails_naming_the_error(use_config, monkeypatch) -> None
 def test_stts751_registers_decode_as_signed_256ths() -> None:
     assert radio.stts751_celsius(0x29, 0x80) == 41.5
     assert radio.stts751_celsius(0xFF, 0x80) == -0.5
+
+
+def test_radios_warn_when_the_antenna_gain_leaves_no_usable_tx_entry(use_config) -> None:
+    cfg = use_config(concentrator={"antenna_gain_dbi": 6.0})
+    server = StatusServer(cfg.status.socket, lambda: RUNNING)
+    server.start()
+    try:
+        result = run_one("radios")
+    finally:
+        server.stop()
+    assert result.status == "warn"
+    assert result.detail.startswith("a: ok, b: ok (daemon); TX power: radio A: EU868 sub-band K")
+    assert "add entries at or below 10 dBm" in result.detail

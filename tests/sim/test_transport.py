@@ -57,7 +57,6 @@ def test_bad_option_value_is_refused():
 
 
 def test_open_sim_transport_runs_the_real_spi_framing(tmp_path):
-    pytest.importorskip("drivers.spi", reason="drivers.spi is on the drivers branch until merged")
     from drivers.sim import open_sim_transport
     from drivers.transport import Target
 
@@ -75,7 +74,6 @@ def test_open_sim_transport_runs_the_real_spi_framing(tmp_path):
 
 
 def test_open_transport_registry_reaches_the_simulator():
-    pytest.importorskip("drivers.spi", reason="drivers.spi is on the drivers branch until merged")
     from drivers.transport import open_transport
 
     transport = open_transport("sim://?clock=virtual", seed=1, tx_log="tx.jsonl")
