@@ -50,6 +50,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str], int]] = {
     "spool": ("spool_bench.py", ["--backlog", "20000", "--online-s", "2", "--json"],
               ["--backlog", "500", "--online-s", "0.5", "--json"], RUNS),
     "downlink": ("downlink_latency.py", ["--downlinks", "60"], ["--downlinks", "3"], RUNS),
+    "radio_path": ("radio_path.py", [], ["--uplinks", "200"], RUNS),
     "usb_round_trips": ("usb_round_trips.py", [], ["--downlinks", "3"], 1),
     "dutycycle": ("dutycycle_check.py", [], ["--sizes", "1000"], RUNS),
 }  # fmt: skip
@@ -204,6 +205,14 @@ def render(results: dict[str, list[dict[str, Any]]], seconds: float, smoke: bool
             [run["online"]["bytes_per_uplink"] for run in r("spool") if "online" in run],
             10.0, "B")  # fmt: skip
     lim.add("spool drain / ceiling", _get(r("spool"), "drain_ratio"), 0.5, "", at_least=True)
+    radio = r("radio_path")
+    lim.add("FIFO parse per record (split, construct, checks, CRC)",
+            _get(radio, "us_per_uplink", "parse"), 20.0, "µs", fmt="{:.1f}")  # fmt: skip
+    lim.add("radio path per uplink, no threads: simulator", _get(radio, "us_per_uplink", "sim"),
+            None, "µs", fmt="{:.1f}")  # fmt: skip
+    lim.add("radio path per uplink, no threads: host in all", [
+        run["us_per_uplink"]["total"] - run["us_per_uplink"]["sim"] for run in radio
+    ], None, "µs", fmt="{:.1f}")  # fmt: skip
     lim.add("downlink handling p99", _get(r("downlink"), "handling_ms", "p99"), 5.0, "ms")
     lim.add("downlink dispatch p99", _get(r("downlink"), "dispatch_ms", "p99"), 5.0, "ms")
     return TEMPLATE.format(
@@ -362,6 +371,8 @@ Semtech's C forwarder on these machines (issue 15): idle 0.78 % of a core, 1.2 %
   the bench, as systemd sees it.
 - **Throughput** (`bench/uplink_throughput.py`), **spool** (`bench/spool_bench.py`: bytes
   written per uplink from `/proc/self/io`, backlog drain against raw SQLite read + raw paho),
+  **radio path** (`bench/radio_path.py`: driver and concentrator on a virtual-clock simulator,
+  one thread, the simulator's and the parser's CPU split out),
   **downlink latency** (`bench/downlink_latency.py`), **USB round trips**
   (`bench/usb_round_trips.py`) and the **duty-cycle check** (`bench/dutycycle_check.py`): as
   described in each script's docstring; sizes reduced to fit the budget (5,000 uplinks; a
