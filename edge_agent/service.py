@@ -1,9 +1,14 @@
 """The daemon: wiring, threads, start/stop.
 
 Threads: one radio thread owns the concentrator (start with retry, ``poll_once`` every 10 ms);
-the backend's sender thread owns the MQTT connection; the main thread waits for a signal or,
+each backend's sender thread owns its connection; the main thread waits for a signal or,
 with ``[concentrator.sim] exit_when_done``, for the scenario to be played and confirmed. The
 radio may fail and be retried (tenacity, backoff) while MQTT presence and stats stay up.
+
+The service knows backends only through ``edge_agent.backends.base.Backend`` and the neutral
+model: it routes each ``Uplink`` to every backend whose filter admits it (each encodes and
+queues it in its own spool FIFO), builds one neutral ``StatsReport`` per backend and period, and
+shares one downlink pipeline (one JIT queue per radio) between them.
 """
 
 from __future__ import annotations
@@ -13,22 +18,23 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import tenacity
 
-from edge_agent import logs
-from edge_agent.backends import chirpstack_codec as codec
-from edge_agent.backends.chirpstack import ChirpStackBackend
-from edge_agent.config import AgentConfig
+from edge_agent.backends.base import Backend, StatsReport
+from edge_agent.backends.registry import backend_class, open_backend
+from edge_agent.config import AgentConfig, BackendConfig
 from edge_agent.downlinks import DownlinkPipeline
-from edge_agent.router import UplinkFilter
+from edge_agent.intervals import IntervalStats
+from edge_agent.router import parse_header
 from edge_agent.rxstats import RxTracker
-from edge_agent.spool_daemon import DaemonSpool
+from edge_agent.store.daemon import DaemonStores
+from edge_agent.store.protocol import UplinkStore
 from edge_agent.supervision import Heartbeat, Supervisor
-from packet_forwarder.model import CrcStatus, GatewayStats, Uplink
+from packet_forwarder.model import CrcStatus, Uplink
 
 if TYPE_CHECKING:
     from drivers.sx1302.plan import ChipPlan
@@ -89,7 +95,7 @@ def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
     """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator."""
     from drivers import open_transport
     from edge_agent.radio_setup import radio_setup
-    from packet_forwarder.concentrator import Concentrator  # type: ignore[import-not-found]
+    from packet_forwarder.concentrator import Concentrator
 
     conc = cfg.concentrator
     # the device first: a missing SPI/USB device is the more basic fault to report
@@ -121,7 +127,7 @@ class ServiceCounters:
 
 
 class AgentService:
-    """The whole daemon for one concentrator and one ChirpStack backend."""
+    """The whole daemon for one concentrator and its backends (``[[backend]]``)."""
 
     def __init__(
         self,
@@ -133,7 +139,6 @@ class AgentService:
     ) -> None:
         self.cfg = cfg
         self.config_path = config_path  # re-read on SIGHUP
-        logs.add_secret(cfg.mqtt.password)
         self.rx = RxTracker()
         self.heartbeat = Heartbeat()
         #: why the last concentrator start failed (None once it runs)
@@ -142,10 +147,8 @@ class AgentService:
         self._radio_restart = threading.Event()
         self.clock = clock
         self.counters = ServiceCounters()
-        self.uplinks = DaemonSpool(cfg, clock=clock)  # the spool, or the memory fallback
-        self.store = self.uplinks.store
-        self.backend = ChirpStackBackend(cfg.mqtt, self.store)
-        self.filter = UplinkFilter.from_config(cfg.mqtt.filters)
+        # the spool (one FIFO per backend), or the memory fallback
+        self.uplinks = DaemonStores(cfg.spool, clock=clock)
         self.gateway_id: str | None = cfg.gateway.id
         self.radio_ready = threading.Event()
         #: a simulated source is fully played and every packet it gave was routed
@@ -153,25 +156,47 @@ class AgentService:
         self._factory = concentrator_factory
         self._concentrator: ConcentratorLike | None = None
         self._stop = threading.Event()
-        self._interval = GatewayStats()
-        self._lock = threading.Lock()  # guards self._interval
         self._threads: list[threading.Thread] = []
         self._last_error_log = 0.0
-        # acks go to whichever backend is current (a SIGHUP reload replaces it)
-        self.downlinks = DownlinkPipeline(
-            cfg,
-            lambda: self.gateway_id,
-            lambda ack: self.backend.publish_ack(ack),
-            self._session_id,
-        )
-        self.backend.downlink_sink = self.downlinks.submit
+        # one pipeline, one JIT queue per radio, shared by every backend; acks go back to the
+        # backend a downlink came from
+        self.downlinks = DownlinkPipeline(cfg, self._session_id)
+        self.intervals = IntervalStats(self.downlinks.add_stats)
+        self._forwarded_seen: dict[str, int] = {}
+        self._backends_lock = threading.Lock()
+        self.backends: list[Backend] = [self._new_backend(b) for b in cfg.backends]
+        self._parse_headers = self._needs_headers()
+
+    # -- backends --------------------------------------------------------------------------
+
+    def _new_backend(self, backend_cfg: BackendConfig) -> Backend:
+        limit = backend_class(backend_cfg.type).memory_queue_records(backend_cfg)
+        backend = open_backend(backend_cfg, self.uplinks.store(backend_cfg.name, limit))
+        backend.downlink_sink = self.downlinks.submit
+        backend.gateway_id = self.gateway_id  # known from the config, or at the radio's start
+        return backend
+
+    def _needs_headers(self) -> bool:
+        """True when some backend filters on the LoRaWAN header (else it is never parsed)."""
+        return any(b.filter.lorawan_only or b.filter.identifies for b in self.backends)
+
+    @property
+    def backend(self) -> Backend:
+        """The first backend (the only one of a legacy ``[mqtt]`` configuration)."""
+        return self.backends[0]
+
+    @property
+    def store(self) -> UplinkStore:
+        """The first backend's FIFO."""
+        return self.backends[0].store
 
     # -- life cycle ------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the radio and stats threads; MQTT starts now when the gateway id is known."""
         if self.gateway_id is not None:
-            self.backend.start(self.gateway_id)
+            for backend in self.backends:
+                backend.start(self.gateway_id)
         threads = ((self._radio_main, "radio"), (self._stats_main, "stats"),
                    (self._downlink_main, "downlink"))  # fmt: skip
         for target, name in threads:
@@ -180,7 +205,7 @@ class AgentService:
             self._threads.append(thread)
 
     def threads(self) -> list[threading.Thread]:
-        """The daemon's own threads (radio, stats); the backend's sender is ``backend.running``."""
+        """The daemon's own threads (radio, stats); each backend's sender is ``running``."""
         return list(self._threads)
 
     @property
@@ -194,16 +219,50 @@ class AgentService:
         return self._stop.is_set()
 
     def restart_backend(self) -> None:
-        """Replace the backend with a new client for ``cfg.mqtt`` (pending uplinks stay queued)."""
-        old = self.backend
-        self.backend = ChirpStackBackend(self.cfg.mqtt, self.store)
-        self.backend.downlink_sink = self.downlinks.submit
-        old.stop()
-        self.store.rewind()  # records the old client had in flight are sent again
+        """Replace every backend with a new client from ``cfg`` (pending uplinks stay queued)."""
+        self.apply_backends(restart_all=True)
+
+    def apply_backends(self, *, restart_all: bool = False) -> dict[str, str]:
+        """Match the running backends to ``cfg``: keep the unchanged ones, swap the filter of
+        those whose only change is their filters, restart the changed ones on their own FIFO,
+        stop the removed ones and start the new ones. Returns ``{name: what happened}``."""
         if self.cfg.gateway.id is not None:
             self.gateway_id = self.cfg.gateway.id
-        if self.gateway_id is not None:
-            self.backend.start(self.gateway_id)
+        old = {b.name: b for b in self.backends}
+        actions: dict[str, str] = {}
+        backends: list[Backend] = []
+        for backend_cfg in self.cfg.backends:
+            running = old.pop(backend_cfg.name, None)
+            same = running is not None and running.cfg == backend_cfg and not restart_all
+            if running is not None and same:
+                backends.append(running)
+                actions[running.name] = "unchanged"
+                continue
+            if (
+                running is not None
+                and not restart_all
+                and _only_filters_differ(running.cfg, backend_cfg)
+            ):
+                running.cfg = backend_cfg
+                running.filter = type(running.filter).from_config(backend_cfg.filters)
+                backends.append(running)
+                actions[running.name] = "filters replaced"
+                continue
+            if running is not None:
+                running.stop()
+                running.store.rewind()  # records the old client had in flight are sent again
+            backend = self._new_backend(backend_cfg)
+            backends.append(backend)
+            actions[backend.name] = "restarted" if running is not None else "added"
+            if self.gateway_id is not None:
+                backend.start(self.gateway_id)
+        for name, removed in old.items():
+            removed.stop()
+            actions[name] = "removed (its pending uplinks stay in the spool)"
+        with self._backends_lock:
+            self.backends = backends
+            self._parse_headers = self._needs_headers()
+        return actions
 
     def restart_radio(self) -> None:
         """Ask the radio thread to stop the concentrator and start a new one from ``cfg``."""
@@ -215,15 +274,17 @@ class AgentService:
         for thread in self._threads:
             thread.join(5.0)
         self._threads.clear()
-        if drain_timeout_s > 0 and self.backend.connected.is_set():
-            self.uplinks.wait_empty(drain_timeout_s)
-        self.backend.stop()
-        self.uplinks.close()  # after the backend: commits the memory tail, logs the summary
+        connected = [b.name for b in self.backends if b.connected.is_set()]
+        if drain_timeout_s > 0 and connected:
+            self.uplinks.wait_empty(drain_timeout_s, connected)
+        for backend in self.backends:
+            backend.stop()
+        self.uplinks.close()  # after the backends: commits the memory tail, logs the summary
 
     @property
     def done(self) -> bool:
         """The simulated scenario is played, polled and every forwarded uplink confirmed."""
-        return self.radio_ready.is_set() and self.drained.is_set() and self.store.pending() == 0
+        return self.radio_ready.is_set() and self.drained.is_set() and self.uplinks.pending() == 0
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT or, with ``exit_when_done``, until the scenario is done."""
@@ -347,7 +408,8 @@ class AgentService:
         assert conc is not None
         if self.gateway_id is None:
             self.gateway_id = f"{conc.eui:016x}"
-            self.backend.start(self.gateway_id)
+            for backend in self.backends:
+                backend.start(self.gateway_id)
         LOGGER.info("concentrator up: gateway %s, session %08x", self.gateway_id, conc.session_id)
         self.radio_error = None
         self.radio_ready.set()
@@ -372,22 +434,20 @@ class AgentService:
         return len(uplinks)
 
     def route(self, uplink: Uplink) -> bool:
-        """Count one received packet and hand it to the backend if its filter allows."""
+        """Count one received packet and hand it to every backend whose filter admits it;
+        True when at least one did."""
         self.counters.received += 1
         self.rx.add(uplink)
-        with self._lock:
-            stats = self._interval
-            stats.rx_packets_received += 1
-            if uplink.crc_status is CrcStatus.OK:
-                stats.rx_packets_received_ok += 1
-            freqs = stats.rx_packets_per_frequency
-            freqs[uplink.freq_hz] = freqs.get(uplink.freq_hz, 0) + 1
-        if not self.filter.accept(uplink):
+        self.intervals.count_rx(uplink, uplink.crc_status is CrcStatus.OK)
+        assert self.gateway_id is not None
+        backends = self.backends
+        header = parse_header(uplink.phy_payload) if self._parse_headers else None
+        taken = False
+        for backend in backends:
+            taken = backend.offer(uplink, header) or taken
+        if not taken:
             self.counters.filtered += 1
             return False
-        assert self.gateway_id is not None
-        frame = codec.uplink_frame(uplink, self.gateway_id)
-        self.backend.submit(frame.SerializeToString(), uplink.gw_time)
         self.counters.forwarded += 1
         return True
 
@@ -416,32 +476,70 @@ class AgentService:
     # -- stats -----------------------------------------------------------------------------
 
     def _stats_main(self) -> None:
-        while not self._stop.wait(self.cfg.gateway.stats_interval_s):
-            if self.gateway_id is not None:
-                self.stats_once()
-            self.uplinks.log_summary()
+        due: dict[int, float] = {}
+        log_due = time.monotonic() + self.cfg.gateway.stats_interval_s
+        while not self._stop.is_set():
+            now = time.monotonic()
+            backends = list(self.backends)
+            for gone in due.keys() - {id(b) for b in backends}:  # replaced by a reload
+                del due[gone]
+            for backend in backends:
+                interval_s = backend.stats_interval_s or self.cfg.gateway.stats_interval_s
+                next_at = due.setdefault(id(backend), now + interval_s)
+                if now >= next_at and self.gateway_id is not None:
+                    due[id(backend)] = now + interval_s
+                    self._report_stats(backend)
+            if now >= log_due:
+                log_due = now + self.cfg.gateway.stats_interval_s
+                self.uplinks.log_summary()
+            nearest = min([log_due, *due.values()])
+            self._stop.wait(max(0.05, nearest - time.monotonic()))
 
-    def stats_once(self) -> bytes:
-        """Close the current stats interval and queue its ``gw.GatewayStats``; returns the bytes."""
-        assert self.gateway_id is not None
-        with self._lock:
-            interval, self._interval = self._interval, GatewayStats()
-        queue_stats = self.store.stats()
+    def stats_report(self, backend: Backend) -> StatsReport:
+        """Close ``backend``'s stats interval and describe it in neutral terms."""
+        interval = self.intervals.take(backend.name)
+        queue_stats = backend.store.stats()
         metadata = {
-            "queue_pending": queue_stats["pending"],
-            "queue_dropped": queue_stats["dropped"],
-            "radio_errors": self.counters.radio_errors,
+            "queue_pending": str(queue_stats["pending"]),
+            "queue_dropped": str(queue_stats["dropped"]),
+            "radio_errors": str(self.counters.radio_errors),
             "radio_up": str(self.radio_ready.is_set()).lower(),
+            **self.uplinks.metadata(),
         }
-        interval.metadata.update(codec.metadata_strings(metadata))
-        self.downlinks.add_stats(interval)
-        interval.metadata.update(self.uplinks.metadata())
         gw = self.cfg.gateway
         location = getattr(self._concentrator, "location", None)  # a GPS fix wins
         if location is None and gw.latitude is not None and gw.longitude is not None:
             location = (gw.latitude, gw.longitude, gw.altitude or 0.0)
-        msg = codec.gateway_stats(interval, self.gateway_id, self.clock(), location)
-        self.downlinks.fill_duty_cycle(msg)
-        payload = codec.encode(msg, self.cfg.mqtt.marshaler)
-        self.backend.publish_stats(payload)
-        return payload
+        forwarded = backend.filter.forwarded
+        rx_forwarded = forwarded - self._forwarded_seen.get(backend.name, 0)
+        self._forwarded_seen[backend.name] = forwarded
+        return StatsReport(
+            stats=interval,
+            time_s=self.clock(),
+            location=location,
+            metadata=metadata,
+            duty_cycle=self.downlinks.duty_cycle_stats(),
+            rx_forwarded=rx_forwarded,
+            temperature_c=self.cfg.concentrator.temperature_c,
+        )
+
+    def _report_stats(self, backend: Backend) -> bytes:
+        try:
+            return backend.publish_stats(self.stats_report(backend))
+        except Exception:  # one backend's stats must not stop the others'
+            LOGGER.exception("%s: stats report failed", backend.name)
+            return b""
+
+    def stats_once(self) -> bytes:
+        """Report a stats interval to every backend now; returns what the first one sent."""
+        assert self.gateway_id is not None
+        sent = [self._report_stats(backend) for backend in list(self.backends)]
+        return sent[0]
+
+
+def _only_filters_differ(old: Any, new: Any) -> bool:
+    """True when two BackendConfigs differ in their filters only (``[mqtt]`` carries a copy)."""
+    mqtt = new.mqtt
+    if mqtt is not None and old.mqtt is not None:
+        mqtt = replace(mqtt, filters=old.mqtt.filters)
+    return bool(replace(new, filters=old.filters, mqtt=mqtt) == old)

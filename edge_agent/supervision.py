@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from edge_agent import __version__, logs, sdnotify
 from edge_agent.errors import ConfigError
-from edge_agent.router import UplinkFilter
 from edge_agent.status import StatusClient, StatusServer
 from packet_forwarder.model import TxStatus
 
@@ -126,7 +125,7 @@ class Supervisor:
         threads = svc.threads()
         if not threads or not all(t.is_alive() for t in threads):
             return False
-        if svc.gateway_id is not None and not svc.backend.running:
+        if svc.gateway_id is not None and not all(b.running for b in svc.backends):
             return False
         return svc.heartbeat.age() < self.heartbeat_max_age_s
 
@@ -145,10 +144,15 @@ class Supervisor:
     def status_line(self) -> str:
         """The one-line summary for ``systemctl status``."""
         svc = self.service
-        broker = "connected" if svc.backend.connected.is_set() else "disconnected"
+        backends = svc.backends
+        up = sum(b.connected.is_set() for b in backends)
+        if len(backends) == 1:
+            link = "broker " + ("connected" if up else "disconnected")
+        else:
+            link = f"backends {up}/{len(backends)} connected"
         return (
-            f"radio {self.radio_state()}, broker {broker}, {svc.counters.received} received, "
-            f"{svc.store.pending()} pending"
+            f"radio {self.radio_state()}, {link}, {svc.counters.received} received, "
+            f"{svc.uplinks.pending()} pending"
         )
 
     def document(self) -> dict[str, Any]:
@@ -159,8 +163,8 @@ class Supervisor:
             "gateway_id": svc.gateway_id,
             "uptime_s": round(time.monotonic() - self.started_at, 1),
             "radio": self._radio(),
-            "spool": dict(svc.store.stats()),
-            "backends": {svc.backend.name: self._backend()},
+            "spool": svc.uplinks.stats(),
+            "backends": {backend.name: backend.status() for backend in svc.backends},
             "downlinks": {status.value: 0 for status in TxStatus},
             "gps": {"enabled": False},
             "reloads": self.reloads,
@@ -192,18 +196,6 @@ class Supervisor:
         radio["last_uplink"] = radio["rx"]["last_uplink"]
         return radio
 
-    def _backend(self) -> dict[str, Any]:
-        backend = self.service.backend
-        counters = backend.stats()
-        connected = backend.connected.is_set()
-        return {
-            "state": "connected" if connected else "disconnected",
-            "connected": connected,
-            "server": backend.cfg.server,
-            "reconnects": max(0, counters["connects"] - 1),
-            **counters,
-        }
-
     # -- reload ----------------------------------------------------------------------------
 
     def reload(self, path: str | None) -> bool:
@@ -229,28 +221,19 @@ class Supervisor:
         """Swap in ``new``; restart the backend or the radio only where their sections changed."""
         svc = self.service
         old = svc.cfg
-        logs.add_secret(new.mqtt.password)
         if new.log != old.log:
             logs.configure(new.log.level)
         if new.status != old.status:
             LOGGER.warning("reload: [status] changes take effect after a restart")
             new = replace(new, status=old.status)
         radio_changed = new.concentrator != old.concentrator or new.gps != old.gps
-        filters_changed = new.mqtt.filters != old.mqtt.filters
-        backend_changed = (
-            replace(new.mqtt, filters=old.mqtt.filters) != old.mqtt
-            or new.gateway.id != old.gateway.id
-        )
+        gateway_changed = new.gateway.id != old.gateway.id
         svc.cfg = new  # the stats thread reads its interval and location from here
-        if filters_changed:
-            svc.filter = UplinkFilter.from_config(new.mqtt.filters)
-        if backend_changed:
-            svc.restart_backend()
+        actions = svc.apply_backends(restart_all=gateway_changed)
         if radio_changed:
             svc.restart_radio()
         LOGGER.info(
-            "reload: configuration applied (filters %s, backend %s, radio %s)",
-            "replaced" if filters_changed else "unchanged",
-            "restarted" if backend_changed else "unchanged",
+            "reload: configuration applied (backends: %s; radio %s)",
+            ", ".join(f"{name} {what}" for name, what in actions.items()),
             "restarted" if radio_changed else "unchanged",
         )
