@@ -32,14 +32,14 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 RUNS = 3
 
-#: name -> (script, full-size arguments, smoke arguments (none: skipped), runs when full)
-BENCHMARKS: dict[str, tuple[str, list[str], list[str], int]] = {
+#: name -> (script, full-size arguments, smoke arguments (None: skipped), runs when full)
+BENCHMARKS: dict[str, tuple[str, list[str], list[str] | None, int]] = {
     "startup": ("startup.py", ["--runs", "5"], ["--runs", "1"], 1),
     "idle": ("agent_load.py", ["idle", "--seconds", "60"], ["idle", "--seconds", "1"], RUNS),
-    "rate5": ("agent_load.py", ["rate", "--rate", "5", "--seconds", "8"], [], RUNS),
+    "rate5": ("agent_load.py", ["rate", "--rate", "5", "--seconds", "8"], None, RUNS),
     "rate50": ("agent_load.py", ["rate", "--rate", "50", "--seconds", "8"],
                ["rate", "--rate", "50", "--seconds", "1"], RUNS),
-    "rate400": ("agent_load.py", ["rate", "--rate", "400", "--seconds", "8"], [], RUNS),
+    "rate400": ("agent_load.py", ["rate", "--rate", "400", "--seconds", "8"], None, RUNS),
     "soak": ("agent_load.py", ["soak", "--rate", "2000", "--seconds", "90", "--warmup", "15"],
              ["soak", "--rate", "200", "--seconds", "3", "--warmup", "1"], 1),
     "throughput_fake": ("uplink_throughput.py", ["--source", "fake", "--count", "5000"],
@@ -81,9 +81,9 @@ def collect(smoke: bool, only: set[str] | None) -> tuple[dict[str, list[dict[str
     for name, (script, full, small, runs) in BENCHMARKS.items():
         if only and name not in only:
             continue
-        argv, count = (small, 1) if smoke else (full, runs)
-        if not argv:
+        if smoke and small is None:
             continue
+        argv, count = (small or [], 1) if smoke else (full, runs)
         results[name] = []
         for n in range(count):
             print(f"== {name} run {n + 1}/{count}: {script} {' '.join(argv)}", flush=True)

@@ -29,9 +29,23 @@ def test_run_all_smoke_runs_every_benchmark_and_writes_the_report(tmp_path: Path
     assert "Smoke run" in report
     for figure in ("idle CPU", "CPU at 50 uplinks/s", "latency p99 at 50/s", "RSS growth",
                    "start to READY", "edge-agent --version", "daemon alone / raw paho",
-                   "bytes written per uplink", "downlink handling p99"):  # fmt: skip
+                   "bytes written per uplink", "downlink handling p99", "FIFO parse per record",
+                   "USB round trips", "Duty-cycle check"):  # fmt: skip
         assert figure in report
     results = json.loads(out.with_suffix(".json").read_text())
+    assert set(results) == {
+        "startup",
+        "idle",
+        "rate50",
+        "soak",
+        "throughput_fake",
+        "throughput_sim",
+        "spool",
+        "downlink",
+        "radio_path",
+        "usb_round_trips",
+        "dutycycle",
+    }
     rate = results["rate50"][0]
     assert rate["received"] == rate["sent"] > 0
     assert rate["latency_ms"]["p50"] > 0
