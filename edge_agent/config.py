@@ -33,7 +33,7 @@ from edge_agent.config_backends import (
     split_url,
 )
 from edge_agent.config_plan import ChannelsTable, explicit_plan, radio_table, with_tx_gain_lut
-from edge_agent.config_schema import Rule, convert, join_key, load, rule
+from edge_agent.config_schema import Rule, check_table, convert, join_key, load, rule, shown
 from edge_agent.errors import ConfigError
 from edge_agent.spool_config import SpoolConfig
 from packet_forwarder.errors import PlanError
@@ -70,16 +70,21 @@ def _check_url_scheme(url: str, key: str) -> None:
     scheme = split_url(url, key).scheme.removeprefix("spy+")
     if scheme not in transport_schemes():
         known = ", ".join(f"{s}://" for s in transport_schemes())
-        raise ConfigError(key, f"unknown scheme {scheme!r} in {url!r}; expected one of {known}")
+        raise ConfigError(
+            key, f"unknown scheme {shown(scheme)} in {shown(url)}; expected one of {known}"
+        )
 
 
 def _gps_tty(value: Any, key: str) -> str:
-    """A serial device path, or ``gpsd://HOST:PORT``."""
+    """A serial device path, ``gpsd://HOST:PORT``, or ``sim://gps`` (the simulator's GPS)."""
     tty: str = convert(str, value, key, Rule(min_len=1))
     if "://" in tty:
         parts = split_url(tty, key)
-        if parts.scheme != "gpsd" or not parts.hostname:
-            raise ConfigError(key, f"must be a device path or gpsd://HOST:PORT, got {tty!r}")
+        simulated = parts.scheme == "sim" and parts.hostname == "gps"
+        if not simulated and (parts.scheme != "gpsd" or not parts.hostname):
+            raise ConfigError(
+                key, f"must be a device path, gpsd://HOST:PORT or sim://gps, got {shown(tty)}"
+            )
     return tty
 
 
@@ -97,6 +102,9 @@ class GatewayConfig:
     latitude: float | None = field(default=None, metadata=rule(ge=-90, le=90))
     longitude: float | None = field(default=None, metadata=rule(ge=-180, le=180))
     altitude: float | None = field(default=None, metadata=rule(ge=-1_000, le=20_000, doc="metres"))
+    channel_plan_from: str | None = field(
+        default=None, metadata=rule(doc="backend owning the plan")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +144,10 @@ class ConcentratorConfig:
     trace: str | None = None
     antenna_gain_dbi: float = field(default=0.0, metadata=rule(ge=-30, le=30))
     temperature_c: float = field(default=25.0, metadata=rule(ge=-60, le=125))
+    #: failed polls for this long (s) close and restart the concentrator (edge_agent.radio_health)
+    radio_fail_restart_after_s: float = field(
+        default=2.0, metadata=rule(gt=0, le=3600, doc="seconds of failed polls before a restart")
+    )
     sim: SimConfig = field(default_factory=SimConfig)
     radio_0: RadioPlan | None = field(
         default=None, metadata=rule(parse=radio_table, doc="explicit radio A")
@@ -160,7 +172,7 @@ class ConcentratorConfig:
         except PlanError:
             raise ConfigError(
                 join_key(key, "region"),
-                f"must be one of {', '.join(region_names())}, got {region!r}",
+                f"must be one of {', '.join(region_names())}, got {shown(region)}",
             ) from None
         values["region"] = preset.name
         values["preset"] = preset
@@ -202,8 +214,18 @@ class GpsTable:
     """``[gps]`` (stored as a dict of the keys that are set)."""
 
     tty: str | None = field(
-        default=None, metadata=rule(parse=_gps_tty, doc="serial device or gpsd://HOST:PORT")
+        default=None,
+        metadata=rule(parse=_gps_tty, doc="serial device, gpsd://HOST:PORT or sim://gps"),
     )
+
+
+def _commands(value: Any, key: str) -> dict[str, tuple[str, ...]]:
+    """``[commands]``: name -> argv (non-empty array of strings), the ``command/exec`` allowlist."""
+    argv_rule = Rule(min_len=1, max_len=64, what="a non-empty array of strings (argv, no shell)")
+    return {
+        name: convert(tuple[str, ...], argv, join_key(key, name), argv_rule)
+        for name, argv in check_table(value, key).items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +249,9 @@ class AgentConfig:
     log: LogConfig = field(default_factory=LogConfig)
     #: ``[gps]``: ``tty`` = serial device or ``gpsd://HOST:PORT`` (docs/hardware.md)
     gps: dict[str, Any] = field(default_factory=dict, metadata=rule(schema=GpsTable))
+    commands: dict[str, tuple[str, ...]] = field(
+        default_factory=dict, metadata=rule(parse=_commands)
+    )
 
     @staticmethod
     def finish_config(
@@ -240,6 +265,11 @@ class AgentConfig:
         found = backends(raw, values["concentrator"].preset.topic_prefix)
         values["backends"] = found
         values["mqtt"] = next((b.mqtt for b in found if b.mqtt is not None), None)
+        plan_from = values.get("gateway", GatewayConfig()).channel_plan_from
+        chirpstack = [b.name for b in found if b.mqtt is not None]
+        if plan_from is not None and plan_from not in chirpstack:
+            known = ", ".join(chirpstack) or "none"
+            raise ConfigError("gateway.channel_plan_from", f"names no chirpstack backend ({known})")
 
 
 def _board(values: dict[str, Any], key: str) -> BoardPreset | None:

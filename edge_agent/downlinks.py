@@ -57,8 +57,13 @@ class Latency:
     programmed: float | None = None
 
 
-def make_scheduler(cfg: AgentConfig, session_id: Callable[[], int]) -> DownlinkScheduler:
-    """The scheduler for this configuration: TX chains of the plan, region limits, duty cycle."""
+def make_scheduler(
+    cfg: AgentConfig,
+    session_id: Callable[[], int],
+    gps_to_count_us: Callable[[int], int | None] | None = None,
+) -> DownlinkScheduler:
+    """The scheduler for this configuration: TX chains of the plan, region limits, duty cycle;
+    ``gps_to_count_us`` resolves GPS-epoch downlinks (None while unlocked: GPS_UNLOCKED)."""
     conc = cfg.concentrator
     chains = [
         TxChain(i, r.tx_freq_min_hz, r.tx_freq_max_hz, r.tx_gain_lut)
@@ -83,18 +88,28 @@ def make_scheduler(cfg: AgentConfig, session_id: Callable[[], int]) -> DownlinkS
         region_freq_range_hz=(preset.tx_freq_min_hz, preset.tx_freq_max_hz),
         rules=rules,
         duty_cycle=duty,
+        gps_to_count_us=gps_to_count_us,
     )
 
 
 class DownlinkPipeline:
     """Downlinks of every backend in, acks back to their own backend, TX through the radio."""
 
-    def __init__(self, cfg: AgentConfig, session_id: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        cfg: AgentConfig,
+        session_id: Callable[[], int],
+        gps_to_count_us: Callable[[int], int | None] | None = None,
+    ) -> None:
         self.cfg = cfg
-        self.scheduler = make_scheduler(cfg, session_id)
+        self._session_id = session_id
+        self._gps_to_count_us = gps_to_count_us
+        self.scheduler = make_scheduler(cfg, session_id, gps_to_count_us)
         self.inbox: queue.Queue[tuple[float, Backend, bytes]] = queue.Queue()
         self.latencies: deque[Latency] = deque(maxlen=LATENCY_SAMPLES)
         self.counters = {"frames": 0, "malformed": 0, "refused": 0, "acks": 0}
+        #: acknowledged items by TxStatus since start (the status document's ``downlinks``)
+        self.by_status: dict[str, int] = {status.value: 0 for status in TxStatus}
         self._arrivals: dict[tuple[str, int], Latency] = {}
         self._lock = threading.Lock()
         #: called with (ScheduledTx, perf_counter seconds) right after a TX is programmed
@@ -168,6 +183,8 @@ class DownlinkPipeline:
     ) -> None:
         sample = Latency(downlink_id, arrived, time.perf_counter())
         with self._lock:  # before the ack leaves: the packet may be dispatched at once
+            for status in statuses:
+                self.by_status[status.value] += 1
             if TxStatus.OK in statuses:
                 self._arrivals[(backend.name, downlink_id)] = sample
                 if len(self._arrivals) > LATENCY_SAMPLES:  # queued packets that were dropped
@@ -235,6 +252,53 @@ class DownlinkPipeline:
             return longest_s
         wait_us = min(aheads) - (TX_JIT_DELAY_US - DISPATCH_MARGIN_US)
         return min(longest_s, max(0.0, wait_us / 1e6))
+
+    def build_scheduler(self, cfg: AgentConfig) -> DownlinkScheduler:
+        """A scheduler for ``cfg`` (ConfigError when ``[regulation]`` is invalid)."""
+        return make_scheduler(cfg, self._session_id, self._gps_to_count_us)
+
+    def reconfigure(self, cfg: AgentConfig, scheduler: DownlinkScheduler | None = None) -> None:
+        """A reload: the scheduler rebuilt from ``cfg`` (region limits, TX chains and their gain
+        tables, duty cycle) and the marshaler. Queued packets stay when the TX chains did not
+        change (a new region or plan restarts the radio, which drops them anyway)."""
+        new = scheduler or self.build_scheduler(cfg)
+        old = self.scheduler
+        if new.chains == old.chains:
+            new.queues = old.queues
+        else:
+            dropped = sum(len(q) for q in old.queues.values())
+            if dropped:
+                LOGGER.warning("reload: %d queued downlink(s) dropped: the TX chains changed",
+                               dropped)  # fmt: skip
+        new.stats = old.take_stats()  # the interval's counters carry over to the next stats
+        self.cfg = cfg
+        self.scheduler = new
+
+    def snapshot(self) -> dict[str, Any]:
+        """Acks by status since start, frame counters, and the JIT queues (depth, next TX)."""
+        with self._lock:
+            by_status = dict(self.by_status)
+        queued = [
+            (rf_chain, entry)
+            for rf_chain, q in self.scheduler.queues.items()
+            for entry in q.entries(0)
+        ]
+        next_tx = None
+        if queued:  # the earliest start, relative to the first queued one (the counter wraps)
+            ref = queued[0][1].count_us
+            rf_chain, entry = min(queued, key=lambda item: wrap_diff(item[1].count_us, ref))
+            next_tx = {
+                "rf_chain": rf_chain,
+                "count_us": entry.count_us,
+                "timing": entry.timing.value,
+                "airtime_us": entry.airtime_us,
+            }
+        return {
+            "by_status": by_status,
+            **self.counters,
+            "queue_depth": len(queued),
+            "next_tx": next_tx,
+        }
 
     def on_concentrator_start(self) -> None:
         """A (re)started concentrator: queued count_us values belong to the old counter."""

@@ -7,9 +7,13 @@ AgentError
  │    └── SpoolFull              the disk is full (ENOSPC); records stay in memory meanwhile
  ├── BackendError                a network-server backend failed (broker, UDP server)
  └── StatusError                 the status socket cannot be reached or answered nonsense
+      └── StatusBusy (+TimeoutError)  a daemon holds the socket but did not answer in time
 """
 
 from __future__ import annotations
+
+#: a ConfigError message longer than this is shortened
+MAX_MESSAGE_LENGTH = 1000
 
 
 class AgentError(Exception):
@@ -22,7 +26,10 @@ class ConfigError(AgentError, ValueError):
     def __init__(self, key: str, message: str) -> None:
         text = f"{key}: {message}" if key else message
         # one line whatever the file holds: a key or a path may contain a newline
-        super().__init__(text.replace("\r", "\\r").replace("\n", "\\n"))
+        text = text.replace("\r", "\\r").replace("\n", "\\n")
+        if len(text) > MAX_MESSAGE_LENGTH:  # a 70,000-character key is named, not printed
+            text = f"{text[: MAX_MESSAGE_LENGTH - 40]}... ({len(text)} characters)"
+        super().__init__(text)
         self.key = key
 
 
@@ -40,3 +47,7 @@ class BackendError(AgentError):
 
 class StatusError(AgentError):
     """The running daemon's status socket did not answer."""
+
+
+class StatusBusy(StatusError, TimeoutError):
+    """A process listens on the status socket but did not answer in time: busy, not absent."""

@@ -3,7 +3,8 @@
 Threads: one radio thread owns the concentrator (start with retry, ``poll_once`` every 10 ms);
 each backend's sender thread owns its connection; the main thread waits for a signal or,
 with ``[concentrator.sim] exit_when_done``, for the scenario to be played and confirmed. The
-radio may fail and be retried (tenacity, backoff) while MQTT presence and stats stay up.
+radio may fail and be restarted (``edge_agent.radio_health`` decides; tenacity backoff) while
+MQTT presence stays up; stats are published only while the radio runs.
 
 The service knows backends only through ``edge_agent.backends.base.Backend`` and the neutral
 model: it routes each ``Uplink`` to every backend whose filter admits it (each encodes and
@@ -28,7 +29,10 @@ from edge_agent.backends.base import Backend, StatsReport
 from edge_agent.backends.registry import backend_class, open_backend
 from edge_agent.config import AgentConfig, BackendConfig
 from edge_agent.downlinks import DownlinkPipeline
+from edge_agent.gateway_control import GatewayControl
+from edge_agent.gateway_properties import gateway_properties
 from edge_agent.intervals import IntervalStats
+from edge_agent.radio_health import RadioHealth
 from edge_agent.router import parse_header
 from edge_agent.rxstats import RxTracker
 from edge_agent.store.daemon import DaemonStores
@@ -91,15 +95,21 @@ def transport_options(cfg: AgentConfig) -> dict[str, Any]:
     return options
 
 
-def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
-    """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator."""
+def open_concentrator(cfg: AgentConfig, *, world: Any = None) -> ConcentratorLike:
+    """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator.
+
+    ``world`` (a ``drivers.sim.SimWorld``) keeps a simulated chip, its scenario clock and its
+    faults across reopenings; real hardware ignores it."""
     from drivers import open_transport
     from edge_agent.radio_setup import radio_setup
     from packet_forwarder.concentrator import Concentrator
 
     conc = cfg.concentrator
     # the device first: a missing SPI/USB device is the more basic fault to report
-    transport = open_transport(conc.url, trace=conc.trace, **transport_options(cfg))
+    options = transport_options(cfg)
+    if options and world is not None:
+        options["world"] = world
+    transport = open_transport(conc.url, trace=conc.trace, **options)
     try:
         setup = radio_setup(cfg)  # board reset, thermometer, firmware (docs/hardware.md)
     except BaseException:
@@ -112,12 +122,18 @@ def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
         chip_factory=setup.new_chip,  # board reset, then the driver, at every start
         on_close=setup.close,  # the board thermometer's I2C bus
     )
-    return setup.wrap(concentrator, cfg)  # GPS time and location when [gps] tty is set
+    wrapped = setup.wrap(concentrator, cfg)  # GPS time and location when [gps] tty is set
+    sim_chip = getattr(transport, "sim", None)
+    if sim_chip is not None and hasattr(wrapped, "use_sim_gps"):
+        wrapped.use_sim_gps(sim_chip)  # [gps] tty = "sim://gps": the simulator's GPS persona
+    return wrapped
 
 
 @dataclass(slots=True)
 class ServiceCounters:
-    """Totals since start, for the exit summary and the logs."""
+    """Totals since start, for the exit summary and the logs. Written by the radio thread
+    only, but ``radio_errors`` (also counted by the downlink thread), which changes under
+    ``AgentService._lock``; other threads only read them."""
 
     received: int = 0
     forwarded: int = 0
@@ -141,8 +157,8 @@ class AgentService:
         self.config_path = config_path  # re-read on SIGHUP
         self.rx = RxTracker()
         self.heartbeat = Heartbeat()
-        #: why the last concentrator start failed (None once it runs)
-        self.radio_error: str | None = None
+        #: the radio's state from facts: failed polls, a lost configuration, restarts
+        self.health = RadioHealth(cfg.concentrator.radio_fail_restart_after_s)
         self._reload = threading.Event()
         self._radio_restart = threading.Event()
         self.clock = clock
@@ -153,17 +169,27 @@ class AgentService:
         self.radio_ready = threading.Event()
         #: a simulated source is fully played and every packet it gave was routed
         self.drained = threading.Event()
+        #: the simulated world (chip, scenario clock, faults) kept across radio restarts
+        self.sim_world: Any = None
+        if concentrator_factory is open_concentrator:  # one simulated world per daemon
+            from drivers.sim import SimWorld
+
+            world = self.sim_world = SimWorld()
+            concentrator_factory = lambda c: open_concentrator(c, world=world)  # noqa: E731
         self._factory = concentrator_factory
         self._concentrator: ConcentratorLike | None = None
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # guards counters.radio_errors (two writing threads)
         self._threads: list[threading.Thread] = []
         self._last_error_log = 0.0
         # one pipeline, one JIT queue per radio, shared by every backend; acks go back to the
         # backend a downlink came from
-        self.downlinks = DownlinkPipeline(cfg, self._session_id)
+        self.downlinks = DownlinkPipeline(cfg, self._session_id, self._gps_to_count_us)
         self.intervals = IntervalStats(self.downlinks.add_stats)
         self._forwarded_seen: dict[str, int] = {}
         self._backends_lock = threading.Lock()
+        self.control = GatewayControl(self)  # command/exec, command/config (issue 13)
+        self.cfg = self.control.overlay(cfg)  # a channel plan the network server set
         self.backends: list[Backend] = [self._new_backend(b) for b in cfg.backends]
         self._parse_headers = self._needs_headers()
 
@@ -173,6 +199,7 @@ class AgentService:
         limit = backend_class(backend_cfg.type).memory_queue_records(backend_cfg)
         backend = open_backend(backend_cfg, self.uplinks.store(backend_cfg.name, limit))
         backend.downlink_sink = self.downlinks.submit
+        backend.control = self.control
         backend.gateway_id = self.gateway_id  # known from the config, or at the radio's start
         return backend
 
@@ -334,6 +361,11 @@ class AgentService:
 
     # -- radio -----------------------------------------------------------------------------
 
+    @property
+    def radio_error(self) -> str | None:
+        """Why the radio is not running (None while it runs)."""
+        return None if self.health.running else self.health.snapshot()["last_error"]
+
     def _radio_main(self) -> None:
         while not self._stop.is_set():
             self._radio_restart.clear()
@@ -346,9 +378,11 @@ class AgentService:
                 self._concentrator = None  # reloaded while retrying: start over from the new cfg
                 continue
             while not self._stop.is_set() and not self._radio_restart.is_set():
-                self.heartbeat.beat()
-                count = self.radio_once()
+                count = self.radio_once()  # beats the heartbeat when the poll succeeded
                 self._dispatch_downlinks()
+                if self.health.restart_due():  # failing too long, or the chip lost its setup
+                    self._radio_restart.set()
+                    break
                 if count == 0:
                     # checked after an empty poll: everything read before was routed by this thread
                     if self._concentrator is not None and self._concentrator.exhausted:
@@ -358,10 +392,11 @@ class AgentService:
             self._stop_concentrator()
 
     def _stop_concentrator(self) -> None:
-        # stopping or reloading: either way this concentrator is done, so its device is closed
+        # stopping, reloading or restarting after a fault: this concentrator is done, so its
+        # device is closed (a vanished USB device is reopened by the next start)
+        self.radio_ready.clear()
         self._close_concentrator()
-        if self._radio_restart.is_set():  # reload: the next start opens a new one from cfg
-            self.radio_ready.clear()
+        if self._radio_restart.is_set():  # the next start opens a new one from cfg
             self._concentrator = None
 
     def _close_concentrator(self) -> None:
@@ -370,11 +405,11 @@ class AgentService:
         if conc is not None:
             try:
                 conc.close()
-            except Exception:
-                LOGGER.exception("concentrator close failed")
+            except Exception as exc:  # a faulty chip fails its stop: the device is closed anyway
+                LOGGER.warning("concentrator close: %s", exc)
 
     def _retry_sleep(self, seconds: float) -> None:
-        """Wait before the next start attempt, beating the heartbeat (the loop is alive)."""
+        """Wait before the next start attempt, beating the heartbeat (a restart is active)."""
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0 and not self._radio_interrupted():
             self.heartbeat.beat()
@@ -385,11 +420,15 @@ class AgentService:
 
     def _on_radio_retry(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        self.radio_error = str(exc) if exc is not None else "unknown error"
         delay = state.next_action.sleep if state.next_action else 0
-        LOGGER.warning("concentrator start failed (%s); retrying in %.0fs", exc, delay)
+        self.health.start_failed(exc or RuntimeError("unknown error"), delay)
+        # a failed start leaves a half-open device: close it, the next attempt reopens it
+        self._close_concentrator()
+        self._concentrator = None
 
     def _start_concentrator(self) -> None:
+        # a reload may have changed the threshold: it takes effect with the radio's restart
+        self.health.fail_restart_after_s = self.cfg.concentrator.radio_fail_restart_after_s
         retrying = tenacity.Retrying(
             wait=tenacity.wait_exponential(multiplier=1, min=1, max=60),
             stop=lambda _state: self._radio_interrupted(),
@@ -400,6 +439,7 @@ class AgentService:
             with attempt:
                 self.heartbeat.beat()
                 self.counters.radio_starts += 1
+                self.health.start_attempt()
                 if self._concentrator is None:
                     self._concentrator = self._factory(self.cfg)
                 self._concentrator.start()
@@ -411,27 +451,43 @@ class AgentService:
             for backend in self.backends:
                 backend.start(self.gateway_id)
         LOGGER.info("concentrator up: gateway %s, session %08x", self.gateway_id, conc.session_id)
-        self.radio_error = None
+        self.heartbeat.beat()
+        self.health.started()
         self.radio_ready.set()
 
     def radio_once(self) -> int:
-        """Poll the concentrator once and route what it received; returns how many packets."""
+        """Poll the concentrator once and route what it received; returns how many packets.
+
+        A successful poll beats the heartbeat; a failed one is counted (``RadioHealth``), and
+        about once a second a running chip is checked for a lost configuration."""
         conc = self._concentrator
         if conc is None:
             return 0
         try:
             uplinks = conc.poll_once()
+            lost = self._configuration_lost(conc) if self.health.config_check_due() else None
         except Exception as exc:
-            self.counters.radio_errors += 1
+            with self._lock:
+                self.counters.radio_errors += 1
+            self.health.poll_failed(exc)
             now = time.monotonic()
             if now - self._last_error_log >= ERROR_LOG_INTERVAL_S:
                 self._last_error_log = now
                 errors = self.counters.radio_errors
                 LOGGER.error("radio poll failed (%d errors so far): %s", errors, exc)
             return 0
+        self.heartbeat.beat()
+        self.health.poll_ok()
+        if lost is not None:
+            self.health.reset_detected(lost)
         for uplink in uplinks:
             self.route(uplink)
         return len(uplinks)
+
+    @staticmethod
+    def _configuration_lost(conc: ConcentratorLike) -> str | None:
+        check = getattr(conc, "configuration_lost", None)
+        return check() if callable(check) else None
 
     def route(self, uplink: Uplink) -> bool:
         """Count one received packet and hand it to every backend whose filter admits it;
@@ -457,6 +513,11 @@ class AgentService:
         conc = self._concentrator
         return conc.session_id if conc is not None else 0
 
+    def _gps_to_count_us(self, gps_epoch_us: int) -> int | None:
+        """The running concentrator's counter at a GPS-epoch time (None without a GPS lock)."""
+        convert = getattr(self._concentrator, "gps_to_count_us", None)
+        return convert(gps_epoch_us) if callable(convert) else None
+
     def _downlink_main(self) -> None:
         while not self._stop.is_set():
             conc = self._concentrator if self.radio_ready.is_set() else None
@@ -470,7 +531,8 @@ class AgentService:
         try:
             self.downlinks.dispatch_once(conc)
         except Exception as exc:
-            self.counters.radio_errors += 1
+            with self._lock:  # the radio and downlink threads both dispatch
+                self.counters.radio_errors += 1
             LOGGER.error("downlink dispatch failed: %s", exc)
 
     # -- stats -----------------------------------------------------------------------------
@@ -488,7 +550,11 @@ class AgentService:
                 next_at = due.setdefault(id(backend), now + interval_s)
                 if now >= next_at and self.gateway_id is not None:
                     due[id(backend)] = now + interval_s
-                    self._report_stats(backend)
+                    # no stats while the radio is not running: a network server that decides
+                    # "online" from stats (ChirpStack) then shows the gateway offline; the
+                    # interval's counts carry over to the next report
+                    if self.health.running:
+                        self._report_stats(backend)
             if now >= log_due:
                 log_due = now + self.cfg.gateway.stats_interval_s
                 self.uplinks.log_summary()
@@ -503,12 +569,17 @@ class AgentService:
             "queue_pending": str(queue_stats["pending"]),
             "queue_dropped": str(queue_stats["dropped"]),
             "radio_errors": str(self.counters.radio_errors),
-            "radio_up": str(self.radio_ready.is_set()).lower(),
+            "radio_up": str(self.health.running).lower(),
             **self.uplinks.metadata(),
+            **gateway_properties(
+                self.cfg, self._concentrator if self.radio_ready.is_set() else None
+            ),
         }
         gw = self.cfg.gateway
         location = getattr(self._concentrator, "location", None)  # a GPS fix wins
-        if location is None and gw.latitude is not None and gw.longitude is not None:
+        if location is not None:
+            interval.location_source = "GPS"
+        elif gw.latitude is not None and gw.longitude is not None:
             location = (gw.latitude, gw.longitude, gw.altitude or 0.0)
         forwarded = backend.filter.forwarded
         rx_forwarded = forwarded - self._forwarded_seen.get(backend.name, 0)

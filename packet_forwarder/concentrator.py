@@ -123,6 +123,7 @@ class Concentrator:
         self._eui: int | None = None
         self._version: int | None = None
         self._model: str | None = None
+        self._firmware: dict[str, int] = {}
         self._temperature_c: float | None = None
         self._last_fetch_empty = False
         self._log = RateLimitedLog(LOGGER)
@@ -165,6 +166,11 @@ class Concentrator:
         return bool(getattr(self._transport, "exhausted", False)) and self._last_fetch_empty
 
     @property
+    def firmware_versions(self) -> dict[str, int]:
+        """The AGC and ARB firmware versions the chip runs ({} before the first start)."""
+        return dict(self._firmware)
+
+    @property
     def started(self) -> bool:
         """True between ``start()`` and ``stop()``."""
         return self._chip is not None
@@ -182,6 +188,12 @@ class Concentrator:
             self._version = version
             self._model = chip.model()
             self._eui = chip.eui()
+            firmware = getattr(chip, "running_firmware", None)
+            self._firmware = (
+                {}
+                if firmware is None
+                else {"agc": firmware.agc_version, "arb": firmware.arb_version}
+            )
             self._session_id = secrets.randbits(32) or 1
             self._last_fetch_empty = False
             self._chip = chip
@@ -216,6 +228,21 @@ class Concentrator:
                 finally:
                     if self._on_close is not None:
                         self._on_close()
+
+    def configuration_lost(self) -> str | None:
+        """Why the chip no longer holds its bring-up (a brown-out or reset), or None.
+
+        Reads two registers the bring-up set and a reset clears: ``COMMON_GEN_GLOBAL_EN`` (1
+        after step 15, reset 0) and ``ARB_MCU_CTRL_MCU_CLEAR`` (0 while the ARB firmware runs,
+        reset 1). Transfer errors propagate (the caller counts them as failed polls).
+        """
+        with self.lock:
+            chip = self._require_chip()
+            if chip.read_reg("COMMON_GEN_GLOBAL_EN") != 1:
+                return "chip reset detected: COMMON_GEN_GLOBAL_EN reads 0 (configuration lost)"
+            if chip.read_reg("ARB_MCU_CTRL_MCU_CLEAR") != 0:
+                return "chip reset detected: the ARB firmware is held in reset"
+            return None
 
     def counter_us(self) -> int:
         """The chip's free-running counter now, in 32-bit µs (keeps the wrap tracking fresh)."""

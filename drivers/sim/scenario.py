@@ -5,6 +5,13 @@ Contract (docs/simulator.md)::
     {"at_ms": 1200, "freq_hz": 868100000, "sf": 7, "bw_hz": 125000, "cr": "4/5",
      "rssi_dbm": -57.0, "snr_db": 9.5, "crc": "ok", "phy": "40..."}
     {"at_ms": 1500, "fifo_hex": "a5c0..."}
+    {"at_ms": 3000, "fault": "spi_error", "duration_ms": 2000}
+    {"at_ms": 9000, "fault": "chip_reset"}
+    {"at_ms": 12000, "fault": "unplug", "duration_ms": 3000}
+
+Fault lines (``drivers.sim.faults``) are kept apart from the radio items: ``spi_error`` makes
+every transfer fail for ``duration_ms``, ``chip_reset`` power-cycles the chip (configuration
+lost), ``unplug`` removes the device for ``duration_ms`` (opening it fails; the chip is unpowered).
 
 Every field is checked; a malformed line raises ``ScenarioError`` naming the file and line number.
 Blank lines are skipped. Keys starting with ``_`` are comments and ignored.
@@ -31,6 +38,8 @@ _PACKET_KEYS = frozenset(
     {"at_ms", "freq_hz", "sf", "bw_hz", "cr", "rssi_dbm", "snr_db", "crc", "phy"}
 )
 _RAW_KEYS = frozenset({"at_ms", "fifo_hex"})
+#: fault kind -> whether the line carries ``duration_ms``
+FAULT_KINDS = {"spi_error": True, "chip_reset": False, "unplug": True}
 
 
 class ScenarioError(DriverError, ValueError):
@@ -65,15 +74,30 @@ class ScenarioFifoBytes:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class ScenarioFault:
+    """A fault of the simulated hardware from ``at_ms`` for ``duration_ms`` (0: an instant)."""
+
+    at_ms: int
+    fault: str
+    duration_ms: int = 0
+
+    @property
+    def end_ms(self) -> int:
+        """When the fault is over (scenario ms)."""
+        return self.at_ms + self.duration_ms
+
+
 ScenarioItem = ScenarioPacket | ScenarioFifoBytes
 
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """The items of a scenario in playing order (stable-sorted by ``at_ms``)."""
+    """The items of a scenario in playing order (stable-sorted by ``at_ms``), and its faults."""
 
     items: tuple[ScenarioItem, ...]
     source: str = "<scenario>"
+    faults: tuple[ScenarioFault, ...] = ()
 
     def __len__(self) -> int:
         return len(self.items)
@@ -116,11 +140,27 @@ def _hex(obj: dict[str, Any], key: str, max_len: int) -> bytes:
     return data
 
 
-def parse_line(obj: Any) -> ScenarioItem:
+def _fault(obj: dict[str, Any], keys: set[str]) -> ScenarioFault:
+    kind = _choice(obj, "fault", tuple(FAULT_KINDS))
+    allowed = {"at_ms", "fault", "duration_ms"} if FAULT_KINDS[kind] else {"at_ms", "fault"}
+    extra, missing = keys - allowed, allowed - keys
+    if extra or missing:
+        raise ValueError(
+            f"a {kind} fault line carries exactly {', '.join(sorted(allowed))}"
+            + (f"; unexpected: {', '.join(sorted(extra))}" if extra else "")
+            + (f"; missing: {', '.join(sorted(missing))}" if missing else "")
+        )
+    duration_ms = _int(obj, "duration_ms", 1) if FAULT_KINDS[kind] else 0
+    return ScenarioFault(at_ms=_int(obj, "at_ms", 0), fault=kind, duration_ms=duration_ms)
+
+
+def parse_line(obj: Any) -> ScenarioItem | ScenarioFault:
     """Validate one decoded JSON object; raises ValueError saying what is wrong."""
     if not isinstance(obj, dict):
         raise ValueError(f"a line must be a JSON object, got {type(obj).__name__}")
     keys = {k for k in obj if not k.startswith("_")}
+    if "fault" in keys:
+        return _fault(obj, keys)
     if "fifo_hex" in keys:
         extra, missing = keys - _RAW_KEYS, _RAW_KEYS - keys
         if extra or missing:
@@ -155,6 +195,7 @@ def parse_line(obj: Any) -> ScenarioItem:
 def parse_scenario(lines: Iterable[str], source: str = "<scenario>") -> Scenario:
     """Parse JSONL text lines into a Scenario; errors name ``source`` and the 1-based line."""
     items: list[ScenarioItem] = []
+    faults: list[ScenarioFault] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -163,11 +204,13 @@ def parse_scenario(lines: Iterable[str], source: str = "<scenario>") -> Scenario
         except json.JSONDecodeError as exc:
             raise ScenarioError(f"{source} line {number}: not valid JSON: {exc.msg}") from exc
         try:
-            items.append(parse_line(obj))
+            item = parse_line(obj)
         except ValueError as exc:
             raise ScenarioError(f"{source} line {number}: {exc}") from exc
+        (faults if isinstance(item, ScenarioFault) else items).append(item)  # type: ignore[arg-type]
     items.sort(key=lambda item: item.at_ms)  # stable: equal times keep file order
-    return Scenario(items=tuple(items), source=source)
+    faults.sort(key=lambda fault: fault.at_ms)
+    return Scenario(items=tuple(items), source=source, faults=tuple(faults))
 
 
 def load_scenario(path: str | Path) -> Scenario:
