@@ -33,7 +33,7 @@ from edge_agent.config_backends import (
     split_url,
 )
 from edge_agent.config_plan import ChannelsTable, explicit_plan, radio_table, with_tx_gain_lut
-from edge_agent.config_schema import Rule, convert, join_key, load, rule
+from edge_agent.config_schema import Rule, convert, join_key, json_shape, load, rule
 from edge_agent.errors import ConfigError
 from edge_agent.spool_config import SpoolConfig
 from packet_forwarder.errors import PlanError
@@ -73,6 +73,7 @@ def _check_url_scheme(url: str, key: str) -> None:
         raise ConfigError(key, f"unknown scheme {scheme!r} in {url!r}; expected one of {known}")
 
 
+@json_shape({"minLength": 1})
 def _gps_tty(value: Any, key: str) -> str:
     """A serial device path, or ``gpsd://HOST:PORT``."""
     tty: str = convert(str, value, key, Rule(min_len=1))

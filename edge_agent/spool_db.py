@@ -16,9 +16,10 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from edge_agent.errors import SpoolError
+from edge_agent.models.spool import SpoolFileStats
 
 LOGGER = logging.getLogger(__name__)
 
@@ -198,8 +199,8 @@ def existing_spool(path: str | Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def file_stats(path: str | Path, *, now: float | None = None) -> dict[str, Any]:
-    """The committed view of a spool file: pending, bytes, oldest_age_s, dropped, per backend."""
+def file_stats(path: str | Path, *, now: float | None = None) -> SpoolFileStats:
+    """The committed view of a spool file (``spool stats --json``; edge_agent.models.spool)."""
     now = time.time() if now is None else now
     with existing_spool(path) as conn:
         backends: dict[str, dict[str, float | int]] = {}
@@ -228,7 +229,7 @@ def file_stats(path: str | Path, *, now: float | None = None) -> dict[str, Any]:
     stats["enospc_errors"] = counters.get("enospc_errors", 0)
     stats["purged"] = counters.get("purged", 0)
     stats["backends"] = backends
-    return stats
+    return cast(SpoolFileStats, stats)
 
 
 def export_records(path: str | Path) -> Iterator[dict[str, Any]]:

@@ -18,10 +18,12 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from edge_agent import __version__, logs, sdnotify
 from edge_agent.errors import ConfigError
+from edge_agent.models.spool import SpoolLiveStats
+from edge_agent.models.status import BackendStatus, RadioStatus, StatusDocument
 from edge_agent.router import UplinkFilter
 from edge_agent.status import StatusClient, StatusServer
 from packet_forwarder.model import TxStatus
@@ -85,7 +87,7 @@ class Supervisor:
                 "another daemon answers on %s: this one runs without a status socket", path
             )
         else:
-            server = StatusServer(path, self.document)
+            server = StatusServer(path, lambda: dict(self.document()))
             try:
                 server.start()
                 self.status_server = server
@@ -151,22 +153,22 @@ class Supervisor:
             f"{svc.store.pending()} pending"
         )
 
-    def document(self) -> dict[str, Any]:
-        """The status socket's JSON document (keys in docs/technician-guide.md)."""
+    def document(self) -> StatusDocument:
+        """The status socket's JSON document (declared in edge_agent.models.status)."""
         svc = self.service
         return {
             "version": __version__,
             "gateway_id": svc.gateway_id,
             "uptime_s": round(time.monotonic() - self.started_at, 1),
             "radio": self._radio(),
-            "spool": dict(svc.store.stats()),
+            "spool": cast(SpoolLiveStats, dict(svc.store.stats())),
             "backends": {svc.backend.name: self._backend()},
             "downlinks": {status.value: 0 for status in TxStatus},
             "gps": {"enabled": False},
             "reloads": self.reloads,
         }
 
-    def _radio(self) -> dict[str, Any]:
+    def _radio(self) -> RadioStatus:
         svc = self.service
         radio: dict[str, Any] = {"state": self.radio_state(), "starts": svc.counters.radio_starts}
         if svc.radio_error is not None and not svc.radio_ready.is_set():
@@ -190,19 +192,20 @@ class Supervisor:
         radio["bad_records"] = dict(stats.get("bad_records", {}))
         radio["rx"] = svc.rx.snapshot()
         radio["last_uplink"] = radio["rx"]["last_uplink"]
-        return radio
+        return cast(RadioStatus, radio)
 
-    def _backend(self) -> dict[str, Any]:
+    def _backend(self) -> BackendStatus:
         backend = self.service.backend
         counters = backend.stats()
         connected = backend.connected.is_set()
-        return {
+        document = {
             "state": "connected" if connected else "disconnected",
             "connected": connected,
             "server": backend.cfg.server,
             "reconnects": max(0, counters["connects"] - 1),
             **counters,
         }
+        return cast(BackendStatus, document)
 
     # -- reload ----------------------------------------------------------------------------
 
