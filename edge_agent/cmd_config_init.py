@@ -110,9 +110,14 @@ def run_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"edge-agent: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.json else to_toml(data))
     names = ", ".join(f"{b['name']} ({b['type']})" for b in data["backend"])
-    print(f"edge-agent: {path}: configuration OK; backends: {names or 'none'}", file=sys.stderr)
+    verdict = f"edge-agent: {path}: configuration OK; backends: {names or 'none'}"
+    if args.json:  # the verdict on stderr: stdout is one JSON document
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        print(verdict, file=sys.stderr)
+    else:  # the verdict as a TOML comment: stdout stays a loadable file
+        sys.stdout.write(f"# {verdict}\n# effective configuration (defaults filled in)\n\n")
+        sys.stdout.write(to_toml(data))
     return 0
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from packet_forwarder.regions import region_preset
 
@@ -48,3 +52,27 @@ def on_simulator(config: Path, scenario: Path, tmp: Path) -> Path:
     path = tmp / "sim.toml"
     path.write_text(out)
     return path
+
+
+@contextlib.contextmanager
+def running_daemon(config: Path, timeout_s: float = 30.0) -> Iterator[dict[str, Any]]:
+    """``edge-agent run -c config`` until the block ends (SIGTERM, exit 0 asserted); yields
+    its status document once the radio runs and has received something."""
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "edge_agent.cli", "run", "-c", str(config)],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            status = cli("status", "-c", str(config), "--json")
+            document = json.loads(status.stdout) if status.returncode == 0 else {}
+            radio = document.get("radio", {})
+            if radio.get("state") == "running" and radio["rx"]["total"]:
+                break
+            assert time.monotonic() < deadline, status.stderr
+            time.sleep(0.2)
+        yield document
+    finally:
+        daemon.terminate()
+        assert daemon.wait(timeout=30) == 0
