@@ -109,10 +109,10 @@ def main() -> int:
     # record (perf, counter, start) when a frame is scheduled, to locate its JIT window
     original = svc.downlinks._schedule
 
-    def timed_schedule(frame, conc):  # type: ignore[no-untyped-def]
-        statuses = original(frame, conc)
-        ctx_us, _ = parse_context(frame.items[0].tx_info.context)
-        handled[frame.downlink_id] = (time.perf_counter(), conc.counter_us(), ctx_us + 1_000_000)
+    def timed_schedule(backend, command, conc):  # type: ignore[no-untyped-def]
+        statuses = original(backend, command, conc)
+        ctx_us, _ = parse_context(command.items[0].context)
+        handled[command.downlink_id] = (time.perf_counter(), conc.counter_us(), ctx_us + 1_000_000)
         return statuses
 
     svc.downlinks._schedule = timed_schedule  # type: ignore[method-assign]

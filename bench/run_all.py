@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "spool_bench.py": ([], ["--backlog", "5000", "--online-s", "1"]),
     "downlink_latency.py": ([], ["--quick"]),
     "usb_round_trips.py": ([], ["--downlinks", "3"]),
+    "dutycycle_check.py": ([], ["--sizes", "1000", "4000"]),
 }
 
 

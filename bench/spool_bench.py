@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import paho.mqtt.client as mqtt
 from chirpstack_api import gw
 
-from edge_agent.spool import Spool, SpoolConfig
+from edge_agent.store.spool import Spool, SpoolConfig
 from tests.broker import Broker
 
 #: paho's in-flight window, the same for the ceiling and the spool drain

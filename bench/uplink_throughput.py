@@ -35,7 +35,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from edge_agent.backends.chirpstack import MAX_INFLIGHT
-from edge_agent.backends.chirpstack_codec import uplink_frame
+from edge_agent.backends.chirpstack.codec import uplink_frame
 from edge_agent.config import AgentConfig, parse_config
 from edge_agent.service import AgentService, open_concentrator
 from edge_agent.testing_broker import Broker

@@ -51,6 +51,20 @@ class TimeRef:
     xtal_err: float
     updated_monotonic: float
 
+    def utc_at(self, count_us: int) -> float:
+        """Unix seconds at which the counter read ``count_us``."""
+        return self.utc_s + _delta_us(count_us, self.count_us) / (1e6 * self.xtal_err)
+
+    def gps_epoch_us_at(self, count_us: int) -> int:
+        """Microseconds since the GPS epoch at which the counter read ``count_us``."""
+        seconds = self.gps_time_s + _delta_us(count_us, self.count_us) / (1e6 * self.xtal_err)
+        return round(seconds * 1e6)
+
+    def count_us_at_gps(self, gps_epoch_us: int) -> int:
+        """The counter value at ``gps_epoch_us``."""
+        offset_us = (gps_epoch_us / 1e6 - self.gps_time_s) * 1e6 * self.xtal_err
+        return (self.count_us + round(offset_us)) % COUNTER_MOD
+
 
 class GpsTimeReference:
     """Converts between the concentrator's ``count_us`` and UTC / GPS-epoch time."""
@@ -95,45 +109,56 @@ class GpsTimeReference:
         else:
             self.xtal_correction += XTAL_IIR * (1 / xtal_err - self.xtal_correction)
 
+    def snapshot(self) -> TimeRef | None:
+        """The reference while valid (updated within the last 30 s), else None. One snapshot
+        converts a whole RX batch: a reference expiring halfway cannot split it."""
+        ref = self.ref
+        if ref is None or self._clock() - ref.updated_monotonic > VALIDITY_S:
+            return None
+        return ref
+
     def valid(self) -> bool:
         """True while the reference was updated within the last 30 s."""
-        ref = self.ref
-        return ref is not None and self._clock() - ref.updated_monotonic <= VALIDITY_S
+        return self.snapshot() is not None
 
     def _require(self) -> TimeRef:
-        ref = self.ref
-        if ref is None or not self.valid():
+        ref = self.snapshot()
+        if ref is None:
             raise SensorError("no valid GPS time reference (no fix or stale PPS sync)")
         return ref
 
     def count_us_to_utc(self, count_us: int) -> float:
         """Unix seconds at which the counter read ``count_us``."""
-        ref = self._require()
-        return ref.utc_s + _delta_us(count_us, ref.count_us) / (1e6 * ref.xtal_err)
+        return self._require().utc_at(count_us)
 
     def count_us_to_gps_epoch_us(self, count_us: int) -> int:
         """Microseconds since the GPS epoch at which the counter read ``count_us``."""
-        ref = self._require()
-        seconds = ref.gps_time_s + _delta_us(count_us, ref.count_us) / (1e6 * ref.xtal_err)
-        return round(seconds * 1e6)
+        return self._require().gps_epoch_us_at(count_us)
 
     def gps_epoch_us_to_count_us(self, gps_epoch_us: int) -> int:
         """The counter value at ``gps_epoch_us`` (for GPS-epoch timed downlinks)."""
-        ref = self._require()
-        offset_us = (gps_epoch_us / 1e6 - ref.gps_time_s) * 1e6 * ref.xtal_err
-        return (ref.count_us + round(offset_us)) % COUNTER_MOD
+        return self._require().count_us_at_gps(gps_epoch_us)
+
+    def gps_to_count_us(self, gps_epoch_us: int) -> int | None:
+        """``gps_epoch_us_to_count_us``, or None without a valid reference (GPS_UNLOCKED)."""
+        ref = self.snapshot()
+        return None if ref is None else ref.count_us_at_gps(gps_epoch_us)
 
     def utc_to_count_us(self, utc_s: float) -> int:
         """The counter value at Unix time ``utc_s``."""
         ref = self._require()
         return (ref.count_us + round((utc_s - ref.utc_s) * 1e6 * ref.xtal_err)) % COUNTER_MOD
 
-    def rx_times(self, count_us: int, system_time_s: float | None = None) -> RxTimes:
-        """``gw_time`` and ``time_since_gps_epoch`` of a packet: GPS when locked, else the clock."""
-        if self.valid():
+    def rx_times(
+        self, count_us: int, system_time_s: float | None = None, ref: TimeRef | None = None
+    ) -> RxTimes:
+        """``gw_time`` and ``time_since_gps_epoch`` of a packet: GPS when locked, else the clock.
+        ``ref``: a ``snapshot()`` taken once for the whole batch (default: one taken now)."""
+        ref = ref or self.snapshot()
+        if ref is not None:
             return RxTimes(
-                gw_time_s=self.count_us_to_utc(count_us),
-                time_since_gps_epoch_s=self.count_us_to_gps_epoch_us(count_us) / 1e6,
+                gw_time_s=ref.utc_at(count_us),
+                time_since_gps_epoch_s=ref.gps_epoch_us_at(count_us) / 1e6,
                 source="gps",
             )
         now = time.time() if system_time_s is None else system_time_s
@@ -180,6 +205,10 @@ class GpsReader:
         self.location: Location | None = None
         self.last_rmc: Rmc | None = None
         self.fix = False
+        #: messages handled (NMEA sentences, UBX frames, gpsd objects)
+        self.messages = 0
+        #: why the reader thread ended (None while it runs or before it started)
+        self.error: str | None = None
         self._parser = GpsStreamParser()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -198,6 +227,7 @@ class GpsReader:
             messages = self._gpsd.read_messages()
             for message in messages:
                 self._apply_gpsd(message)
+            self.messages += len(messages)
             return len(messages)
         try:
             data = self._port.read(self._port.in_waiting or 1)
@@ -206,6 +236,7 @@ class GpsReader:
         received = self._parser.feed(data) if data else []
         for item in received:
             self._apply(item)
+        self.messages += len(received)
         return len(received)
 
     def _apply(self, message: object) -> None:
@@ -271,6 +302,16 @@ class GpsReader:
             except SensorError as exc:
                 LOGGER.warning("%s", exc)
                 self._stop.wait(1.0)
+            except Exception as exc:  # unexpected: the thread ends, its owner restarts it
+                self.error = f"{type(exc).__name__}: {exc}"
+                LOGGER.exception("GPS reader %s died", self.source)
+                return
+
+    @property
+    def alive(self) -> bool:
+        """True while the reader thread runs."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
 
     def close(self) -> None:
         """Stop the thread and close the device. Idempotent."""

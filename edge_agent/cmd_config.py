@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_agent.errors import ConfigError
+from packet_forwarder.regions import all_presets
 
 # strings are matched first so that "//" inside a path string is not taken for a comment
 _JSON_COMMENTS = re.compile(r'("(?:\\.|[^"\\])*")|/\*.*?\*/|//[^\n]*', re.S)
@@ -196,6 +197,44 @@ def _channels(sx: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def preset_for_channels(channel_freqs_hz: list[int]) -> str | None:
+    """The region preset whose enabled IF chains listen on exactly these frequencies, if any."""
+    wanted = sorted(channel_freqs_hz)
+    for preset in all_presets():
+        if wanted and sorted(preset.uplink_frequencies_hz()) == wanted:
+            return preset.name
+    return None
+
+
+def preset_for_band(channel_freqs_hz: list[int], tx_range_hz: tuple[int, int] | None) -> str | None:
+    """The preset whose regulatory sub-bands hold every channel and the TX range, preferring the
+    one whose downlink range overlaps the imported TX range most; None when none fits."""
+    best: tuple[int, str] | None = None
+    for preset in all_presets():
+        rules = preset.rules
+        if not channel_freqs_hz or not all(rules.sub_band(f) for f in channel_freqs_hz):
+            continue
+        overlap = 0
+        if tx_range_hz is not None:
+            low, high = tx_range_hz
+            if rules.sub_band(low) is None or rules.sub_band(high - 1) is None:
+                continue
+            overlap = min(high, preset.tx_freq_max_hz) - max(low, preset.tx_freq_min_hz)
+        if best is None or overlap > best[0]:
+            best = (overlap, preset.name)
+    return None if best is None else best[1]
+
+
+def _channel_freqs_hz(radios: dict[int, dict[str, Any]], channels: dict[str, Any]) -> list[int]:
+    """Centre frequencies of the enabled IF chains of an imported plan."""
+    chains = [*channels.get("multi_sf", []), channels.get("lora_std"), channels.get("fsk")]
+    return [
+        int(radios[c["radio"]].get("freq_hz", 0)) + c["if_hz"]
+        for c in chains
+        if c and c["enable"] and c["radio"] in radios
+    ]
+
+
 def guess_region(freqs_hz: list[int]) -> str | None:
     """The region whose band holds every enabled radio centre, if any."""
     for name, low, high in _REGIONS:
@@ -240,7 +279,17 @@ def convert(conf: dict[str, Any], source: str = "global_conf.json") -> str:
     concentrator: dict[str, Any] = {"url": f"{scheme}://{com_path}"}
     radios = {n: _radio(sx, n) for n in (0, 1)}
     freqs = [r["freq_hz"] for r in radios.values() if r["enable"] and "freq_hz" in r]
-    region = guess_region(freqs)
+    channels = _channels(sx)
+    channel_freqs = _channel_freqs_hz(radios, channels)
+    region = preset_for_channels(channel_freqs)
+    if region is None:
+        tx = radios[0] if radios[0].get("tx_enable") else radios[1]
+        low, high = tx.get("tx_freq_min_hz"), tx.get("tx_freq_max_hz")
+        tx_range = (int(low), int(high)) if low is not None and high is not None else None
+        region = preset_for_band(channel_freqs, tx_range)
+        region = region or guess_region(freqs)
+        if region:
+            notes.append(f"region: {region} guessed from the band; check it and its topic_prefix")
     if region:
         concentrator["region"] = region
     else:
@@ -253,7 +302,7 @@ def convert(conf: dict[str, Any], source: str = "global_conf.json") -> str:
             kind = json.dumps(radio["type"][:64])
             notes.append(f"radio_{n} type {kind}: only SX1250 radios are supported")
         tables.append((f"concentrator.radio_{n}", radio))
-    tables.append(("concentrator.channels", _channels(sx)))
+    tables.append(("concentrator.channels", channels))
     if _get(gw, "gps_tty_path", "gateway_conf", "string", ""):
         tables.append(("gps", {"tty": gw["gps_tty_path"]}))
     crc = {

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packet_forwarder.regions import region_names, region_preset
+
 UNIT_NAME = "edge-agent.service"
 USER = "edge-agent"
 PACKAGED_EXEC = "/opt/edge-agent/bin/edge-agent"
-REGIONS = {"EU868": "eu868", "US915": "us915"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ firmware_dir = "/var/lib/edge-agent/firmware"
 
 [mqtt]
 server = "tcp://127.0.0.1:1883" # TLS: "mqtts://broker.example.net:8883"
-topic_prefix = "{REGIONS[region]}"
+# topic_prefix = "{region_preset(region).topic_prefix}"  # the region's ChirpStack default
 # username = "gw-0016c001ff1e0000"
 # password = "..."
 # ca_cert = "/etc/edge-agent/ca.crt"
@@ -215,9 +216,7 @@ def register(sub: Any) -> None:
     )
     install.add_argument("--root", default="/", help="install below this directory (no systemctl)")
     install.add_argument("--prefix", default=sys.prefix, help="the venv holding bin/edge-agent")
-    install.add_argument(
-        "--region", default="EU868", choices=sorted(REGIONS), help="starter config"
-    )
+    install.add_argument("--region", default="EU868", choices=region_names(), help="starter config")
     install.set_defaults(func=run_install)
     remove = sub.add_parser("uninstall-service", help="remove the unit (config and state are kept)")
     remove.add_argument("--dry-run", action="store_true", help="print every action, change nothing")

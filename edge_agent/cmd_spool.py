@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from edge_agent import spool_db
-from edge_agent.config import load_config
+from edge_agent.backends.registry import UnknownBackendError, backend_class
+from edge_agent.config import AgentConfig, load_config
 from edge_agent.errors import AgentError, ConfigError
 from edge_agent.spool_config import SpoolConfig
+from edge_agent.store import db as spool_db
+from edge_agent.store.db import RecordDecoder
 
 DEFAULT_CONFIG = "/etc/edge-agent/config.toml"
 EXIT_OK = 0
@@ -24,9 +25,15 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-def _spool_config_from_file(path: str | Path) -> SpoolConfig:
-    """The ``[spool]`` table of a config file, read by the daemon's own loader."""
-    return load_config(path).spool
+def record_decoders(cfg: AgentConfig) -> dict[str, RecordDecoder]:
+    """``{backend name: decoder}``: each configured backend decodes its own spool rows."""
+    decoders: dict[str, RecordDecoder] = {}
+    for backend in cfg.backends:
+        try:
+            decoders[backend.name] = backend_class(backend.type).decode_record
+        except UnknownBackendError as exc:  # its rows are exported undecoded (hex)
+            print(f"edge-agent spool: {backend.name}: {exc}", file=sys.stderr)
+    return decoders
 
 
 def register(sub: Any) -> None:
@@ -55,8 +62,9 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace, action: Any) -> int:
     try:
-        config = _spool_config_from_file(args.config)
-        return int(action(config))
+        cfg = load_config(args.config)
+        args.decoders = record_decoders(cfg)
+        return int(action(cfg.spool))
     except BrokenPipeError:
         raise  # stdout's reader went away: the CLI mutes it (not an error of the spool)
     except (AgentError, OSError) as exc:  # OSError: the --output file
@@ -80,7 +88,7 @@ def _stats(args: argparse.Namespace) -> int:
         for backend, numbers in stats["backends"].items():
             print(
                 f"  backend {backend}: {numbers['pending']} pending, {numbers['bytes']} bytes, "
-                f"oldest {numbers['oldest_age_s']:.1f} s"
+                f"oldest {numbers['oldest_age_s']:.1f} s, {numbers['dropped']} dropped"
             )
         return EXIT_OK
 
@@ -92,7 +100,7 @@ def _export(args: argparse.Namespace) -> int:
         count = 0
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
         try:
-            for record in spool_db.export_records(config.path):
+            for record in spool_db.export_records(config.path, args.decoders):
                 out.write(json.dumps(record, sort_keys=True) + "\n")
                 count += 1
         finally:

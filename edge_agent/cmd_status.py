@@ -1,6 +1,8 @@
 """``edge-agent status [-c FILE] [--socket PATH] [--json] [--watch]``: ask the running daemon.
 
-Exit 0 with the status, 3 when no daemon answers, 2 on usage errors.
+Exit 0 with the status, 1 while the radio is not running (``radio.state`` is not ``running``:
+starting, restarting or down; the status is printed all the same), 3 when no daemon answers, 2
+on usage errors.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, TextIO
 
 from edge_agent.errors import StatusError
 
+EXIT_RADIO_NOT_RUNNING = 1
 EXIT_NO_DAEMON = 3
 DEFAULT_CONFIG = "/etc/edge-agent/config.toml"
 DEFAULT_SOCKET = "/run/edge-agent/status.sock"
@@ -107,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
             render(document, sys.stdout)
         sys.stdout.flush()
         if not args.watch:
-            return 0
+            radio = document.get("radio")
+            state = radio.get("state") if isinstance(radio, dict) else None
+            return 0 if state == "running" else EXIT_RADIO_NOT_RUNNING
         try:
             time.sleep(args.interval)
         except KeyboardInterrupt:

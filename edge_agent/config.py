@@ -75,12 +75,15 @@ def _check_url_scheme(url: str, key: str) -> None:
 
 @json_shape({"minLength": 1})
 def _gps_tty(value: Any, key: str) -> str:
-    """A serial device path, or ``gpsd://HOST:PORT``."""
+    """A serial device path, ``gpsd://HOST:PORT``, or ``sim://gps`` (the simulator's GPS)."""
     tty: str = convert(str, value, key, Rule(min_len=1))
     if "://" in tty:
         parts = split_url(tty, key)
-        if parts.scheme != "gpsd" or not parts.hostname:
-            raise ConfigError(key, f"must be a device path or gpsd://HOST:PORT, got {tty!r}")
+        simulated = parts.scheme == "sim" and parts.hostname == "gps"
+        if not simulated and (parts.scheme != "gpsd" or not parts.hostname):
+            raise ConfigError(
+                key, f"must be a device path, gpsd://HOST:PORT or sim://gps, got {tty!r}"
+            )
     return tty
 
 
@@ -137,6 +140,10 @@ class ConcentratorConfig:
     trace: str | None = None
     antenna_gain_dbi: float = field(default=0.0, metadata=rule(ge=-30, le=30))
     temperature_c: float = field(default=25.0, metadata=rule(ge=-60, le=125))
+    #: failed polls for this long (s) close and restart the concentrator (edge_agent.radio_health)
+    radio_fail_restart_after_s: float = field(
+        default=2.0, metadata=rule(gt=0, le=3600, doc="seconds of failed polls before a restart")
+    )
     sim: SimConfig = field(default_factory=SimConfig)
     radio_0: RadioPlan | None = field(
         default=None, metadata=rule(parse=radio_table, doc="explicit radio A")
@@ -170,7 +177,7 @@ class ConcentratorConfig:
             preset.plan, values.get("radio_0"), values.get("radio_1"), values.get("channels")
         )
         plan = _with_board_calibration(plan, board, raw)
-        vendor = board.tx_gain_table(preset.name) if board is not None else None
+        vendor = board.tx_gain_table(preset.family) if board is not None else None
         values["plan"] = with_tx_gain_lut(plan, vendor.entries if vendor else None, raw, key)
 
 
@@ -203,7 +210,8 @@ class GpsTable:
     """``[gps]`` (stored as a dict of the keys that are set)."""
 
     tty: str | None = field(
-        default=None, metadata=rule(parse=_gps_tty, doc="serial device or gpsd://HOST:PORT")
+        default=None,
+        metadata=rule(parse=_gps_tty, doc="serial device, gpsd://HOST:PORT or sim://gps"),
     )
 
 

@@ -22,16 +22,19 @@ import paho.mqtt.client as mqtt
 from chirpstack_api import gw
 
 from edge_agent.testing_broker import Broker, mosquitto_binary
+from packet_forwarder.errors import PhyError
+from packet_forwarder.lorawan import MType, PhyHeader
 
-MTYPES = {
-    0: "JoinRequest",
-    1: "JoinAccept",
-    2: "UnconfDataUp",
-    3: "UnconfDataDown",
-    4: "ConfDataUp",
-    5: "ConfDataDown",
-    6: "RejoinRequest",
-    7: "Proprietary",
+#: short names of the LoRaWAN message types, as the demo prints them
+MTYPE_NAMES = {
+    MType.JOIN_REQUEST: "JoinRequest",
+    MType.JOIN_ACCEPT: "JoinAccept",
+    MType.UNCONFIRMED_DATA_UP: "UnconfDataUp",
+    MType.UNCONFIRMED_DATA_DOWN: "UnconfDataDown",
+    MType.CONFIRMED_DATA_UP: "ConfDataUp",
+    MType.CONFIRMED_DATA_DOWN: "ConfDataDown",
+    MType.REJOIN_REQUEST: "RejoinRequest",
+    MType.PROPRIETARY: "Proprietary",
 }
 
 
@@ -39,16 +42,16 @@ def describe_phy(phy: bytes) -> str:
     """A short LoRaWAN header summary: message type, DevAddr and FCnt or the join EUIs."""
     if not phy:
         return "empty"
-    mtype = MTYPES[phy[0] >> 5]
-    if mtype in ("UnconfDataUp", "ConfDataUp") and len(phy) >= 12:
-        dev_addr = int.from_bytes(phy[1:5], "little")
-        fcnt = int.from_bytes(phy[6:8], "little")
-        return f"{mtype:<12} DevAddr {dev_addr:08x} FCnt {fcnt:5d}"
-    if mtype == "JoinRequest" and len(phy) >= 23:
-        join_eui = phy[1:9][::-1].hex()
-        dev_eui = phy[9:17][::-1].hex()
-        return f"{mtype:<12} JoinEUI {join_eui} DevEUI {dev_eui}"
-    return mtype
+    try:
+        header = PhyHeader.from_bytes(phy)
+    except (PhyError, ValueError):
+        return f"not LoRaWAN ({len(phy)} bytes)"
+    name = MTYPE_NAMES[header.mtype]
+    if header.dev_addr is not None and header.is_uplink:
+        return f"{name:<12} DevAddr {header.dev_addr_hex} FCnt {header.fcnt:5d}"
+    if header.mtype is MType.JOIN_REQUEST:
+        return f"{name:<12} JoinEUI {header.join_eui_hex} DevEUI {header.dev_eui_hex}"
+    return name
 
 
 def describe_uplink(frame: gw.UplinkFrame) -> str:

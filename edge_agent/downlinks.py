@@ -1,11 +1,14 @@
-"""Downlinks in the daemon: ``command/down`` -> JIT queue -> TX on the chip, ``event/ack`` back.
+"""Downlinks in the daemon, for every backend: decoded command -> one JIT queue -> TX -> ack.
 
-- The backend's paho ``on_message`` only calls ``DownlinkPipeline.submit(payload)``: the raw
-  bytes and their arrival time go on a queue.
-- ``handle_once()`` (the ``downlink`` thread) decodes the ``gw.DownlinkFrame`` (protobuf or
-  JSON), checks the gateway id, converts the items to ``DownlinkRequest``, tries them in order
-  against the ``DownlinkScheduler`` at the concentrator's counter now, and publishes one
-  ``gw.DownlinkTxAck`` (one item per frame item, in order, IGNORED for those not tried).
+- A backend's receiving thread (paho's ``on_message``, the UDP reader) only calls
+  ``DownlinkPipeline.submit(backend, payload)``: the raw bytes, their backend and arrival time go
+  on one queue shared by every backend.
+- ``handle_once()`` (the ``downlink`` thread) asks that backend to decode the message into a
+  ``DownlinkCommand`` (its wire format stays in the backend), tries the items in order against
+  the one ``DownlinkScheduler`` of the radio at the concentrator's counter now, and hands the
+  ``TxAck`` (one status per item, IGNORED for those not tried) back to the same backend only. A
+  packet of one network that collides with a packet another network queued earlier is refused
+  COLLISION_PACKET by the shared JIT queue.
 - ``dispatch_once()`` programs the packet whose start is due through the concentrator
   (``packet_forwarder.downlink.dispatch_once``). The radio thread calls it every loop (10 ms);
   the downlink thread also calls it when it wakes at a JIT window (``idle_timeout_s``), so a
@@ -25,31 +28,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chirpstack_api import common, gw
-from google.protobuf import json_format
-from google.protobuf.message import DecodeError
-
 from drivers.sx1302.tx import program
+from edge_agent.backends.base import Backend, DownlinkCommand, DownlinkDecodeError
 from edge_agent.config import AgentConfig
 from edge_agent.errors import ConfigError
 from packet_forwarder import downlink
 from packet_forwarder.downlink import DownlinkScheduler, ScheduledTx, TxChain
 from packet_forwarder.dutycycle import DutyCycleTracker
 from packet_forwarder.jit import TX_JIT_DELAY_US, wrap_diff
-from packet_forwarder.model import DownlinkRequest, GatewayStats, Modulation, Timing, TxStatus
+from packet_forwarder.model import GatewayStats, TxAck, TxStatus
+from packet_forwarder.regions import power_gaps
 
 LOGGER = logging.getLogger(__name__)
 
-_CODE_RATES = {gw.CodeRate.CR_4_5: "4/5", gw.CodeRate.CR_4_6: "4/6",
-               gw.CodeRate.CR_4_7: "4/7", gw.CodeRate.CR_4_8: "4/8"}  # fmt: skip
 #: the downlink thread wakes this far (µs) inside a JIT window to program its packet
 DISPATCH_MARGIN_US = 300
 #: most recent latency samples kept (seconds), for the bench and the logs
 LATENCY_SAMPLES = 10_000
-
-
-class FrameError(ValueError):
-    """A downlink frame item that cannot be turned into a DownlinkRequest."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +57,13 @@ class Latency:
     programmed: float | None = None
 
 
-def make_scheduler(cfg: AgentConfig, session_id: Callable[[], int]) -> DownlinkScheduler:
-    """The scheduler for this configuration: TX chains of the plan, region limits, duty cycle."""
+def make_scheduler(
+    cfg: AgentConfig,
+    session_id: Callable[[], int],
+    gps_to_count_us: Callable[[int], int | None] | None = None,
+) -> DownlinkScheduler:
+    """The scheduler for this configuration: TX chains of the plan, region limits, duty cycle;
+    ``gps_to_count_us`` resolves GPS-epoch downlinks (None while unlocked: GPS_UNLOCKED)."""
     conc = cfg.concentrator
     chains = [
         TxChain(i, r.tx_freq_min_hz, r.tx_freq_max_hz, r.tx_gain_lut)
@@ -76,161 +76,101 @@ def make_scheduler(cfg: AgentConfig, session_id: Callable[[], int]) -> DownlinkS
         raise ConfigError(
             "regulation.enforce_duty_cycle", f"must be true or false, got {enforce!r}"
         )
-    duty = DutyCycleTracker(enforce=enforce) if preset.name == "EU868" else None
+    rules = preset.rules
+    duty = DutyCycleTracker(rules.sub_bands, enforce=enforce) if rules.duty_cycle else None
+    for chain in chains:  # issue 11.5: say when the antenna gain leaves no usable entry
+        for gap in power_gaps(preset, chain.tx_gain_lut, conc.antenna_gain_dbi):
+            LOGGER.warning("RF chain %d: %s", chain.rf_chain, gap)
     return DownlinkScheduler(
         chains,
         session_id,
         antenna_gain_dbi=conc.antenna_gain_dbi,
         region_freq_range_hz=(preset.tx_freq_min_hz, preset.tx_freq_max_hz),
-        region_max_eirp_dbm=preset.max_eirp_dbm,
+        rules=rules,
         duty_cycle=duty,
+        gps_to_count_us=gps_to_count_us,
     )
-
-
-def decode_frame(payload: bytes, marshaler: str) -> gw.DownlinkFrame:
-    """Parse a ``command/down`` payload (protobuf, or JSON when the agent marshals JSON)."""
-    frame = gw.DownlinkFrame()
-    if marshaler == "json" or payload.lstrip().startswith(b"{"):
-        json_format.Parse(payload.decode(), frame, ignore_unknown_fields=True)
-    else:
-        frame.ParseFromString(payload)
-    return frame
-
-
-def item_to_request(downlink_id: int, item: gw.DownlinkFrameItem) -> DownlinkRequest:
-    """One ``DownlinkFrameItem`` as a DownlinkRequest; FrameError when it cannot be."""
-    info = item.tx_info
-    common: dict[str, Any] = dict(
-        downlink_id=downlink_id,
-        phy_payload=bytes(item.phy_payload),
-        freq_hz=info.frequency,
-        power_dbm=float(info.power),
-        board=info.board,
-        antenna=info.antenna,
-    )
-    mod = info.modulation.WhichOneof("parameters")
-    if mod == "lora":
-        lora = info.modulation.lora
-        if lora.code_rate not in _CODE_RATES:
-            raise FrameError(f"unsupported code rate {gw.CodeRate.Name(lora.code_rate)}")
-        common.update(
-            modulation=Modulation.LORA,
-            bandwidth_hz=lora.bandwidth,
-            sf=lora.spreading_factor,
-            code_rate=_CODE_RATES[lora.code_rate],
-            iq_inverted=lora.polarization_inversion,
-            preamble=lora.preamble,
-            no_crc=lora.no_crc,
-        )
-    elif mod == "fsk":
-        fsk = info.modulation.fsk
-        common.update(
-            modulation=Modulation.FSK,
-            sf=0,
-            code_rate="",
-            datarate_bps=fsk.datarate,
-            freq_deviation_hz=fsk.frequency_deviation,
-            no_crc=False,
-        )
-    else:
-        raise FrameError(f"unsupported modulation {mod!r}")
-    timing = info.timing.WhichOneof("parameters")
-    if timing == "delay":
-        delay = info.timing.delay.delay
-        delay_us = delay.seconds * 1_000_000 + delay.nanos // 1000
-        return DownlinkRequest(
-            **common, timing=Timing.DELAY, context=bytes(info.context), delay_us=delay_us
-        )
-    if timing == "immediately":
-        return DownlinkRequest(**common, timing=Timing.IMMEDIATELY)
-    if timing == "gps_epoch":
-        since = info.timing.gps_epoch.time_since_gps_epoch
-        gps_us = since.seconds * 1_000_000 + since.nanos // 1000
-        return DownlinkRequest(**common, timing=Timing.GPS_EPOCH, gps_epoch_us=gps_us)
-    raise FrameError("no timing")
 
 
 class DownlinkPipeline:
-    """command/down in, event/ack out, TX through the concentrator."""
+    """Downlinks of every backend in, acks back to their own backend, TX through the radio."""
 
     def __init__(
         self,
         cfg: AgentConfig,
-        gateway_id: Callable[[], str | None],
-        publish_ack: Callable[[bytes], None],
         session_id: Callable[[], int],
+        gps_to_count_us: Callable[[int], int | None] | None = None,
     ) -> None:
         self.cfg = cfg
-        self.scheduler = make_scheduler(cfg, session_id)
-        self.inbox: queue.Queue[tuple[float, bytes]] = queue.Queue()
+        self._session_id = session_id
+        self._gps_to_count_us = gps_to_count_us
+        self.scheduler = make_scheduler(cfg, session_id, gps_to_count_us)
+        self.inbox: queue.Queue[tuple[float, Backend, bytes]] = queue.Queue()
         self.latencies: deque[Latency] = deque(maxlen=LATENCY_SAMPLES)
-        self.counters = {"frames": 0, "malformed": 0, "wrong_gateway": 0, "acks": 0}
-        self._gateway_id = gateway_id
-        self._publish_ack = publish_ack
-        self._arrivals: dict[int, Latency] = {}
+        self.counters = {"frames": 0, "malformed": 0, "refused": 0, "acks": 0}
+        #: acknowledged items by TxStatus since start (the status document's ``downlinks``)
+        self.by_status: dict[str, int] = {status.value: 0 for status in TxStatus}
+        self._arrivals: dict[tuple[str, int], Latency] = {}
         self._lock = threading.Lock()
         #: called with (ScheduledTx, perf_counter seconds) right after a TX is programmed
         self.on_programmed: Callable[[ScheduledTx, float], None] | None = None
 
-    # -- paho side: signal only --------------------------------------------------------------
+    # -- a backend's receiving thread: signal only --------------------------------------------
 
-    def submit(self, payload: bytes) -> None:
-        """Queue one raw ``command/down`` payload (called from paho's on_message)."""
-        self.inbox.put((time.perf_counter(), payload))
+    def submit(self, backend: Backend, payload: bytes) -> None:
+        """Queue one raw downlink message of ``backend`` (called from its receiving thread)."""
+        self.inbox.put((time.perf_counter(), backend, payload))
 
     # -- downlink thread -----------------------------------------------------------------------
 
     def handle_once(self, concentrator: Any, timeout: float = 0.1) -> int:
-        """Handle every queued frame (waiting up to ``timeout`` for the first); how many."""
+        """Handle every queued message (waiting up to ``timeout`` for the first); how many."""
         handled = 0
         block = True
         while True:
             try:
-                arrived, payload = self.inbox.get(block=block, timeout=timeout)
+                arrived, backend, payload = self.inbox.get(block=block, timeout=timeout)
             except queue.Empty:
                 return handled
             block = False
             try:
-                self._handle(arrived, payload, concentrator)
+                self._handle(arrived, backend, payload, concentrator)
             except Exception:  # a bad frame or a radio error must not stop the thread
-                LOGGER.exception("downlink frame handling failed")
+                LOGGER.exception("%s: downlink handling failed", backend.name)
             handled += 1
 
-    def _handle(self, arrived: float, payload: bytes, concentrator: Any) -> None:
+    def _handle(self, arrived: float, backend: Backend, payload: bytes, concentrator: Any) -> None:
         self.counters["frames"] += 1
         try:
-            frame = decode_frame(payload, self.cfg.mqtt.marshaler)
-        except (DecodeError, json_format.ParseError, UnicodeDecodeError, ValueError) as exc:
+            command = backend.decode_downlink(payload)
+        except DownlinkDecodeError as exc:
             self.counters["malformed"] += 1
-            LOGGER.warning("malformed command/down payload (%d bytes) dropped: %s",
-                           len(payload), exc)  # fmt: skip
+            LOGGER.warning("%s: downlink (%d bytes) dropped: %s", backend.name, len(payload), exc)
             return
-        ours = self._gateway_id()
-        n_items = max(1, len(frame.items))
-        if frame.gateway_id.lower() != (ours or "").lower():
-            self.counters["wrong_gateway"] += 1
-            LOGGER.warning("downlink %d for gateway %r, we are %r: refused", frame.downlink_id,
-                           frame.gateway_id, ours)  # fmt: skip
-            self._ack(frame.downlink_id, [TxStatus.INTERNAL_ERROR] * n_items, arrived)
-            return
-        if not frame.items:
-            LOGGER.warning("downlink %d has no items: refused", frame.downlink_id)
-            self._ack(frame.downlink_id, [TxStatus.INTERNAL_ERROR], arrived)
+        n_items = len(command.items)
+        if command.refused is not None:
+            self.counters["refused"] += 1
+            LOGGER.warning("%s: downlink %d refused: %s", backend.name, command.downlink_id,
+                           command.refused)  # fmt: skip
+            self._ack(backend, command.downlink_id, [TxStatus.INTERNAL_ERROR] * n_items, arrived)
             return
         if concentrator is None or not getattr(concentrator, "started", True):
-            LOGGER.warning("downlink %d: the radio is not up", frame.downlink_id)
-            self._ack(frame.downlink_id, [TxStatus.INTERNAL_ERROR] * n_items, arrived)
+            LOGGER.warning("%s: downlink %d: the radio is not up", backend.name,
+                           command.downlink_id)  # fmt: skip
+            self._ack(backend, command.downlink_id, [TxStatus.INTERNAL_ERROR] * n_items, arrived)
             return
-        self._ack(frame.downlink_id, self._schedule(frame, concentrator), arrived)
+        statuses = self._schedule(backend, command, concentrator)
+        self._ack(backend, command.downlink_id, statuses, arrived)
 
-    def _schedule(self, frame: gw.DownlinkFrame, concentrator: Any) -> list[TxStatus]:
-        statuses = [TxStatus.IGNORED] * len(frame.items)
+    def _schedule(
+        self, backend: Backend, command: DownlinkCommand, concentrator: Any
+    ) -> list[TxStatus]:
+        statuses = [TxStatus.IGNORED] * len(command.items)
         now_us = concentrator.counter_us()
-        for i, item in enumerate(frame.items):
-            try:
-                request = item_to_request(frame.downlink_id, item)
-            except FrameError as exc:
-                LOGGER.warning("downlink %d item %d: %s", frame.downlink_id, i, exc)
+        for i, request in enumerate(command.items):
+            if isinstance(request, str):
+                LOGGER.warning("%s: downlink %d item %d: %s", backend.name,
+                               command.downlink_id, i, request)  # fmt: skip
                 statuses[i] = TxStatus.INTERNAL_ERROR
                 continue
             statuses[i] = self.scheduler.schedule(request, now_us)
@@ -238,25 +178,20 @@ class DownlinkPipeline:
                 break
         return statuses
 
-    def _ack(self, downlink_id: int, statuses: list[TxStatus], arrived: float) -> None:
-        ack = gw.DownlinkTxAck(gateway_id=self._gateway_id() or "", downlink_id=downlink_id)
-        for status in statuses:
-            ack.items.add(status=gw.TxAckStatus.Value(status.value))
-        if self.cfg.mqtt.marshaler == "json":
-            body = json_format.MessageToJson(
-                ack, indent=None, always_print_fields_with_no_presence=True
-            ).encode()
-        else:
-            body = ack.SerializeToString()
+    def _ack(
+        self, backend: Backend, downlink_id: int, statuses: list[TxStatus], arrived: float
+    ) -> None:
         sample = Latency(downlink_id, arrived, time.perf_counter())
         with self._lock:  # before the ack leaves: the packet may be dispatched at once
+            for status in statuses:
+                self.by_status[status.value] += 1
             if TxStatus.OK in statuses:
-                self._arrivals[downlink_id] = sample
+                self._arrivals[(backend.name, downlink_id)] = sample
                 if len(self._arrivals) > LATENCY_SAMPLES:  # queued packets that were dropped
                     self._arrivals.pop(next(iter(self._arrivals)))
             else:
                 self.latencies.append(sample)
-        self._publish_ack(body)
+        backend.publish_ack(TxAck(downlink_id, tuple(statuses)))
         self.counters["acks"] += 1
 
     # -- radio thread --------------------------------------------------------------------------
@@ -279,13 +214,20 @@ class DownlinkPipeline:
         concentrator.send(program(tx.tx_request(lorawan_public)))
         done = time.perf_counter()
         with self._lock:
-            sample = self._arrivals.pop(tx.request.downlink_id, None)
+            sample = self._pop_arrival(tx.request.downlink_id)
             if sample is not None:
                 self.latencies.append(
                     Latency(sample.downlink_id, sample.arrived, sample.acked, done)
                 )
         if self.on_programmed is not None:
             self.on_programmed(tx, done)
+
+    def _pop_arrival(self, downlink_id: int) -> Latency | None:
+        """The pending sample of a programmed packet (ids are per backend: oldest match)."""
+        for key in self._arrivals:
+            if key[1] == downlink_id:
+                return self._arrivals.pop(key)
+        return None
 
     def idle_timeout_s(self, concentrator: Any, longest_s: float = 0.1) -> float:
         """How long the downlink thread may wait for frames before the next JIT window opens.
@@ -311,6 +253,53 @@ class DownlinkPipeline:
         wait_us = min(aheads) - (TX_JIT_DELAY_US - DISPATCH_MARGIN_US)
         return min(longest_s, max(0.0, wait_us / 1e6))
 
+    def build_scheduler(self, cfg: AgentConfig) -> DownlinkScheduler:
+        """A scheduler for ``cfg`` (ConfigError when ``[regulation]`` is invalid)."""
+        return make_scheduler(cfg, self._session_id, self._gps_to_count_us)
+
+    def reconfigure(self, cfg: AgentConfig, scheduler: DownlinkScheduler | None = None) -> None:
+        """A reload: the scheduler rebuilt from ``cfg`` (region limits, TX chains and their gain
+        tables, duty cycle) and the marshaler. Queued packets stay when the TX chains did not
+        change (a new region or plan restarts the radio, which drops them anyway)."""
+        new = scheduler or self.build_scheduler(cfg)
+        old = self.scheduler
+        if new.chains == old.chains:
+            new.queues = old.queues
+        else:
+            dropped = sum(len(q) for q in old.queues.values())
+            if dropped:
+                LOGGER.warning("reload: %d queued downlink(s) dropped: the TX chains changed",
+                               dropped)  # fmt: skip
+        new.stats = old.take_stats()  # the interval's counters carry over to the next stats
+        self.cfg = cfg
+        self.scheduler = new
+
+    def snapshot(self) -> dict[str, Any]:
+        """Acks by status since start, frame counters, and the JIT queues (depth, next TX)."""
+        with self._lock:
+            by_status = dict(self.by_status)
+        queued = [
+            (rf_chain, entry)
+            for rf_chain, q in self.scheduler.queues.items()
+            for entry in q.entries(0)
+        ]
+        next_tx = None
+        if queued:  # the earliest start, relative to the first queued one (the counter wraps)
+            ref = queued[0][1].count_us
+            rf_chain, entry = min(queued, key=lambda item: wrap_diff(item[1].count_us, ref))
+            next_tx = {
+                "rf_chain": rf_chain,
+                "count_us": entry.count_us,
+                "timing": entry.timing.value,
+                "airtime_us": entry.airtime_us,
+            }
+        return {
+            "by_status": by_status,
+            **self.counters,
+            "queue_depth": len(queued),
+            "next_tx": next_tx,
+        }
+
     def on_concentrator_start(self) -> None:
         """A (re)started concentrator: queued count_us values belong to the old counter."""
         self.scheduler.reset_queues()
@@ -320,21 +309,6 @@ class DownlinkPipeline:
     def add_stats(self, stats: GatewayStats) -> None:
         """Add the interval's TX counters into ``stats``."""
         self.scheduler.take_stats().add_to(stats)
-
-    def fill_duty_cycle(self, msg: gw.GatewayStats) -> None:
-        """Set ``msg.duty_cycle_stats`` from the tracker (EU868 only)."""
-        stats = self.duty_cycle_stats()
-        if stats is None:
-            return
-        dc = msg.duty_cycle_stats
-        if "300_220" in stats.regulation:
-            dc.regulation = common.Regulation.ETSI_EN_300_220
-        dc.window.FromMicroseconds(stats.window_us)
-        for band in stats.bands:
-            out = dc.bands.add(name=band.name, frequency_min=band.frequency_min,
-                               frequency_max=band.frequency_max)  # fmt: skip
-            out.load_max.FromMicroseconds(band.load_max_us)
-            out.load_tracked.FromMicroseconds(band.load_tracked_us)
 
     def duty_cycle_stats(self, now_s: float | None = None) -> Any:
         """The duty-cycle tracker's ``DutyCycleStats`` (None outside EU868)."""

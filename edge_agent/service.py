@@ -1,9 +1,15 @@
 """The daemon: wiring, threads, start/stop.
 
 Threads: one radio thread owns the concentrator (start with retry, ``poll_once`` every 10 ms);
-the backend's sender thread owns the MQTT connection; the main thread waits for a signal or,
+each backend's sender thread owns its connection; the main thread waits for a signal or,
 with ``[concentrator.sim] exit_when_done``, for the scenario to be played and confirmed. The
-radio may fail and be retried (tenacity, backoff) while MQTT presence and stats stay up.
+radio may fail and be restarted (``edge_agent.radio_health`` decides; tenacity backoff) while
+MQTT presence stays up; stats are published only while the radio runs.
+
+The service knows backends only through ``edge_agent.backends.base.Backend`` and the neutral
+model: it routes each ``Uplink`` to every backend whose filter admits it (each encodes and
+queues it in its own spool FIFO), builds one neutral ``StatsReport`` per backend and period, and
+shares one downlink pipeline (one JIT queue per radio) between them.
 """
 
 from __future__ import annotations
@@ -13,22 +19,24 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import tenacity
 
-from edge_agent import logs
-from edge_agent.backends import chirpstack_codec as codec
-from edge_agent.backends.chirpstack import ChirpStackBackend
-from edge_agent.config import AgentConfig
+from edge_agent.backends.base import Backend, StatsReport
+from edge_agent.backends.registry import backend_class, open_backend
+from edge_agent.config import AgentConfig, BackendConfig
 from edge_agent.downlinks import DownlinkPipeline
-from edge_agent.router import UplinkFilter
+from edge_agent.intervals import IntervalStats
+from edge_agent.radio_health import RadioHealth
+from edge_agent.router import parse_header
 from edge_agent.rxstats import RxTracker
-from edge_agent.spool_daemon import DaemonSpool
+from edge_agent.store.daemon import DaemonStores
+from edge_agent.store.protocol import UplinkStore
 from edge_agent.supervision import Heartbeat, Supervisor
-from packet_forwarder.model import CrcStatus, GatewayStats, Uplink
+from packet_forwarder.model import CrcStatus, Uplink
 
 if TYPE_CHECKING:
     from drivers.sx1302.plan import ChipPlan
@@ -85,15 +93,21 @@ def transport_options(cfg: AgentConfig) -> dict[str, Any]:
     return options
 
 
-def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
-    """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator."""
+def open_concentrator(cfg: AgentConfig, *, world: Any = None) -> ConcentratorLike:
+    """Open the transport named by ``[concentrator] url`` and wrap it in a Concentrator.
+
+    ``world`` (a ``drivers.sim.SimWorld``) keeps a simulated chip, its scenario clock and its
+    faults across reopenings; real hardware ignores it."""
     from drivers import open_transport
     from edge_agent.radio_setup import radio_setup
-    from packet_forwarder.concentrator import Concentrator  # type: ignore[import-not-found]
+    from packet_forwarder.concentrator import Concentrator
 
     conc = cfg.concentrator
     # the device first: a missing SPI/USB device is the more basic fault to report
-    transport = open_transport(conc.url, trace=conc.trace, **transport_options(cfg))
+    options = transport_options(cfg)
+    if options and world is not None:
+        options["world"] = world
+    transport = open_transport(conc.url, trace=conc.trace, **options)
     try:
         setup = radio_setup(cfg)  # board reset, thermometer, firmware (docs/hardware.md)
     except BaseException:
@@ -106,12 +120,18 @@ def open_concentrator(cfg: AgentConfig) -> ConcentratorLike:
         chip_factory=setup.new_chip,  # board reset, then the driver, at every start
         on_close=setup.close,  # the board thermometer's I2C bus
     )
-    return setup.wrap(concentrator, cfg)  # GPS time and location when [gps] tty is set
+    wrapped = setup.wrap(concentrator, cfg)  # GPS time and location when [gps] tty is set
+    sim_chip = getattr(transport, "sim", None)
+    if sim_chip is not None and hasattr(wrapped, "use_sim_gps"):
+        wrapped.use_sim_gps(sim_chip)  # [gps] tty = "sim://gps": the simulator's GPS persona
+    return wrapped
 
 
 @dataclass(slots=True)
 class ServiceCounters:
-    """Totals since start, for the exit summary and the logs."""
+    """Totals since start, for the exit summary and the logs. Written by the radio thread
+    only, but ``radio_errors`` (also counted by the downlink thread), which changes under
+    ``AgentService._lock``; other threads only read them."""
 
     received: int = 0
     forwarded: int = 0
@@ -121,7 +141,7 @@ class ServiceCounters:
 
 
 class AgentService:
-    """The whole daemon for one concentrator and one ChirpStack backend."""
+    """The whole daemon for one concentrator and its backends (``[[backend]]``)."""
 
     def __init__(
         self,
@@ -133,45 +153,72 @@ class AgentService:
     ) -> None:
         self.cfg = cfg
         self.config_path = config_path  # re-read on SIGHUP
-        logs.add_secret(cfg.mqtt.password)
         self.rx = RxTracker()
         self.heartbeat = Heartbeat()
-        #: why the last concentrator start failed (None once it runs)
-        self.radio_error: str | None = None
+        #: the radio's state from facts: failed polls, a lost configuration, restarts
+        self.health = RadioHealth(cfg.concentrator.radio_fail_restart_after_s)
         self._reload = threading.Event()
         self._radio_restart = threading.Event()
         self.clock = clock
         self.counters = ServiceCounters()
-        self.uplinks = DaemonSpool(cfg, clock=clock)  # the spool, or the memory fallback
-        self.store = self.uplinks.store
-        self.backend = ChirpStackBackend(cfg.mqtt, self.store)
-        self.filter = UplinkFilter.from_config(cfg.mqtt.filters)
+        # the spool (one FIFO per backend), or the memory fallback
+        self.uplinks = DaemonStores(cfg.spool, clock=clock)
         self.gateway_id: str | None = cfg.gateway.id
         self.radio_ready = threading.Event()
         #: a simulated source is fully played and every packet it gave was routed
         self.drained = threading.Event()
+        #: the simulated world (chip, scenario clock, faults) kept across radio restarts
+        self.sim_world: Any = None
+        if concentrator_factory is open_concentrator:  # one simulated world per daemon
+            from drivers.sim import SimWorld
+
+            world = self.sim_world = SimWorld()
+            concentrator_factory = lambda c: open_concentrator(c, world=world)  # noqa: E731
         self._factory = concentrator_factory
         self._concentrator: ConcentratorLike | None = None
         self._stop = threading.Event()
-        self._interval = GatewayStats()
-        self._lock = threading.Lock()  # guards self._interval
+        self._lock = threading.Lock()  # guards counters.radio_errors (two writing threads)
         self._threads: list[threading.Thread] = []
         self._last_error_log = 0.0
-        # acks go to whichever backend is current (a SIGHUP reload replaces it)
-        self.downlinks = DownlinkPipeline(
-            cfg,
-            lambda: self.gateway_id,
-            lambda ack: self.backend.publish_ack(ack),
-            self._session_id,
-        )
-        self.backend.downlink_sink = self.downlinks.submit
+        # one pipeline, one JIT queue per radio, shared by every backend; acks go back to the
+        # backend a downlink came from
+        self.downlinks = DownlinkPipeline(cfg, self._session_id, self._gps_to_count_us)
+        self.intervals = IntervalStats(self.downlinks.add_stats)
+        self._forwarded_seen: dict[str, int] = {}
+        self._backends_lock = threading.Lock()
+        self.backends: list[Backend] = [self._new_backend(b) for b in cfg.backends]
+        self._parse_headers = self._needs_headers()
+
+    # -- backends --------------------------------------------------------------------------
+
+    def _new_backend(self, backend_cfg: BackendConfig) -> Backend:
+        limit = backend_class(backend_cfg.type).memory_queue_records(backend_cfg)
+        backend = open_backend(backend_cfg, self.uplinks.store(backend_cfg.name, limit))
+        backend.downlink_sink = self.downlinks.submit
+        backend.gateway_id = self.gateway_id  # known from the config, or at the radio's start
+        return backend
+
+    def _needs_headers(self) -> bool:
+        """True when some backend filters on the LoRaWAN header (else it is never parsed)."""
+        return any(b.filter.lorawan_only or b.filter.identifies for b in self.backends)
+
+    @property
+    def backend(self) -> Backend:
+        """The first backend (the only one of a legacy ``[mqtt]`` configuration)."""
+        return self.backends[0]
+
+    @property
+    def store(self) -> UplinkStore:
+        """The first backend's FIFO."""
+        return self.backends[0].store
 
     # -- life cycle ------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the radio and stats threads; MQTT starts now when the gateway id is known."""
         if self.gateway_id is not None:
-            self.backend.start(self.gateway_id)
+            for backend in self.backends:
+                backend.start(self.gateway_id)
         threads = ((self._radio_main, "radio"), (self._stats_main, "stats"),
                    (self._downlink_main, "downlink"))  # fmt: skip
         for target, name in threads:
@@ -180,7 +227,7 @@ class AgentService:
             self._threads.append(thread)
 
     def threads(self) -> list[threading.Thread]:
-        """The daemon's own threads (radio, stats); the backend's sender is ``backend.running``."""
+        """The daemon's own threads (radio, stats); each backend's sender is ``running``."""
         return list(self._threads)
 
     @property
@@ -194,16 +241,50 @@ class AgentService:
         return self._stop.is_set()
 
     def restart_backend(self) -> None:
-        """Replace the backend with a new client for ``cfg.mqtt`` (pending uplinks stay queued)."""
-        old = self.backend
-        self.backend = ChirpStackBackend(self.cfg.mqtt, self.store)
-        self.backend.downlink_sink = self.downlinks.submit
-        old.stop()
-        self.store.rewind()  # records the old client had in flight are sent again
+        """Replace every backend with a new client from ``cfg`` (pending uplinks stay queued)."""
+        self.apply_backends(restart_all=True)
+
+    def apply_backends(self, *, restart_all: bool = False) -> dict[str, str]:
+        """Match the running backends to ``cfg``: keep the unchanged ones, swap the filter of
+        those whose only change is their filters, restart the changed ones on their own FIFO,
+        stop the removed ones and start the new ones. Returns ``{name: what happened}``."""
         if self.cfg.gateway.id is not None:
             self.gateway_id = self.cfg.gateway.id
-        if self.gateway_id is not None:
-            self.backend.start(self.gateway_id)
+        old = {b.name: b for b in self.backends}
+        actions: dict[str, str] = {}
+        backends: list[Backend] = []
+        for backend_cfg in self.cfg.backends:
+            running = old.pop(backend_cfg.name, None)
+            same = running is not None and running.cfg == backend_cfg and not restart_all
+            if running is not None and same:
+                backends.append(running)
+                actions[running.name] = "unchanged"
+                continue
+            if (
+                running is not None
+                and not restart_all
+                and _only_filters_differ(running.cfg, backend_cfg)
+            ):
+                running.cfg = backend_cfg
+                running.filter = type(running.filter).from_config(backend_cfg.filters)
+                backends.append(running)
+                actions[running.name] = "filters replaced"
+                continue
+            if running is not None:
+                running.stop()
+                running.store.rewind()  # records the old client had in flight are sent again
+            backend = self._new_backend(backend_cfg)
+            backends.append(backend)
+            actions[backend.name] = "restarted" if running is not None else "added"
+            if self.gateway_id is not None:
+                backend.start(self.gateway_id)
+        for name, removed in old.items():
+            removed.stop()
+            actions[name] = "removed (its pending uplinks stay in the spool)"
+        with self._backends_lock:
+            self.backends = backends
+            self._parse_headers = self._needs_headers()
+        return actions
 
     def restart_radio(self) -> None:
         """Ask the radio thread to stop the concentrator and start a new one from ``cfg``."""
@@ -215,15 +296,17 @@ class AgentService:
         for thread in self._threads:
             thread.join(5.0)
         self._threads.clear()
-        if drain_timeout_s > 0 and self.backend.connected.is_set():
-            self.uplinks.wait_empty(drain_timeout_s)
-        self.backend.stop()
-        self.uplinks.close()  # after the backend: commits the memory tail, logs the summary
+        connected = [b.name for b in self.backends if b.connected.is_set()]
+        if drain_timeout_s > 0 and connected:
+            self.uplinks.wait_empty(drain_timeout_s, connected)
+        for backend in self.backends:
+            backend.stop()
+        self.uplinks.close()  # after the backends: commits the memory tail, logs the summary
 
     @property
     def done(self) -> bool:
         """The simulated scenario is played, polled and every forwarded uplink confirmed."""
-        return self.radio_ready.is_set() and self.drained.is_set() and self.store.pending() == 0
+        return self.radio_ready.is_set() and self.drained.is_set() and self.uplinks.pending() == 0
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT or, with ``exit_when_done``, until the scenario is done."""
@@ -273,6 +356,11 @@ class AgentService:
 
     # -- radio -----------------------------------------------------------------------------
 
+    @property
+    def radio_error(self) -> str | None:
+        """Why the radio is not running (None while it runs)."""
+        return None if self.health.running else self.health.snapshot()["last_error"]
+
     def _radio_main(self) -> None:
         while not self._stop.is_set():
             self._radio_restart.clear()
@@ -285,9 +373,11 @@ class AgentService:
                 self._concentrator = None  # reloaded while retrying: start over from the new cfg
                 continue
             while not self._stop.is_set() and not self._radio_restart.is_set():
-                self.heartbeat.beat()
-                count = self.radio_once()
+                count = self.radio_once()  # beats the heartbeat when the poll succeeded
                 self._dispatch_downlinks()
+                if self.health.restart_due():  # failing too long, or the chip lost its setup
+                    self._radio_restart.set()
+                    break
                 if count == 0:
                     # checked after an empty poll: everything read before was routed by this thread
                     if self._concentrator is not None and self._concentrator.exhausted:
@@ -296,10 +386,11 @@ class AgentService:
             self._stop_concentrator()
 
     def _stop_concentrator(self) -> None:
-        # stopping or reloading: either way this concentrator is done, so its device is closed
+        # stopping, reloading or restarting after a fault: this concentrator is done, so its
+        # device is closed (a vanished USB device is reopened by the next start)
+        self.radio_ready.clear()
         self._close_concentrator()
-        if self._radio_restart.is_set():  # reload: the next start opens a new one from cfg
-            self.radio_ready.clear()
+        if self._radio_restart.is_set():  # the next start opens a new one from cfg
             self._concentrator = None
 
     def _close_concentrator(self) -> None:
@@ -308,11 +399,11 @@ class AgentService:
         if conc is not None:
             try:
                 conc.close()
-            except Exception:
-                LOGGER.exception("concentrator close failed")
+            except Exception as exc:  # a faulty chip fails its stop: the device is closed anyway
+                LOGGER.warning("concentrator close: %s", exc)
 
     def _retry_sleep(self, seconds: float) -> None:
-        """Wait before the next start attempt, beating the heartbeat (the loop is alive)."""
+        """Wait before the next start attempt, beating the heartbeat (a restart is active)."""
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0 and not self._radio_interrupted():
             self.heartbeat.beat()
@@ -323,11 +414,15 @@ class AgentService:
 
     def _on_radio_retry(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        self.radio_error = str(exc) if exc is not None else "unknown error"
         delay = state.next_action.sleep if state.next_action else 0
-        LOGGER.warning("concentrator start failed (%s); retrying in %.0fs", exc, delay)
+        self.health.start_failed(exc or RuntimeError("unknown error"), delay)
+        # a failed start leaves a half-open device: close it, the next attempt reopens it
+        self._close_concentrator()
+        self._concentrator = None
 
     def _start_concentrator(self) -> None:
+        # a reload may have changed the threshold: it takes effect with the radio's restart
+        self.health.fail_restart_after_s = self.cfg.concentrator.radio_fail_restart_after_s
         retrying = tenacity.Retrying(
             wait=tenacity.wait_exponential(multiplier=1, min=1, max=60),
             stop=lambda _state: self._radio_interrupted(),
@@ -338,6 +433,7 @@ class AgentService:
             with attempt:
                 self.heartbeat.beat()
                 self.counters.radio_starts += 1
+                self.health.start_attempt()
                 if self._concentrator is None:
                     self._concentrator = self._factory(self.cfg)
                 self._concentrator.start()
@@ -346,47 +442,62 @@ class AgentService:
         assert conc is not None
         if self.gateway_id is None:
             self.gateway_id = f"{conc.eui:016x}"
-            self.backend.start(self.gateway_id)
+            for backend in self.backends:
+                backend.start(self.gateway_id)
         LOGGER.info("concentrator up: gateway %s, session %08x", self.gateway_id, conc.session_id)
-        self.radio_error = None
+        self.heartbeat.beat()
+        self.health.started()
         self.radio_ready.set()
 
     def radio_once(self) -> int:
-        """Poll the concentrator once and route what it received; returns how many packets."""
+        """Poll the concentrator once and route what it received; returns how many packets.
+
+        A successful poll beats the heartbeat; a failed one is counted (``RadioHealth``), and
+        about once a second a running chip is checked for a lost configuration."""
         conc = self._concentrator
         if conc is None:
             return 0
         try:
             uplinks = conc.poll_once()
+            lost = self._configuration_lost(conc) if self.health.config_check_due() else None
         except Exception as exc:
-            self.counters.radio_errors += 1
+            with self._lock:
+                self.counters.radio_errors += 1
+            self.health.poll_failed(exc)
             now = time.monotonic()
             if now - self._last_error_log >= ERROR_LOG_INTERVAL_S:
                 self._last_error_log = now
                 errors = self.counters.radio_errors
                 LOGGER.error("radio poll failed (%d errors so far): %s", errors, exc)
             return 0
+        self.heartbeat.beat()
+        self.health.poll_ok()
+        if lost is not None:
+            self.health.reset_detected(lost)
         for uplink in uplinks:
             self.route(uplink)
         return len(uplinks)
 
+    @staticmethod
+    def _configuration_lost(conc: ConcentratorLike) -> str | None:
+        check = getattr(conc, "configuration_lost", None)
+        return check() if callable(check) else None
+
     def route(self, uplink: Uplink) -> bool:
-        """Count one received packet and hand it to the backend if its filter allows."""
+        """Count one received packet and hand it to every backend whose filter admits it;
+        True when at least one did."""
         self.counters.received += 1
         self.rx.add(uplink)
-        with self._lock:
-            stats = self._interval
-            stats.rx_packets_received += 1
-            if uplink.crc_status is CrcStatus.OK:
-                stats.rx_packets_received_ok += 1
-            freqs = stats.rx_packets_per_frequency
-            freqs[uplink.freq_hz] = freqs.get(uplink.freq_hz, 0) + 1
-        if not self.filter.accept(uplink):
+        self.intervals.count_rx(uplink, uplink.crc_status is CrcStatus.OK)
+        assert self.gateway_id is not None
+        backends = self.backends
+        header = parse_header(uplink.phy_payload) if self._parse_headers else None
+        taken = False
+        for backend in backends:
+            taken = backend.offer(uplink, header) or taken
+        if not taken:
             self.counters.filtered += 1
             return False
-        assert self.gateway_id is not None
-        frame = codec.uplink_frame(uplink, self.gateway_id)
-        self.backend.submit(frame.SerializeToString(), uplink.gw_time)
         self.counters.forwarded += 1
         return True
 
@@ -395,6 +506,11 @@ class AgentService:
     def _session_id(self) -> int:
         conc = self._concentrator
         return conc.session_id if conc is not None else 0
+
+    def _gps_to_count_us(self, gps_epoch_us: int) -> int | None:
+        """The running concentrator's counter at a GPS-epoch time (None without a GPS lock)."""
+        convert = getattr(self._concentrator, "gps_to_count_us", None)
+        return convert(gps_epoch_us) if callable(convert) else None
 
     def _downlink_main(self) -> None:
         while not self._stop.is_set():
@@ -409,38 +525,83 @@ class AgentService:
         try:
             self.downlinks.dispatch_once(conc)
         except Exception as exc:
-            self.counters.radio_errors += 1
+            with self._lock:  # the radio and downlink threads both dispatch
+                self.counters.radio_errors += 1
             LOGGER.error("downlink dispatch failed: %s", exc)
 
     # -- stats -----------------------------------------------------------------------------
 
     def _stats_main(self) -> None:
-        while not self._stop.wait(self.cfg.gateway.stats_interval_s):
-            if self.gateway_id is not None:
-                self.stats_once()
-            self.uplinks.log_summary()
+        due: dict[int, float] = {}
+        log_due = time.monotonic() + self.cfg.gateway.stats_interval_s
+        while not self._stop.is_set():
+            now = time.monotonic()
+            backends = list(self.backends)
+            for gone in due.keys() - {id(b) for b in backends}:  # replaced by a reload
+                del due[gone]
+            for backend in backends:
+                interval_s = backend.stats_interval_s or self.cfg.gateway.stats_interval_s
+                next_at = due.setdefault(id(backend), now + interval_s)
+                if now >= next_at and self.gateway_id is not None:
+                    due[id(backend)] = now + interval_s
+                    # no stats while the radio is not running: a network server that decides
+                    # "online" from stats (ChirpStack) then shows the gateway offline; the
+                    # interval's counts carry over to the next report
+                    if self.health.running:
+                        self._report_stats(backend)
+            if now >= log_due:
+                log_due = now + self.cfg.gateway.stats_interval_s
+                self.uplinks.log_summary()
+            nearest = min([log_due, *due.values()])
+            self._stop.wait(max(0.05, nearest - time.monotonic()))
 
-    def stats_once(self) -> bytes:
-        """Close the current stats interval and queue its ``gw.GatewayStats``; returns the bytes."""
-        assert self.gateway_id is not None
-        with self._lock:
-            interval, self._interval = self._interval, GatewayStats()
-        queue_stats = self.store.stats()
+    def stats_report(self, backend: Backend) -> StatsReport:
+        """Close ``backend``'s stats interval and describe it in neutral terms."""
+        interval = self.intervals.take(backend.name)
+        queue_stats = backend.store.stats()
         metadata = {
-            "queue_pending": queue_stats["pending"],
-            "queue_dropped": queue_stats["dropped"],
-            "radio_errors": self.counters.radio_errors,
-            "radio_up": str(self.radio_ready.is_set()).lower(),
+            "queue_pending": str(queue_stats["pending"]),
+            "queue_dropped": str(queue_stats["dropped"]),
+            "radio_errors": str(self.counters.radio_errors),
+            "radio_up": str(self.health.running).lower(),
+            **self.uplinks.metadata(),
         }
-        interval.metadata.update(codec.metadata_strings(metadata))
-        self.downlinks.add_stats(interval)
-        interval.metadata.update(self.uplinks.metadata())
         gw = self.cfg.gateway
         location = getattr(self._concentrator, "location", None)  # a GPS fix wins
-        if location is None and gw.latitude is not None and gw.longitude is not None:
+        if location is not None:
+            interval.location_source = "GPS"
+        elif gw.latitude is not None and gw.longitude is not None:
             location = (gw.latitude, gw.longitude, gw.altitude or 0.0)
-        msg = codec.gateway_stats(interval, self.gateway_id, self.clock(), location)
-        self.downlinks.fill_duty_cycle(msg)
-        payload = codec.encode(msg, self.cfg.mqtt.marshaler)
-        self.backend.publish_stats(payload)
-        return payload
+        forwarded = backend.filter.forwarded
+        rx_forwarded = forwarded - self._forwarded_seen.get(backend.name, 0)
+        self._forwarded_seen[backend.name] = forwarded
+        return StatsReport(
+            stats=interval,
+            time_s=self.clock(),
+            location=location,
+            metadata=metadata,
+            duty_cycle=self.downlinks.duty_cycle_stats(),
+            rx_forwarded=rx_forwarded,
+            temperature_c=self.cfg.concentrator.temperature_c,
+        )
+
+    def _report_stats(self, backend: Backend) -> bytes:
+        try:
+            return backend.publish_stats(self.stats_report(backend))
+        except Exception:  # one backend's stats must not stop the others'
+            LOGGER.exception("%s: stats report failed", backend.name)
+            return b""
+
+    def stats_once(self) -> bytes:
+        """Report a stats interval to every backend now; returns what the first one sent."""
+        assert self.gateway_id is not None
+        sent = [self._report_stats(backend) for backend in list(self.backends)]
+        return sent[0]
+
+
+def _only_filters_differ(old: Any, new: Any) -> bool:
+    """True when two BackendConfigs differ in their filters only (``[mqtt]`` carries a copy)."""
+    mqtt = new.mqtt
+    if mqtt is not None and old.mqtt is not None:
+        mqtt = replace(mqtt, filters=old.mqtt.filters)
+    return bool(replace(new, filters=old.filters, mqtt=mqtt) == old)

@@ -8,8 +8,10 @@ backoff forever while MQTT presence and stats stay up, and systemd's start timeo
 that. The radio's state then shows in ``STATUS=`` lines and on the status socket.
 
 Health (what the watchdog pings require): every daemon thread alive and the radio loop's
-heartbeat younger than ``HEARTBEAT_MAX_AGE_S``; the radio loop beats every iteration, also
-while it waits to retry the concentrator start.
+heartbeat younger than ``HEARTBEAT_MAX_AGE_S``; the radio loop beats only after a successful
+poll or during an active restart attempt (the start and its backoff wait), so a poll stuck in
+the kernel starves the watchdog and systemd restarts the service. The radio's state comes from
+``edge_agent.radio_health``.
 """
 
 from __future__ import annotations
@@ -22,11 +24,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from edge_agent import __version__, logs, sdnotify
 from edge_agent.errors import ConfigError
-from edge_agent.models.spool import SpoolLiveStats
-from edge_agent.models.status import BackendStatus, RadioStatus, StatusDocument
-from edge_agent.router import UplinkFilter
+from edge_agent.models.status import RadioStatus, StatusDocument
 from edge_agent.status import StatusClient, StatusServer
-from packet_forwarder.model import TxStatus
 
 if TYPE_CHECKING:
     from edge_agent.config import AgentConfig
@@ -39,6 +38,8 @@ LOGGER = logging.getLogger(__name__)
 HEARTBEAT_MAX_AGE_S = 20.0
 #: STATUS= lines whose only change is a count are sent at most this often
 STATUS_INTERVAL_S = 10.0
+#: config sections a reload cannot apply to a running daemon (the spool file, the socket)
+RESTART_ONLY = ("spool", "status")
 
 
 class Heartbeat:
@@ -54,6 +55,39 @@ class Heartbeat:
     def age(self) -> float:
         """Seconds since the last beat."""
         return time.monotonic() - self._last
+
+
+def radio_chains(plan: Any, *, running: bool, last_error: str | None) -> dict[str, Any]:
+    """Radio A and B: mode, centre frequency, TX, and the last error while not running.
+
+    Mode ``rx`` means the bring-up tuned the radio and handed it to the AGC firmware (after
+    that the host cannot address it); ``off`` while the concentrator does not run; ``disabled``
+    when the plan does not use it."""
+    chains: dict[str, Any] = {}
+    for label, radio in zip("ab", plan.radios, strict=True):
+        mode = "disabled" if not radio.enable else ("rx" if running else "off")
+        chains[label] = {
+            "mode": mode,
+            "freq_hz": radio.freq_hz if radio.enable else None,
+            "tx": bool(radio.enable and radio.tx_enable),
+            "last_error": None if running or not radio.enable else last_error,
+        }
+    return chains
+
+
+def configured_gps_source(cfg: AgentConfig) -> str | None:
+    """``[gps] tty``, else the board preset's GNSS tty, else None."""
+    from edge_agent.radio_gps import gps_source
+
+    board = None
+    conc = cfg.concentrator
+    if conc.board is not None:
+        from drivers.boards import apply_overrides, board_preset
+
+        board = board_preset(conc.board)
+        if conc.board_overrides:
+            board = apply_overrides(board, conc.board_overrides)
+    return gps_source(cfg.gps, board)
 
 
 class Supervisor:
@@ -73,6 +107,8 @@ class Supervisor:
         self.status_server: StatusServer | None = None
         self.started_at = time.monotonic()
         self.reloads = 0
+        #: sections a reload changed that only a restart applies: section -> what is pending
+        self.pending_restart: dict[str, str] = {}
         self._status_line = ""
         self._status_sent = 0.0
 
@@ -128,29 +164,36 @@ class Supervisor:
         threads = svc.threads()
         if not threads or not all(t.is_alive() for t in threads):
             return False
-        if svc.gateway_id is not None and not svc.backend.running:
+        if svc.gateway_id is not None and not all(b.running for b in svc.backends):
             return False
         return svc.heartbeat.age() < self.heartbeat_max_age_s
 
     # -- the status document ---------------------------------------------------------------
 
     def radio_state(self) -> str:
-        """``starting``, ``running``, ``retrying`` or ``failed``."""
+        """``starting``, ``running``, ``restarting`` or ``down`` (edge_agent.radio_health)."""
         svc = self.service
-        if svc.radio_ready.is_set():
-            return "running"
+        if not self._radio_thread_alive():
+            return "down"
+        return svc.health.state
+
+    def _radio_thread_alive(self) -> bool:
+        svc = self.service
         radio_threads = [t for t in svc.threads() if t.name == "radio"]
-        if radio_threads and not radio_threads[0].is_alive() and not svc.stopping:
-            return "failed"
-        return "retrying" if svc.radio_error is not None else "starting"
+        return not radio_threads or radio_threads[0].is_alive() or svc.stopping
 
     def status_line(self) -> str:
         """The one-line summary for ``systemctl status``."""
         svc = self.service
-        broker = "connected" if svc.backend.connected.is_set() else "disconnected"
+        backends = svc.backends
+        up = sum(b.connected.is_set() for b in backends)
+        if len(backends) == 1:
+            link = "broker " + ("connected" if up else "disconnected")
+        else:
+            link = f"backends {up}/{len(backends)} connected"
         return (
-            f"radio {self.radio_state()}, broker {broker}, {svc.counters.received} received, "
-            f"{svc.store.pending()} pending"
+            f"radio {self.radio_state()}, {link}, {svc.counters.received} received, "
+            f"{svc.uplinks.pending()} pending"
         )
 
     def document(self) -> StatusDocument:
@@ -161,28 +204,52 @@ class Supervisor:
             "gateway_id": svc.gateway_id,
             "uptime_s": round(time.monotonic() - self.started_at, 1),
             "radio": self._radio(),
-            "spool": cast(SpoolLiveStats, dict(svc.store.stats())),
-            "backends": {svc.backend.name: self._backend()},
-            "downlinks": {status.value: 0 for status in TxStatus},
-            "gps": {"enabled": False},
+            "spool": svc.uplinks.stats(),
+            "backends": {backend.name: backend.status() for backend in svc.backends},
+            "downlinks": svc.downlinks.snapshot(),
+            "gps": self._gps(),
             "reloads": self.reloads,
+            "pending_restart": dict(self.pending_restart),
+        }
+
+    def _gps(self) -> dict[str, Any]:
+        """The running GPS reader's facts; configured-but-absent says so (never a placeholder)."""
+        svc = self.service
+        status = getattr(svc.concentrator, "gps_status", None)
+        if callable(status) and svc.health.running:
+            return dict(status())
+        source = configured_gps_source(svc.cfg)
+        if source is None:
+            return {"enabled": False, "reason": "no [gps] tty and no GNSS on the board preset"}
+        return {
+            "enabled": True,
+            "source": source,
+            "reader": "down",
+            "error": f"the radio is {svc.health.state}: the GPS reader runs with it",
+            "fix": False,
+            "pps": False,
+            "time_valid": False,
         }
 
     def _radio(self) -> RadioStatus:
         svc = self.service
-        radio: dict[str, Any] = {"state": self.radio_state(), "starts": svc.counters.radio_starts}
-        if svc.radio_error is not None and not svc.radio_ready.is_set():
-            radio["error"] = svc.radio_error
+        radio: dict[str, Any] = svc.health.snapshot()
+        radio["state"] = self.radio_state()
+        if not self._radio_thread_alive():
+            radio["last_error"] = "the radio thread died (see the journal)"
         conc = svc.concentrator
         stats = conc.stats() if conc is not None else {}
-        if svc.radio_ready.is_set() and conc is not None:
+        running = radio["state"] == "running" and conc is not None
+        if running:
+            assert conc is not None
             radio.update(
                 model=getattr(conc, "model", None),
                 version=getattr(conc, "version", None),
                 eui=f"{conc.eui:016x}" if conc.eui is not None else None,
                 session_id=f"{conc.session_id:08x}",
-                radios={"a": "ok", "b": "ok"},  # the bring-up fails unless both answered
             )
+        plan = getattr(conc, "plan", None) or svc.cfg.concentrator.plan
+        radio["radios"] = radio_chains(plan, running=running, last_error=radio["last_error"])
         temperature = stats.get("temperature_c")
         radio["temperature_c"] = (
             temperature if temperature is not None else svc.cfg.concentrator.temperature_c
@@ -193,19 +260,6 @@ class Supervisor:
         radio["rx"] = svc.rx.snapshot()
         radio["last_uplink"] = radio["rx"]["last_uplink"]
         return cast(RadioStatus, radio)
-
-    def _backend(self) -> BackendStatus:
-        backend = self.service.backend
-        counters = backend.stats()
-        connected = backend.connected.is_set()
-        document = {
-            "state": "connected" if connected else "disconnected",
-            "connected": connected,
-            "server": backend.cfg.server,
-            "reconnects": max(0, counters["connects"] - 1),
-            **counters,
-        }
-        return cast(BackendStatus, document)
 
     # -- reload ----------------------------------------------------------------------------
 
@@ -219,41 +273,54 @@ class Supervisor:
         sdnotify.reloading("reloading the configuration", environ=self.environ)
         try:
             new = load_config(path)
+            self.apply(new)
         except (ConfigError, OSError) as exc:
             LOGGER.error("reload: %s is invalid, keeping the running configuration: %s", path, exc)
             sdnotify.ready(self.status_line(), environ=self.environ)
             return False
-        self.apply(new)
         self.reloads += 1
         sdnotify.ready(self.status_line(), environ=self.environ)
         return True
 
     def apply(self, new: AgentConfig) -> None:
-        """Swap in ``new``; restart the backend or the radio only where their sections changed."""
+        """Swap in ``new``: every section applied, or loudly left for a restart (see the reload
+        table in docs/operator-guide.md). ConfigError (nothing changed) when ``[regulation]``
+        does not build a downlink scheduler."""
         svc = self.service
         old = svc.cfg
-        logs.add_secret(new.mqtt.password)
+        scheduler = svc.downlinks.build_scheduler(new)  # validates [regulation] before any change
         if new.log != old.log:
             logs.configure(new.log.level)
-        if new.status != old.status:
-            LOGGER.warning("reload: [status] changes take effect after a restart")
-            new = replace(new, status=old.status)
+        new = self._keep_restart_only(old, new)
         radio_changed = new.concentrator != old.concentrator or new.gps != old.gps
-        filters_changed = new.mqtt.filters != old.mqtt.filters
-        backend_changed = (
-            replace(new.mqtt, filters=old.mqtt.filters) != old.mqtt
-            or new.gateway.id != old.gateway.id
-        )
+        downlinks_changed = radio_changed or new.regulation != old.regulation
+        gateway_changed = new.gateway.id != old.gateway.id
         svc.cfg = new  # the stats thread reads its interval and location from here
-        if filters_changed:
-            svc.filter = UplinkFilter.from_config(new.mqtt.filters)
-        if backend_changed:
-            svc.restart_backend()
+        if downlinks_changed:  # region, TX chains, gain tables, duty cycle
+            svc.downlinks.reconfigure(new, scheduler)
+        actions = svc.apply_backends(restart_all=gateway_changed)
         if radio_changed:
             svc.restart_radio()
         LOGGER.info(
-            "reload: configuration applied (filters %s, backend %s, radio %s)",
-            "replaced" if filters_changed else "unchanged",
-            "restarted" if backend_changed else "unchanged",
+            "reload: configuration applied (backends: %s; radio %s; downlinks %s%s)",
+            ", ".join(f"{name} {what}" for name, what in actions.items()),
             "restarted" if radio_changed else "unchanged",
+            "rebuilt" if downlinks_changed else "unchanged",
+            f"; waiting for a restart: {', '.join(self.pending_restart)}"
+            if self.pending_restart
+            else "",
         )
+
+    def _keep_restart_only(self, old: AgentConfig, new: AgentConfig) -> AgentConfig:
+        """Sections only a restart applies (``[spool]``, ``[status]``): keep the running values,
+        log a WARNING and list them in ``pending_restart`` until a reload brings them back."""
+        for section in RESTART_ONLY:
+            old_value, new_value = getattr(old, section), getattr(new, section)
+            if new_value == old_value:
+                self.pending_restart.pop(f"[{section}]", None)
+                continue
+            message = "needs a restart; still running with the old value"
+            self.pending_restart[f"[{section}]"] = message
+            LOGGER.warning("reload: [%s] %s", section, message)
+            new = replace(new, **{section: old_value})
+        return new

@@ -194,6 +194,21 @@ class Concentrator:
                     if self._on_close is not None:
                         self._on_close()
 
+    def configuration_lost(self) -> str | None:
+        """Why the chip no longer holds its bring-up (a brown-out or reset), or None.
+
+        Reads two registers the bring-up set and a reset clears: ``COMMON_GEN_GLOBAL_EN`` (1
+        after step 15, reset 0) and ``ARB_MCU_CTRL_MCU_CLEAR`` (0 while the ARB firmware runs,
+        reset 1). Transfer errors propagate (the caller counts them as failed polls).
+        """
+        with self.lock:
+            chip = self._require_chip()
+            if chip.read_reg("COMMON_GEN_GLOBAL_EN") != 1:
+                return "chip reset detected: COMMON_GEN_GLOBAL_EN reads 0 (configuration lost)"
+            if chip.read_reg("ARB_MCU_CTRL_MCU_CLEAR") != 0:
+                return "chip reset detected: the ARB firmware is held in reset"
+            return None
+
     def counter_us(self) -> int:
         """The chip's free-running counter now, in 32-bit µs (keeps the wrap tracking fresh)."""
         with self.lock:

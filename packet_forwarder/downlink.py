@@ -1,33 +1,44 @@
 """Downlink policy: turn a ``DownlinkRequest`` into a scheduled TX, or say why not.
 
-Checks, in order, for one item (``schedule``):
+Checks, in order, for one item (``schedule``); ``rules`` are the region's
+(``packet_forwarder.regions.DownlinkRules``), docs/downlinks.md has the table:
 
-1. TX_FREQ: no TX-enabled RF chain whose ``tx_freq_min..tx_freq_max`` holds the frequency, or
-   the frequency is outside the region's range (both inclusive).
+1. TX_FREQ: no TX-enabled RF chain whose ``tx_freq_min..tx_freq_max`` holds the frequency, the
+   frequency is outside the region's range (both inclusive), the channel (centre ± half its
+   bandwidth) lies in none of the region's regulatory sub-bands, or its modulation/bandwidth is
+   not one of the region's downlink data rates (US915 and AU915 send 500 kHz LoRa only).
 2. Context (Timing.DELAY): a malformed context (``parse_context`` raises ContextError) is
    INTERNAL_ERROR; a context whose session id is not the running concentrator session is
    TOO_LATE — the uplink it answers was timed on a counter that no longer exists, so its RX
    window cannot be found any more. A bare 4-byte context carries no session and is taken as
    the current one. Start = context count_us + delay, modulo 2^32.
-3. Invalid radio parameters (SF, bandwidth, code rate, length): INTERNAL_ERROR.
-4. TX_POWER: the requested EIRP, capped at the region's maximum EIRP, minus the antenna gain,
-   gives the conducted power; the highest TX gain table entry at or below it is used and the
-   item is OK even when that is lower than asked (Semtech reports that as a *warning* with the
-   packet still sent; ChirpStack treats every non-OK item as failed, so we report OK and log).
-   Only when even the lowest entry is above the conducted power is the item refused with
-   TX_POWER: sending it would exceed what was asked (Semtech would send at the lowest entry).
-5. DUTY_CYCLE_OVERFLOW: when the duty-cycle tracker enforces and the band's budget would be
+3. Invalid radio parameters (SF, bandwidth, code rate, length, a preamble longer than
+   ``rules.max_preamble``): INTERNAL_ERROR.
+4. DUTY_CYCLE_OVERFLOW for a single packet: longer than the region allows (``rules.max_toa_us``,
+   a 255-byte frame at the slowest downlink data rate) or than its dwell time.
+5. TX_POWER: the requested EIRP, capped at the EIRP limit of the channel's sub-band, minus the
+   antenna gain, gives the conducted power; the highest TX gain table entry at or below it is
+   used and the item is OK even when that is lower than asked (Semtech reports that as a
+   *warning* with the packet still sent; ChirpStack treats every non-OK item as failed, so we
+   report OK and log). When even the lowest entry is above it, the packet goes at the lowest
+   entry (OK, logged as a warning, as the HAL does) if that entry plus the antenna gain stays
+   within the sub-band's EIRP limit, and is refused with TX_POWER only when it would not.
+6. DUTY_CYCLE_OVERFLOW: when the duty-cycle tracker enforces and the band's budget would be
    passed. The airtime is recorded as soon as the item is queued, so queued packets count.
-6. The JIT queue of the chosen chain: TOO_LATE, TOO_EARLY, COLLISION_PACKET, QUEUE_FULL,
-   GPS_UNLOCKED (see ``packet_forwarder.jit``).
+7. The JIT queue of the chosen chain: TOO_LATE, TOO_EARLY, COLLISION_PACKET (also against a
+   packet already handed to the chip and still on air), QUEUE_FULL, GPS_UNLOCKED (see
+   ``packet_forwarder.jit``).
 
 ``schedule_frame`` tries the items of one downlink frame in order, stops at the first OK and
-leaves the rest IGNORED (ChirpStack's semantics for a DownlinkFrame).
+leaves the rest IGNORED (ChirpStack's semantics for a DownlinkFrame). A frame whose downlink id
+was already taken in the last 10 minutes (``packet_forwarder.dedup``) is not tried: every item
+is COLLISION_PACKET (it would collide with itself).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +47,7 @@ from dataclasses import dataclass, field, replace
 from drivers.sx1302.plan import TxGain
 from drivers.sx1302.tx import TxRequest
 from packet_forwarder.airtime import code_rate_index, time_on_air_us
+from packet_forwarder.dedup import RecentIds
 from packet_forwarder.dutycycle import DutyCycleTracker
 from packet_forwarder.errors import ContextError
 from packet_forwarder.jit import TX_IMMEDIATE_ASAP_US, GpsToCountUs, JitEntry, JitQueue, wrap_diff
@@ -49,6 +61,7 @@ from packet_forwarder.model import (
     TxStatus,
     parse_context,
 )
+from packet_forwarder.regions import DownlinkRules
 
 LOGGER = logging.getLogger(__name__)
 
@@ -154,9 +167,11 @@ class DownlinkScheduler:
         antenna_gain_dbi: float = 0.0,
         region_freq_range_hz: tuple[int, int] | None = None,
         region_max_eirp_dbm: float | None = None,
+        rules: DownlinkRules | None = None,
         duty_cycle: DutyCycleTracker | None = None,
         gps_to_count_us: GpsToCountUs | None = None,
         clock_s: Callable[[], float] = time.monotonic,
+        recent_ids: RecentIds | None = None,
     ) -> None:
         self.chains = tuple(chains)
         self.queues = {c.rf_chain: JitQueue(gps_to_count_us) for c in self.chains}
@@ -165,8 +180,10 @@ class DownlinkScheduler:
         self._antenna_gain_dbi = antenna_gain_dbi
         self._region_freq_range_hz = region_freq_range_hz
         self._region_max_eirp_dbm = region_max_eirp_dbm
+        self._rules = rules
         self._duty_cycle = duty_cycle
         self._clock_s = clock_s
+        self._recent_ids = recent_ids if recent_ids is not None else RecentIds(clock_s=clock_s)
         # one lock: the check-then-record of the duty cycle and the counters must not interleave
         self._lock = threading.Lock()
 
@@ -177,12 +194,19 @@ class DownlinkScheduler:
 
     def schedule_frame(self, items: Sequence[DownlinkRequest], now_us: int) -> TxAck:
         """Try the items in order until one is queued; the others stay IGNORED."""
+        downlink_id = items[0].downlink_id if items else 0
+        if items and self._recent_ids.seen(downlink_id):
+            LOGGER.info("downlink %d already taken in the last %.0f s: not sent again",
+                           downlink_id, self._recent_ids.window_s)  # fmt: skip
+            with self._lock:
+                key = TxStatus.COLLISION_PACKET.value
+                self.stats.per_status[key] = self.stats.per_status.get(key, 0) + len(items)
+            return TxAck(downlink_id, (TxStatus.COLLISION_PACKET,) * len(items))
         statuses = [TxStatus.IGNORED] * len(items)
         for i, item in enumerate(items):
             statuses[i] = self.schedule(item, now_us)
             if statuses[i] is TxStatus.OK:
                 break
-        downlink_id = items[0].downlink_id if items else 0
         return TxAck(downlink_id, tuple(statuses))
 
     def schedule(self, req: DownlinkRequest, now_us: int) -> TxStatus:
@@ -233,7 +257,7 @@ class DownlinkScheduler:
     # -- policy ---------------------------------------------------------------------------
 
     def _schedule(self, req: DownlinkRequest, now_us: int) -> TxStatus:
-        chain = self._chain_for(req.freq_hz)
+        chain = self._chain_for(req)
         if chain is None:
             return TxStatus.TX_FREQ
         count_us = 0
@@ -252,10 +276,9 @@ class DownlinkScheduler:
         except ValueError as exc:
             LOGGER.warning("downlink %d: invalid radio parameters: %s", req.downlink_id, exc)
             return TxStatus.INTERNAL_ERROR
-        eirp_dbm = req.power_dbm
-        if self._region_max_eirp_dbm is not None:
-            eirp_dbm = min(eirp_dbm, self._region_max_eirp_dbm)
-        gain = pick_gain(chain.tx_gain_lut, eirp_dbm - self._antenna_gain_dbi)
+        if not self._airtime_allowed(req, airtime_us):
+            return TxStatus.DUTY_CYCLE_OVERFLOW
+        gain = self._gain_for(req, chain)
         if gain is None:
             return TxStatus.TX_POWER
         used_eirp = gain.rf_power_dbm + self._antenna_gain_dbi
@@ -263,22 +286,85 @@ class DownlinkScheduler:
             LOGGER.debug("downlink %d: %.1f dBm EIRP asked, %.1f used", req.downlink_id,
                          req.power_dbm, used_eirp)  # fmt: skip
         if self._duty_cycle is not None:
-            start_s = self._clock_s() + self._ahead_us(req, count_us, now_us) / 1e6
-            if self._duty_cycle.would_exceed(req.freq_hz, used_eirp, airtime_us, start_s):
+            now_s = self._clock_s()
+            start_s = now_s + self._ahead_us(req, count_us, now_us) / 1e6
+            if self._duty_cycle.would_exceed(req.freq_hz, used_eirp, airtime_us, start_s, now_s):
                 return TxStatus.DUTY_CYCLE_OVERFLOW
         item = ScheduledTx(req, chain.rf_chain, count_us, airtime_us, gain, used_eirp)
         entry = JitEntry(req.timing, count_us, req.gps_epoch_us, airtime_us, item)
         status = self.queues[chain.rf_chain].enqueue(now_us, entry)
         if status is TxStatus.OK and self._duty_cycle is not None:
-            self._duty_cycle.record(req.freq_hz, used_eirp, airtime_us, start_s)
+            self._duty_cycle.record(req.freq_hz, used_eirp, airtime_us, start_s, now_s)
         return status
 
-    def _chain_for(self, freq_hz: int) -> TxChain | None:
+    def _chain_for(self, req: DownlinkRequest) -> TxChain | None:
+        freq_hz = req.freq_hz
         if self._region_freq_range_hz is not None:
             low, high = self._region_freq_range_hz
             if not low <= freq_hz <= high:
                 return None
+        rules = self._rules
+        if rules is not None:
+            lora = req.modulation is Modulation.LORA
+            if (lora and req.bandwidth_hz not in rules.lora_bandwidths_hz) or (
+                not lora and not rules.fsk
+            ):
+                LOGGER.info("downlink %d: %s is not a downlink data rate of the region",
+                            req.downlink_id, modulation_key(req))  # fmt: skip
+                return None
+            if rules.sub_band(freq_hz, req.bandwidth_hz if lora else 0) is None:
+                LOGGER.info("downlink %d: %d Hz lies in no regulatory sub-band of the region",
+                            req.downlink_id, freq_hz)  # fmt: skip
+                return None
         return next((c for c in self.chains if c.freq_min_hz <= freq_hz <= c.freq_max_hz), None)
+
+    def _limit_eirp_dbm(self, req: DownlinkRequest) -> float:
+        """The EIRP the item may radiate: its sub-band's limit (and the region cap, if any)."""
+        limit = math.inf
+        if self._rules is not None:
+            bandwidth = req.bandwidth_hz if req.modulation is Modulation.LORA else 0
+            limit = self._rules.max_eirp_dbm(req.freq_hz, bandwidth) or math.inf
+        if self._region_max_eirp_dbm is not None:
+            limit = min(limit, self._region_max_eirp_dbm)
+        return limit
+
+    def _gain_for(self, req: DownlinkRequest, chain: TxChain) -> TxGain | None:
+        limit = self._limit_eirp_dbm(req)
+        gain = pick_gain(chain.tx_gain_lut, min(req.power_dbm, limit) - self._antenna_gain_dbi)
+        if gain is not None or not chain.tx_gain_lut:
+            return gain
+        lowest = min(chain.tx_gain_lut, key=lambda g: g.rf_power_dbm)
+        if lowest.rf_power_dbm + self._antenna_gain_dbi > limit + 1e-9:
+            LOGGER.warning(
+                "downlink %d: lowest TX gain entry %d dBm + %.1f dBi exceeds the "
+                "%.2f dBm EIRP limit at %d Hz: refused",
+                req.downlink_id,
+                lowest.rf_power_dbm,
+                self._antenna_gain_dbi,
+                limit,
+                req.freq_hz,
+            )
+            return None
+        LOGGER.warning("downlink %d: %.1f dBm EIRP asked, below the TX gain table: sent at its "
+                       "lowest entry, %.1f dBm EIRP", req.downlink_id, req.power_dbm,
+                       lowest.rf_power_dbm + self._antenna_gain_dbi)  # fmt: skip
+        return lowest
+
+    def _airtime_allowed(self, req: DownlinkRequest, airtime_us: int) -> bool:
+        rules = self._rules
+        if rules is None:
+            return True
+        if airtime_us > rules.max_toa_us:
+            LOGGER.warning("downlink %d: %d µs on air, the region allows at most %d µs",
+                           req.downlink_id, airtime_us, rules.max_toa_us)  # fmt: skip
+            return False
+        dwell = rules.dwell_time_us
+        narrow = req.modulation is not Modulation.LORA or req.bandwidth_hz < rules.dwell_below_bw_hz
+        if dwell is not None and narrow and airtime_us > dwell:
+            LOGGER.warning("downlink %d: %d µs on air exceeds the %d µs dwell time",
+                           req.downlink_id, airtime_us, dwell)  # fmt: skip
+            return False
+        return True
 
     @staticmethod
     def _ahead_us(req: DownlinkRequest, count_us: int, now_us: int) -> int:
@@ -286,8 +372,10 @@ class DownlinkScheduler:
             return max(0, wrap_diff(count_us, now_us))
         return TX_IMMEDIATE_ASAP_US  # immediate; GPS-epoch start is close enough for 1 h bins
 
-    @staticmethod
-    def _airtime_us(req: DownlinkRequest) -> int:
+    def _airtime_us(self, req: DownlinkRequest) -> int:
+        limit = self._rules.max_preamble if self._rules is not None else None
+        if limit is not None and req.preamble > limit:
+            raise ValueError(f"preamble of {req.preamble} is longer than {limit}")
         if len(req.phy_payload) > 255:
             raise ValueError(f"payload is {len(req.phy_payload)} bytes, at most 255")
         return time_on_air_us(

@@ -13,6 +13,9 @@ Rules (sx1302_hal ``packet_forwarder/src/jitqueue.c``, ref/sx1302.md §7), with 
   (2 × TX_JIT_DELAY, as jitqueue.c) — either that instant or the first gap after queued packets;
 - GPS epoch: converted to ``count_us`` by the time-reference callable; no reference ->
   GPS_UNLOCKED;
+- a packet handed out by ``dequeue`` keeps its reservation until it has left the air (a
+  busy-until per RF chain): a later request that would overlap it is COLLISION_PACKET, not
+  accepted and then lost at dispatch because the chain is still emitting;
 - QUEUE_FULL when 32 packets are already queued and the new one is otherwise acceptable: the
   timing checks and the collision check come first, because a late or colliding packet would be
   refused even with room to spare. Nothing queued is ever evicted to make room.
@@ -97,6 +100,8 @@ class JitQueue:
         self._gps_to_count_us = gps_to_count_us
         self._max_entries = max_entries
         self._entries: list[QueuedTx] = []
+        #: packets handed to the chip whose reservation has not ended yet (at most a few)
+        self._on_air: list[QueuedTx] = []
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -121,7 +126,7 @@ class JitQueue:
             if ahead > TX_MAX_ADVANCE_US:
                 return TxStatus.TOO_EARLY
             queued = QueuedTx(count_us, entry.airtime_us, entry.timing, entry.item)
-            if any(self._collide(queued, other) for other in self._entries):
+            if any(self._collide(queued, other) for other in self._reserved(now_us)):
                 return TxStatus.COLLISION_PACKET
             if len(self._entries) >= self._max_entries:
                 return TxStatus.QUEUE_FULL
@@ -140,6 +145,8 @@ class JitQueue:
             due = self._due(now_us)
             if due is not None:
                 self._entries.remove(due)
+                self._prune_on_air(now_us)
+                self._on_air.append(due)
             return due
 
     def expire(self, now_us: int) -> list[QueuedTx]:
@@ -160,9 +167,29 @@ class JitQueue:
         """Drop everything (the concentrator restarted: every count_us is meaningless now)."""
         with self._lock:
             dropped, self._entries = self._entries, []
+            self._on_air = []
             return dropped
 
+    def busy_until(self, now_us: int) -> int | None:
+        """count_us at which the last packet handed to the chip leaves the air, if still on."""
+        with self._lock:
+            self._prune_on_air(now_us)
+            ends = [(e.count_us + e.airtime_us) & COUNT_US_MASK for e in self._on_air]
+            return max(ends, key=lambda end: wrap_diff(end, now_us)) if ends else None
+
     # -- internals (lock held) -------------------------------------------------------------
+
+    def _prune_on_air(self, now_us: int) -> None:
+        """Forget dispatched packets that have left the air (their end + margin is past)."""
+        self._on_air = [
+            e for e in self._on_air
+            if wrap_diff(e.count_us + e.airtime_us + TX_MARGIN_DELAY_US, now_us) > 0
+        ]  # fmt: skip
+
+    def _reserved(self, now_us: int) -> list[QueuedTx]:
+        """Queued packets and the dispatched ones still on air."""
+        self._prune_on_air(now_us)
+        return self._entries + self._on_air
 
     def _resolve_gps(self, entry: JitEntry) -> int | None:
         if self._gps_to_count_us is None or entry.gps_epoch_us is None:
@@ -190,13 +217,14 @@ class JitQueue:
     def _first_free_slot(self, now_us: int, airtime_us: int) -> int:
         asap = (now_us + TX_IMMEDIATE_ASAP_US) & COUNT_US_MASK
         candidates = [asap]
-        for entry in self._entries:
+        reserved = self._reserved(now_us)
+        for entry in reserved:
             after = entry.count_us + entry.airtime_us + TX_PRE_DELAY_US + TX_MARGIN_DELAY_US + 1
             if wrap_diff(after & COUNT_US_MASK, asap) > 0:
                 candidates.append(after & COUNT_US_MASK)
         candidates.sort(key=lambda c: wrap_diff(c, now_us))
         for count_us in candidates:
             probe = QueuedTx(count_us, airtime_us, Timing.IMMEDIATELY, None)
-            if not any(self._collide(probe, other) for other in self._entries):
+            if not any(self._collide(probe, other) for other in reserved):
                 return count_us
         return candidates[-1]  # the caller's checks report TOO_EARLY / COLLISION

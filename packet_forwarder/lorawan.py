@@ -288,3 +288,38 @@ def dev_addr_matches(dev_addr: int, prefix: str) -> bool:
 def eui_matches(eui: int, prefix: str) -> bool:
     """True if the 64-bit EUI starts with the prefix, e.g. "0000ff0000000000/24"."""
     return _matches(eui, prefix, EUI_BITS)
+
+
+#: NwkID width of each DevAddr type 0..7 (LoRaWAN Backend Interfaces 1.0 §13: the type is the
+#: number of leading 1 bits, then a 0; NwkID follows; type 3 has 11 bits since its errata)
+NWK_ID_BITS = (6, 6, 9, 11, 12, 13, 15, 17)
+NET_ID_BITS = 24
+
+
+def dev_addr_type(dev_addr: int) -> int | None:
+    """The DevAddr's NetID type (0..7: leading 1 bits before the first 0), None for 0xff......"""
+    for net_type in range(8):
+        if not (dev_addr >> (DEV_ADDR_BITS - 1 - net_type)) & 1:
+            return net_type
+    return None
+
+
+def dev_addr_nwk_id(dev_addr: int) -> tuple[int, int] | None:
+    """(type, NwkID) of a DevAddr, or None when its prefix is not a NetID type."""
+    net_type = dev_addr_type(dev_addr)
+    if net_type is None:
+        return None
+    bits = NWK_ID_BITS[net_type]
+    shift = DEV_ADDR_BITS - (net_type + 1) - bits
+    return net_type, (dev_addr >> shift) & ((1 << bits) - 1)
+
+
+def dev_addr_in_net_id(dev_addr: int, net_id: int) -> bool:
+    """True if the DevAddr belongs to the 24-bit NetID: same type, NwkID = the NetID's low bits."""
+    parts = dev_addr_nwk_id(dev_addr)
+    if parts is None:
+        return False
+    net_type, nwk_id = parts
+    if net_id >> (NET_ID_BITS - 3) != net_type:
+        return False
+    return nwk_id == net_id & ((1 << NWK_ID_BITS[net_type]) - 1)

@@ -158,3 +158,5 @@ class GatewayStats:
     #: emitted packets per modulation key ('LORA/SF7/BW125000/4/5', 'FSK/50000')
     tx_packets_per_modulation: dict[str, int] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
+    #: where the gateway location of this report comes from: "GPS" (a fix) or "CONFIG"
+    location_source: str = "CONFIG"

@@ -12,9 +12,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 from drivers.sim.chip import SimChip, SimConfigError, SimUnsupportedError
 from drivers.sim.clock import SimClock
+from drivers.sim.faults import FaultSchedule, SimWorld
 from drivers.sim.scenario import (
     Scenario,
     ScenarioError,
+    ScenarioFault,
     ScenarioFifoBytes,
     ScenarioPacket,
     load_scenario,
@@ -24,8 +26,10 @@ from drivers.sim.spidev import SimSpiDev
 from drivers.transport import Transport
 
 __all__ = [
+    "FaultSchedule",
     "Scenario",
     "ScenarioError",
+    "ScenarioFault",
     "ScenarioFifoBytes",
     "ScenarioPacket",
     "SimChip",
@@ -33,6 +37,7 @@ __all__ = [
     "SimConfigError",
     "SimSpiDev",
     "SimUnsupportedError",
+    "SimWorld",
     "load_scenario",
     "open_sim_transport",
     "parse_scenario",
@@ -112,29 +117,62 @@ def sim_options(url: str, **options: Any) -> dict[str, Any]:
     return kwargs
 
 
-def open_sim_transport(url: str = "sim://", **options: Any) -> Transport:
-    """A ``drivers.spi.SpiTransport`` whose spidev is a SimSpiDev on a new SimChip.
+def _world_chip(world: SimWorld | None, kwargs: dict[str, Any]) -> SimChip:
+    """The world's chip when its options did not change, else a new chip (kept in the world)."""
+    plan = kwargs.get("plan")
+    key = repr(sorted((k, v) for k, v in kwargs.items() if k != "plan"))
+    if world is not None and world.chip is not None and world.key == key:
+        chip = world.chip
+        chip.plan = chip.transmitter.plan = plan  # a reload may bring another region's plan
+        return chip
+    chip = SimChip(**kwargs)
+    if world is not None:
+        world.chip, world.key = chip, key
+        world.faults = FaultSchedule(
+            chip, chip.scenario.faults if chip.scenario is not None else ()
+        )
+    return chip
 
-    The returned transport has ``.sim`` (the SimChip), a live ``.exhausted`` and
-    ``.default_firmware`` (stand-in AGC/ARB images the simulator accepts).
+
+def open_sim_transport(url: str = "sim://", *, world: SimWorld | None = None, **options: Any
+                       ) -> Transport:  # fmt: skip
+    """A ``drivers.spi.SpiTransport`` whose spidev is a SimSpiDev on a SimChip.
+
+    The returned transport has ``.sim`` (the SimChip), ``.faults`` (its FaultSchedule), a live
+    ``.exhausted`` and ``.default_firmware`` (stand-in AGC/ARB images the simulator accepts).
+    With ``world`` the chip and its faults outlive this transport: the next open with the same
+    world (and options) meets the same chip; opening during a simulated unplug fails.
     """
     from drivers.firmware import stand_in_images
     from drivers.spi import SpiTransport  # lazy: the registry imports this module on demand
 
-    chip = SimChip(**sim_options(url, **options))
+    chip = _world_chip(world, sim_options(url, **options))
+    if world is not None and world.faults is not None:
+        schedule = world.faults
+    else:
+        schedule = FaultSchedule(chip, chip.scenario.faults if chip.scenario is not None else ())
+    schedule.check_open()
+
+    class FaultySpiDev(SimSpiDev):
+        """The simulated bus, failing while a scenario fault says so."""
+
+        def xfer2(self, data: list[int]) -> list[int]:
+            schedule.before_transfer()
+            return super().xfer2(data)
 
     class SimSpiTransport(SpiTransport):
         """SpiTransport on the simulator, exposing it."""
 
         sim = chip
+        faults = schedule
         #: the simulator's own AGC/ARB images, used when no firmware_dir is configured
         default_firmware = stand_in_images()
 
         @property
         def exhausted(self) -> bool:  # type: ignore[override]
-            return self.sim.exhausted
+            return self.sim.exhausted and self.faults.done
 
     # SpiTransport wants a spidev path; the simulated bus answers on any, the URL stays sim://
-    transport = SimSpiTransport(SIM_SPI_PATH, spidev_factory=lambda: SimSpiDev(chip))
+    transport = SimSpiTransport(SIM_SPI_PATH, spidev_factory=lambda: FaultySpiDev(chip))
     transport.url = url
     return transport

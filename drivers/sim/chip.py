@@ -415,8 +415,8 @@ class SimChip:
 
     def _pps_latch(self) -> int:
         """The PPS-latched counter: 0 without fine timestamping, else an edge every second."""
-        if not self.fine_timestamping:
-            return 0  # no PPS source: the latch stays 0
+        if not (self.fine_timestamping or getattr(self, "gps_pps", False)):
+            return 0  # no PPS source: the latch stays 0 (drivers.sim.gps sets gps_pps)
         elapsed_ticks = self.clock.elapsed_us() * 32
         if elapsed_ticks < TICKS_PER_SECOND:
             return 0

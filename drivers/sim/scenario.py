@@ -5,6 +5,13 @@ Contract (docs/simulator.md)::
     {"at_ms": 1200, "freq_hz": 868100000, "sf": 7, "bw_hz": 125000, "cr": "4/5",
      "rssi_dbm": -57.0, "snr_db": 9.5, "crc": "ok", "phy": "40..."}
     {"at_ms": 1500, "fifo_hex": "a5c0..."}
+    {"at_ms": 3000, "fault": "spi_error", "duration_ms": 2000}
+    {"at_ms": 9000, "fault": "chip_reset"}
+    {"at_ms": 12000, "fault": "unplug", "duration_ms": 3000}
+
+Fault lines (``drivers.sim.faults``) are kept apart from the radio items: ``spi_error`` makes
+every transfer fail for ``duration_ms``, ``chip_reset`` power-cycles the chip (configuration
+lost), ``unplug`` removes the device for ``duration_ms`` (opening it fails; the chip is unpowered).
 
 Every field is checked; a malformed line raises ``ScenarioError`` naming the file and line number.
 Blank lines are skipped. Keys starting with ``_`` are comments and ignored. The kinds of line and
@@ -28,6 +35,14 @@ CODING_RATES = ("4/5", "4/6", "4/7", "4/8")
 CRC_STATES = ("ok", "bad", "none")
 MAX_PAYLOAD = 255
 FIFO_SIZE = 4096
+
+#: fault kind -> whether the line carries ``duration_ms``
+FAULT_KINDS = {"spi_error": True, "chip_reset": False, "unplug": True}
+_FAULT_DOCS = {
+    "spi_error": "every transfer fails for duration_ms",
+    "chip_reset": "the chip is power-cycled (its configuration is lost)",
+    "unplug": "the device is gone for duration_ms (opening it fails; the chip is unpowered)",
+}
 
 
 class ScenarioError(DriverError, ValueError):
@@ -62,15 +77,30 @@ class ScenarioFifoBytes:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class ScenarioFault:
+    """A fault of the simulated hardware from ``at_ms`` for ``duration_ms`` (0: an instant)."""
+
+    at_ms: int
+    fault: str
+    duration_ms: int = 0
+
+    @property
+    def end_ms(self) -> int:
+        """When the fault is over (scenario ms)."""
+        return self.at_ms + self.duration_ms
+
+
 ScenarioItem = ScenarioPacket | ScenarioFifoBytes
 
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """The items of a scenario in playing order (stable-sorted by ``at_ms``)."""
+    """The items of a scenario in playing order (stable-sorted by ``at_ms``), and its faults."""
 
     items: tuple[ScenarioItem, ...]
     source: str = "<scenario>"
+    faults: tuple[ScenarioFault, ...] = ()
 
     def __len__(self) -> int:
         return len(self.items)
@@ -125,7 +155,7 @@ class LineShape:
         return {f.name: f.check(obj) for f in self.fields}
 
 
-_AT_MS = LineField("at_ms", "int", "when the chip receives it: ms after the scenario starts", lo=0)
+_AT_MS = LineField("at_ms", "int", "when it happens: ms after the scenario starts", lo=0)
 PACKET_LINE = LineShape(
     "packet",
     None,
@@ -157,8 +187,22 @@ FIFO_LINE = LineShape(
     ),
     "raw bytes written to the RX FIFO (malformed records for the driver's checks)",
 )
+#: one shape per fault kind: the ``fault`` key holds the kind (``drivers.sim.faults``)
+FAULT_LINES: dict[str, LineShape] = {
+    kind: LineShape(
+        f"{kind}_fault",
+        "fault",
+        (
+            *([LineField("duration_ms", "int", "how long the fault lasts, ms", lo=1)] * timed),
+            _AT_MS,
+            LineField("fault", "choice", "the fault", choices=(kind,)),
+        ),
+        f"a fault of the simulated hardware: {_FAULT_DOCS[kind]}",
+    )
+    for kind, timed in FAULT_KINDS.items()
+}
 #: every kind of line, the marked kinds first (a line holding a marker key is of that kind)
-LINE_SHAPES: tuple[LineShape, ...] = (FIFO_LINE, PACKET_LINE)
+LINE_SHAPES: tuple[LineShape, ...] = (*FAULT_LINES.values(), FIFO_LINE, PACKET_LINE)
 
 
 def _int(obj: dict[str, Any], key: str, lo: int, hi: int | None = None) -> int:
@@ -198,11 +242,26 @@ def _hex(obj: dict[str, Any], key: str, max_len: int) -> bytes:
     return data
 
 
-def parse_line(obj: Any) -> ScenarioItem:
+def _fault(obj: dict[str, Any], keys: set[str]) -> ScenarioFault:
+    kind = _choice(obj, "fault", tuple(FAULT_KINDS))
+    shape = FAULT_LINES[kind]
+    extra, missing = keys - shape.keys, shape.keys - keys
+    if extra or missing:
+        raise ValueError(
+            f"a {kind} fault line carries exactly {', '.join(sorted(shape.keys))}"
+            + (f"; unexpected: {', '.join(sorted(extra))}" if extra else "")
+            + (f"; missing: {', '.join(sorted(missing))}" if missing else "")
+        )
+    return ScenarioFault(**shape.values(obj))
+
+
+def parse_line(obj: Any) -> ScenarioItem | ScenarioFault:
     """Validate one decoded JSON object; raises ValueError saying what is wrong."""
     if not isinstance(obj, dict):
         raise ValueError(f"a line must be a JSON object, got {type(obj).__name__}")
     keys = {k for k in obj if not k.startswith("_")}
+    if "fault" in keys:
+        return _fault(obj, keys)
     if FIFO_LINE.marker in keys:
         extra, missing = keys - FIFO_LINE.keys, FIFO_LINE.keys - keys
         if extra or missing:
@@ -225,6 +284,7 @@ def parse_line(obj: Any) -> ScenarioItem:
 def parse_scenario(lines: Iterable[str], source: str = "<scenario>") -> Scenario:
     """Parse JSONL text lines into a Scenario; errors name ``source`` and the 1-based line."""
     items: list[ScenarioItem] = []
+    faults: list[ScenarioFault] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -233,11 +293,13 @@ def parse_scenario(lines: Iterable[str], source: str = "<scenario>") -> Scenario
         except json.JSONDecodeError as exc:
             raise ScenarioError(f"{source} line {number}: not valid JSON: {exc.msg}") from exc
         try:
-            items.append(parse_line(obj))
+            item = parse_line(obj)
         except ValueError as exc:
             raise ScenarioError(f"{source} line {number}: {exc}") from exc
+        (faults if isinstance(item, ScenarioFault) else items).append(item)  # type: ignore[arg-type]
     items.sort(key=lambda item: item.at_ms)  # stable: equal times keep file order
-    return Scenario(items=tuple(items), source=source)
+    faults.sort(key=lambda fault: fault.at_ms)
+    return Scenario(items=tuple(items), source=source, faults=tuple(faults))
 
 
 def load_scenario(path: str | Path) -> Scenario:

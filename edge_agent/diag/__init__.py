@@ -18,8 +18,8 @@ from edge_agent.diag.core import (
     run_checks,
 )
 
-# registration order is run order: host, radio, spool, then the broker
-for _module in ("system", "radio", "spool", "broker"):
+# registration order is run order: host, radio, spool, then the servers
+for _module in ("system", "radio", "spool", "broker", "udp"):
     importlib.import_module(f"edge_agent.diag.{_module}")
 
 __all__ = [

@@ -1,4 +1,8 @@
-"""Checks of the MQTT broker: DNS, TCP, TLS and certificates, authentication, a round trip.
+"""Checks of each ChirpStack backend's MQTT broker: DNS, TCP, TLS and certificates,
+authentication, a round trip; and of each Semtech UDP backend's server (``udp``).
+
+Every ``broker-*`` check runs once per ``type = "chirpstack"`` backend and reports the worst
+result, each backend's detail prefixed with its name (``town: connected as 'gw1'``).
 
 The round trip subscribes and publishes on ``<prefix>/gateway/<id>/diag/<nonce>``: a topic of
 the gateway's own, so an ACL confining each gateway to ``<prefix>/gateway/<id>/#`` allows it
@@ -13,8 +17,9 @@ import secrets
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from edge_agent.diag.core import (
@@ -47,6 +52,52 @@ def broker_target(server: str) -> BrokerTarget:
     return BrokerTarget(parts.hostname or "127.0.0.1", parts.port or (8883 if tls else 1883), tls)
 
 
+class _BackendContext:
+    """A DiagContext whose ``config.mqtt`` is one backend's ``[mqtt]`` keys."""
+
+    def __init__(self, ctx: DiagContext, mqtt: Any) -> None:
+        self._ctx = ctx
+        self.config = _ConfigView(ctx.config, mqtt)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)
+
+
+class _ConfigView:
+    """The configuration with ``mqtt`` replaced by one backend's."""
+
+    def __init__(self, cfg: Any, mqtt: Any) -> None:
+        self._cfg = cfg
+        self.mqtt = mqtt
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cfg, name)
+
+
+_WORST = {"pass": 0, "warn": 1, "fail": 2}
+
+
+def _for(ctx: DiagContext, backend: Any) -> DiagContext:
+    """``ctx`` as seen by the checks of one chirpstack backend."""
+    return cast(DiagContext, _BackendContext(ctx, backend.mqtt))
+
+
+def per_backend(
+    name: str, ctx: DiagContext, one: Callable[[Any], CheckResult], kind: str = "chirpstack"
+) -> CheckResult:
+    """Run ``one`` for each backend of type ``kind``; the worst status, every detail named."""
+    if skip := needs_config(name, ctx):
+        return skip
+    backends = [b for b in ctx.config.backends if b.type == kind]
+    if not backends:
+        return passed(name, f"no {kind} backend configured")
+    results = [(b.name, one(b)) for b in backends]
+    worst = max((r for _n, r in results), key=lambda r: _WORST.get(r.status, 0))
+    detail = "; ".join(f"{n}: {r.detail}" for n, r in results)
+    hints = [f"{n}: {r.hint}" if len(results) > 1 else r.hint for n, r in results if r.hint]
+    return CheckResult(name, worst.status, detail, " ".join(hints))
+
+
 def _target(ctx: DiagContext) -> BrokerTarget:
     return broker_target(ctx.config.mqtt.server)
 
@@ -72,6 +123,10 @@ def _tls_context(ctx: DiagContext) -> ssl.SSLContext:
 @check("broker-dns", "the broker's host name resolves", requires=("config",))
 def check_dns(ctx: DiagContext) -> CheckResult:
     """The broker host name resolves to at least one address."""
+    return per_backend("broker-dns", ctx, lambda b: _check_dns(_for(ctx, b)))
+
+
+def _check_dns(ctx: DiagContext) -> CheckResult:
     if skip := needs_config("broker-dns", ctx):
         return skip
     target = _target(ctx)
@@ -83,13 +138,17 @@ def check_dns(ctx: DiagContext) -> CheckResult:
             f"{target.host} does not resolve: {exc.strerror}",
             "check [mqtt] server for typos and the DNS servers (resolvectl status, resolv.conf)",
         )
-    addresses = sorted({info[4][0] for info in infos})
+    addresses = sorted({str(info[4][0]) for info in infos})
     return passed("broker-dns", f"{target.host} → {', '.join(addresses)}")
 
 
 @check("broker-tcp", "a TCP connection to the broker", requires=("broker-dns",))
 def check_tcp(ctx: DiagContext) -> CheckResult:
     """A TCP connection to the broker's port opens."""
+    return per_backend("broker-tcp", ctx, lambda b: _check_tcp(_for(ctx, b)))
+
+
+def _check_tcp(ctx: DiagContext) -> CheckResult:
     if skip := needs_config("broker-tcp", ctx):
         return skip
     target = _target(ctx)
@@ -112,6 +171,10 @@ def check_tcp(ctx: DiagContext) -> CheckResult:
 @check("client-cert", "the gateway's own TLS client certificate is valid", requires=("config",))
 def check_client_cert(ctx: DiagContext) -> CheckResult:
     """The configured client certificate exists, matches its key and has not expired."""
+    return per_backend("client-cert", ctx, lambda b: _check_client_cert(_for(ctx, b)))
+
+
+def _check_client_cert(ctx: DiagContext) -> CheckResult:
     if skip := needs_config("client-cert", ctx):
         return skip
     mqtt = ctx.config.mqtt
@@ -149,6 +212,10 @@ def check_client_cert(ctx: DiagContext) -> CheckResult:
 @check("broker-tls", "TLS handshake and the server certificate's expiry", requires=("broker-tcp",))
 def check_tls(ctx: DiagContext) -> CheckResult:
     """With ``mqtts://``: the handshake succeeds, the server certificate verifies and is in date."""
+    return per_backend("broker-tls", ctx, lambda b: _check_tls(_for(ctx, b)))
+
+
+def _check_tls(ctx: DiagContext) -> CheckResult:
     if skip := needs_config("broker-tls", ctx):
         return skip
     target = _target(ctx)
@@ -187,7 +254,7 @@ def check_tls(ctx: DiagContext) -> CheckResult:
         )
     except OSError as exc:
         return failed("broker-tls", f"TLS connection failed: {exc}", "see broker-tcp")
-    not_after = ssl.cert_time_to_seconds(cert["notAfter"]) if "notAfter" in cert else None
+    not_after = ssl.cert_time_to_seconds(str(cert["notAfter"])) if "notAfter" in cert else None
     if not_after is None:
         return warned("broker-tls", f"{version}, server certificate not inspected", "")
     left = _days(not_after - time.time())
@@ -311,6 +378,10 @@ def _close(client: Any) -> None:
 )
 def check_auth(ctx: DiagContext) -> CheckResult:
     """An MQTT CONNECT with the configured credentials is accepted (CONNACK 0)."""
+    return per_backend("broker-auth", ctx, lambda b: _check_auth(_for(ctx, b)))
+
+
+def _check_auth(ctx: DiagContext) -> CheckResult:
     if skip := needs_config("broker-auth", ctx):
         return skip
     client, _events, failure = _connect(ctx, secrets.token_hex(4))
@@ -328,6 +399,10 @@ def check_auth(ctx: DiagContext) -> CheckResult:
 )
 def check_pubsub(ctx: DiagContext) -> CheckResult:
     """Subscribe to ``<prefix>/gateway/<id>/diag/<nonce>``, publish there, receive it back."""
+    return per_backend("broker-pubsub", ctx, lambda b: _check_pubsub(_for(ctx, b)))
+
+
+def _check_pubsub(ctx: DiagContext) -> CheckResult:
     if skip := needs_config("broker-pubsub", ctx):
         return skip
     cfg = ctx.config

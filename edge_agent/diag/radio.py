@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from edge_agent.diag.core import (
+    PASS,
     CheckResult,
     DiagContext,
     check,
@@ -64,6 +65,43 @@ def _chip_unavailable(name: str, exc: Exception) -> CheckResult:
     )
 
 
+def _radio_text(chain: Any) -> str:
+    """One radio of the daemon's ``radios``: mode, frequency, last error."""
+    if not isinstance(chain, dict):
+        return str(chain)
+    text = str(chain.get("mode"))
+    if chain.get("freq_hz"):
+        text += f" {chain['freq_hz'] / 1e6:.3f} MHz"
+    if chain.get("last_error"):
+        text += f" ({chain['last_error']})"
+    return text
+
+
+def radio_down_detail(radio: dict[str, Any]) -> str:
+    """What the daemon says about a radio that is not running: state, since when, why, restarts."""
+    since = radio.get("down_since")
+    when = (
+        f" since {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(float(since)))}"
+        if since is not None
+        else ""
+    )
+    return (
+        f"daemon reports radio {radio.get('state')}{when}: "
+        f"{radio.get('last_error') or 'no detail'} "
+        f"({radio.get('restarts', 0)} restarts, {radio.get('starts', 0)} starts)"
+    )
+
+
+def radio_down_hint(radio: dict[str, Any]) -> str:
+    """Where to look next, by state."""
+    if radio.get("state") in ("restarting", "down") and radio.get("starts"):
+        return (
+            "the daemon restarts the concentrator by itself (docs/technician-guide.md, radio "
+            "faults); if it stays down, check power, the cable and 'journalctl -u edge-agent'"
+        )
+    return "see 'journalctl -u edge-agent' for the bring-up error"
+
+
 @check("concentrator", "chip version, model and EUI", requires=("device",))
 def check_concentrator(ctx: DiagContext) -> CheckResult:
     """The SX1302/SX1303 answers with a known version, its model and its EUI."""
@@ -71,12 +109,8 @@ def check_concentrator(ctx: DiagContext) -> CheckResult:
         return skip
     radio = daemon_radio(ctx)
     if radio is not None:
-        if radio.get("state") not in ("running", "ok", None):
-            return failed(
-                "concentrator",
-                f"daemon reports radio {radio.get('state')}: {radio.get('error', 'no detail')}",
-                "see 'journalctl -u edge-agent' for the bring-up error",
-            )
+        if radio.get("state") != "running":
+            return failed("concentrator", radio_down_detail(radio), radio_down_hint(radio))
         return passed(
             "concentrator",
             f"{radio.get('model', '?')} version 0x{int(radio.get('version', 0)):02x}, "
@@ -102,18 +136,18 @@ def check_radios(ctx: DiagContext) -> CheckResult:
     """Radio A and radio B answer GET_STATUS with a valid chip mode."""
     if skip := needs_config("radios", ctx):
         return skip
+    gaps = tx_power_gaps(ctx)
     radio = daemon_radio(ctx)
     if radio is not None:
-        radios = radio.get("radios") or {}
-        bad = [f"{k}: {v}" for k, v in radios.items() if v not in ("ok", "running")]
+        radios = {k: _radio_text(v) for k, v in (radio.get("radios") or {}).items()}
+        modes = {k: (v or {}).get("mode") for k, v in (radio.get("radios") or {}).items()}
         if not radios:
             return warned("radios", "the daemon does not report radio states", "")
+        bad = [f"{k}: {radios[k]}" for k, mode in modes.items() if mode not in ("rx", "disabled")]
         if bad:
-            return failed(
-                "radios", f"daemon reports {', '.join(bad)}", "check the board's radio clock"
-            )
+            return failed("radios", f"daemon reports {'; '.join(bad)}", radio_down_hint(radio))
         states = ", ".join(f"{k}: {v}" for k, v in radios.items())
-        return passed("radios", f"{states} (daemon){tx_gain_detail(ctx)}")
+        return with_power_gaps(passed("radios", f"{states} (daemon){tx_gain_detail(ctx)}"), gaps)
     try:
         from drivers.transport import Target
 
@@ -133,12 +167,13 @@ def check_radios(ctx: DiagContext) -> CheckResult:
             "try another concentrator to confirm",
         )
     states = ", ".join(f"radio {k}: {m}" for k, m in answers.items())
-    return passed("radios", states + tx_gain_detail(ctx))
+    return with_power_gaps(passed("radios", states + tx_gain_detail(ctx)), gaps)
 
 
 def tx_gain_detail(ctx: DiagContext) -> str:
     """``; radio A TX gain table (source): 12 dBm PA0/15, ...``: the table downlinks use."""
     from drivers.tx_gain_tables import describe_lut
+    from packet_forwarder.regions import region_family
 
     conc = ctx.config.concentrator
     plan = getattr(conc, "plan", None)
@@ -148,7 +183,7 @@ def tx_gain_detail(ctx: DiagContext) -> str:
     if not lut:
         return "; radio A has no TX gain table: no downlink can be sent"
     board = _board(ctx)
-    vendor = board.tx_gain_table(conc.region) if board is not None else None
+    vendor = board.tx_gain_table(region_family(conc.region)) if board else None
     preset = getattr(getattr(conc, "preset", None), "plan", None)
     if vendor is not None and vendor.entries == lut:
         source = f"board {board.name}, {vendor.source}"
@@ -157,6 +192,29 @@ def tx_gain_detail(ctx: DiagContext) -> str:
     else:
         source = "[concentrator.radio_0] tx_gain_lut"
     return f"; radio A TX gain table ({source}): {describe_lut(lut)}"
+
+
+def tx_power_gaps(ctx: DiagContext) -> list[str]:
+    """Sub-bands of the region that no TX gain entry can serve with the antenna gain (11.5)."""
+    from packet_forwarder.regions import power_gaps, region_preset
+
+    conc = ctx.config.concentrator
+    preset = getattr(conc, "preset", None) or region_preset(conc.region)
+    plan = getattr(conc, "plan", None) or preset.plan
+    return [
+        f"radio {'AB'[n]}: {gap}"
+        for n, radio in enumerate(plan.radios)
+        if radio.enable and radio.tx_enable
+        for gap in power_gaps(preset, radio.tx_gain_lut, conc.antenna_gain_dbi)
+    ]
+
+
+def with_power_gaps(result: CheckResult, gaps: list[str]) -> CheckResult:
+    """``result`` turned into a WARN naming the TX power gaps, when there are any."""
+    if not gaps or result.status != PASS:
+        return result
+    hint = "lower the antenna_gain_dbi only if it is wrong; otherwise carry the lower entries"
+    return warned(result.name, f"{result.detail}; TX power: {'; '.join(gaps)}", hint)
 
 
 def stts751_celsius(high: int, low: int) -> float:
@@ -278,6 +336,13 @@ def check_gps(ctx: DiagContext) -> CheckResult:
     gps = status.get("gps") or {}
     if not gps or not gps.get("enabled", True):
         return passed("gps", "no GPS configured (class B and geolocation unavailable)")
+    if gps.get("reader") in ("down", "starting"):
+        return failed(
+            "gps",
+            f"GPS reader {gps['reader']} ({gps.get('source')}): {gps.get('error') or 'no detail'}",
+            "the daemon restarts the reader with backoff; a radio that is down takes the GPS "
+            "with it (see the concentrator check); else check the GPS serial port",
+        )
     facts = (
         f"{gps.get('sentences', 0)} sentences, fix {gps.get('fix', False)}, "
         f"{gps.get('satellites', 0)} satellites, PPS {gps.get('pps', False)}"

@@ -38,9 +38,9 @@ def _oldest_age_s(db: sqlite3.Connection, table: str) -> float | None:
 
 
 def _spool_facts(path: Path) -> CheckResult:
-    """PASS/WARN from ``edge_agent.spool_db.file_stats`` (pending, oldest, delivered, dropped)."""
+    """PASS/WARN from ``edge_agent.store.db.file_stats`` (pending, oldest, delivered, dropped)."""
     from edge_agent.errors import SpoolError
-    from edge_agent.spool_db import file_stats
+    from edge_agent.store.db import file_stats
 
     try:
         stats = file_stats(path)

@@ -77,8 +77,15 @@ def check_config(ctx: DiagContext) -> CheckResult:
     return passed(
         "config",
         f"{ctx.config_path}: gateway {gw_id}, {cfg.concentrator.region}, "
-        f"concentrator {cfg.concentrator.url}, broker {cfg.mqtt.server}",
+        f"concentrator {cfg.concentrator.url}, "
+        + ", ".join(f"backend {b.name} {_server(b)}" for b in cfg.backends),
     )
+
+
+def _server(backend: object) -> str:
+    """A backend's server URL (``[mqtt] server`` or the Semtech UDP ``server``)."""
+    section = getattr(backend, "mqtt", None) or getattr(backend, "udp", None)
+    return str(getattr(section, "server", "?"))
 
 
 def _needed_devices(ctx: DiagContext) -> list[tuple[str, str]]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable
 
-from packet_forwarder.model import CrcStatus, Modulation, Uplink
+from edge_agent.backends.chirpstack import ChirpStackBackend, codec
+from edge_agent.store.memory import MemoryUplinkStore
+from packet_forwarder.model import CrcStatus, Modulation, TxAck, Uplink
 
 SESSION_ID = 0x5E55_1011
 EUI = 0x0016C001FF10A235
@@ -106,3 +109,23 @@ class FakeConcentrator:
 
     def stats(self) -> dict[str, int]:
         return {}
+
+
+def chirpstack_backend_config(cfg: object) -> object:
+    """The configuration's first chirpstack backend (the legacy ``[mqtt]`` table's)."""
+    return next(b for b in cfg.backends if b.type == "chirpstack")  # type: ignore[attr-defined]
+
+
+class AckRecordingBackend(ChirpStackBackend):
+    """A ChirpStack backend that is never started: its encoded acks are recorded."""
+
+    def __init__(
+        self, cfg: object, name: str = "chirpstack", gateway_id: str = "0016c001ff10a235"
+    ) -> None:
+        backend_cfg = dataclasses.replace(chirpstack_backend_config(cfg), name=name)  # type: ignore[type-var]
+        super().__init__(backend_cfg, MemoryUplinkStore())
+        self.gateway_id = gateway_id
+        self.acks: list[bytes] = []
+
+    def _send_ack(self, ack: TxAck) -> None:
+        self.acks.append(codec.tx_ack(ack, self.gateway_id or "", self.mqtt.marshaler))

@@ -6,7 +6,7 @@ import json
 
 from chirpstack_api import gw
 
-from edge_agent.backends import chirpstack_codec as codec
+from edge_agent.backends.chirpstack import codec
 from packet_forwarder.model import CrcStatus, GatewayStats, Modulation
 from tests.agent.fakes import SESSION_ID, make_uplink
 

@@ -100,7 +100,7 @@ def test_mqtts_server_is_tls_on_8883_by_default() -> None:
         ('[gateway]\nid = "0016c001ff10a2"', "gateway.id: must be 16 hexadecimal characters"),
         ('[gateway]\nid = "0016c001ff10a2zz"', "gateway.id: must be 16 hexadecimal characters"),
         ("[gateway]\nstats_interval_s = 0", "gateway.stats_interval_s: must be greater than 0"),
-        ('[concentrator]\nregion = "AS923"', "concentrator.region: must be one of EU868, US915"),
+        ('[concentrator]\nregion = "CN470"', "concentrator.region: must be one of EU868, US915"),
         ('[concentrator]\nurl = "spidev0"', "concentrator.url: must be a URL"),
         ('[mqtt]\npassword = "x"', "mqtt.password: needs mqtt.username"),
         ('[mqtt]\nca_cert = "/x.pem"', "mqtt.ca_cert: needs an mqtts:// server"),

@@ -62,3 +62,15 @@ def test_the_vendor_cannot_be_overridden_but_the_table_can() -> None:
     extra = '[concentrator.board_overrides]\ntx_gain_vendor = "semtech"\n'
     with pytest.raises(ConfigError, match="unknown board setting"):
         _plan("rak2287", extra=extra)
+
+
+@pytest.mark.parametrize("region", ["US915-SB1", "AU915-SB4", "AU915"])
+def test_a_sub_band_preset_takes_the_vendor_table_of_its_band(region: str) -> None:
+    family = region.split("-")[0]
+    lut = _plan("rak5146", region=region).radios[0].tx_gain_lut
+    assert lut == board_preset("rak5146").tx_gain_table(family).entries
+
+
+def test_an_as923_variant_takes_the_vendor_s_as923_table() -> None:
+    lut = _plan("rak2287", region="AS923-3").radios[0].tx_gain_lut
+    assert lut == board_preset("rak2287").tx_gain_table("AS923").entries

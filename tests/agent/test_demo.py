@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from edge_agent.backends.chirpstack_codec import uplink_frame
+from edge_agent.backends.chirpstack.codec import uplink_frame
 from edge_agent.config import parse_config
 from edge_agent.demo import demo_config, describe_phy, describe_uplink
 from tests.agent.fakes import make_uplink

@@ -8,17 +8,13 @@ import pytest
 from chirpstack_api import gw
 from google.protobuf import json_format
 
-from edge_agent.backends import chirpstack_codec as codec
+from edge_agent.backends.chirpstack import codec
+from edge_agent.backends.chirpstack.codec import FrameError, decode_frame, item_to_request
 from edge_agent.config import parse_config
-from edge_agent.downlinks import (
-    DownlinkPipeline,
-    FrameError,
-    decode_frame,
-    item_to_request,
-    make_scheduler,
-)
+from edge_agent.downlinks import DownlinkPipeline, make_scheduler
 from edge_agent.errors import ConfigError
 from packet_forwarder.model import GatewayStats, Modulation, Timing, make_context
+from tests.agent.fakes import AckRecordingBackend
 
 GW_ID = "0016c001ff10a235"
 SESSION = 0x1234_5678
@@ -66,12 +62,18 @@ def lora_item(delay_s: float = 1.0, context: bytes = make_context(4_000_000, SES
 
 
 def pipeline(text: str = EU868) -> tuple[DownlinkPipeline, list[bytes]]:
-    acks: list[bytes] = []
-    return DownlinkPipeline(parse_config(text), lambda: GW_ID, acks.append, lambda: SESSION), acks
+    cfg = parse_config(text)
+    pipe = DownlinkPipeline(cfg, lambda: SESSION)
+    pipe.backend = AckRecordingBackend(cfg)  # type: ignore[attr-defined]
+    return pipe, pipe.backend.acks  # type: ignore[attr-defined]
+
+
+def submit(pipe: DownlinkPipeline, payload: bytes) -> None:
+    pipe.submit(pipe.backend, payload)  # type: ignore[attr-defined]
 
 
 def handle(pipe: DownlinkPipeline, frame: gw.DownlinkFrame, radio: RecordingRadio) -> None:
-    pipe.submit(frame.SerializeToString())
+    submit(pipe, frame.SerializeToString())
     assert pipe.handle_once(radio, timeout=1.0) == 1
 
 
@@ -176,7 +178,7 @@ def test_stats_carry_tx_counts_per_modulation_into_gateway_stats() -> None:
     stats = GatewayStats()
     pipe.add_stats(stats)
     msg = codec.gateway_stats(stats, GW_ID, 0.0, None)
-    pipe.fill_duty_cycle(msg)
+    codec.fill_duty_cycle(msg, pipe.duty_cycle_stats())
     assert (msg.tx_packets_received, msg.tx_packets_emitted) == (1, 1)
     assert dict(msg.tx_packets_per_frequency) == {868_100_000: 1}
     assert dict(msg.tx_packets_per_status) == {"OK": 1}
@@ -189,8 +191,8 @@ def test_stats_carry_tx_counts_per_modulation_into_gateway_stats() -> None:
 
 def test_frames_while_the_radio_is_down_are_acked_internal_error() -> None:
     pipe, acks = pipeline()
-    pipe.submit(gw.DownlinkFrame(downlink_id=7, gateway_id=GW_ID, items=[lora_item()])
-                .SerializeToString())  # fmt: skip
+    submit(pipe, gw.DownlinkFrame(downlink_id=7, gateway_id=GW_ID, items=[lora_item()])
+           .SerializeToString())  # fmt: skip
     pipe.handle_once(None, timeout=1.0)
     assert statuses(acks[0]) == ["INTERNAL_ERROR"]
 
@@ -204,3 +206,21 @@ def test_wake_up_falls_back_to_the_poll_period_when_the_counter_cannot_be_read()
     assert pipe.idle_timeout_s(radio) == pytest.approx(0.0503)
     radio.counter_us = lambda: (_ for _ in ()).throw(OSError("SPI gone"))  # type: ignore[method-assign]
     assert pipe.idle_timeout_s(radio) == 0.1
+
+
+def test_two_networks_share_one_jit_queue_the_later_collision_is_refused_to_its_own_backend() -> (
+    None
+):
+    pipe, _ = pipeline()
+    metro = AckRecordingBackend(pipe.cfg, "metro")
+    town = AckRecordingBackend(pipe.cfg, "town")
+    radio = RecordingRadio(now_us=4_100_000)
+    pipe.submit(metro, gw.DownlinkFrame(downlink_id=1, gateway_id=GW_ID, items=[lora_item()])
+                .SerializeToString())  # fmt: skip
+    pipe.submit(town, gw.DownlinkFrame(downlink_id=2, gateway_id=GW_ID, items=[lora_item()])
+                .SerializeToString())  # fmt: skip
+    assert pipe.handle_once(radio, timeout=1.0) == 2
+    assert [statuses(a) for a in metro.acks] == [["OK"]]
+    assert [statuses(a) for a in town.acks] == [["COLLISION_PACKET"]]
+    assert gw.DownlinkTxAck.FromString(town.acks[0]).downlink_id == 2
+    assert pipe.backend.acks == []  # type: ignore[attr-defined]  # nobody else heard of them

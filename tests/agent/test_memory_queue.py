@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from edge_agent.memory_queue import MemoryUplinkStore
+from edge_agent.store.memory import MemoryUplinkStore
 
 
 def filled(n: int, max_records: int = 100) -> MemoryUplinkStore:

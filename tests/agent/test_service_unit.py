@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from chirpstack_api import gw
 
 from edge_agent.config import parse_config
@@ -31,13 +33,23 @@ def test_hardware_urls_get_no_sim_options() -> None:
     assert transport_options(parse_config('[concentrator]\nurl = "spi:///dev/spidev0.0"')) == {}
 
 
-def service(text: str = '[gateway]\nid = "0016c001ff10a235"') -> AgentService:
-    spool = Path(tempfile.mkdtemp(prefix="edge-agent-test-")) / "spool.db"
-    text += f'\n[spool]\npath = "{spool}"\n'
-    return AgentService(parse_config(text))  # never started: no connection
+@pytest.fixture
+def service() -> Iterator[Callable[..., AgentService]]:
+    """Make services (never started: no connection); each is stopped after the test (its
+    spool's commit thread ends)."""
+    made: list[AgentService] = []
+
+    def make(text: str = '[gateway]\nid = "0016c001ff10a235"') -> AgentService:
+        spool = Path(tempfile.mkdtemp(prefix="edge-agent-test-")) / "spool.db"
+        made.append(AgentService(parse_config(text + f'\n[spool]\npath = "{spool}"\n')))
+        return made[-1]
+
+    yield make
+    for svc in made:
+        svc.stop()
 
 
-def test_route_counts_and_queues_accepted_uplinks_as_buffered_while_offline() -> None:
+def test_route_counts_and_queues_accepted_uplinks_as_buffered_while_offline(service) -> None:  # type: ignore[no-untyped-def]
     svc = service()
     assert svc.route(make_uplink(1)) is True
     record = svc.store.take(1)[0]
@@ -45,13 +57,13 @@ def test_route_counts_and_queues_accepted_uplinks_as_buffered_while_offline() ->
     assert gw.UplinkFrame.FromString(record.payload).phy_payload == make_uplink(1).phy_payload
 
 
-def test_route_holds_back_crc_bad() -> None:
+def test_route_holds_back_crc_bad(service) -> None:  # type: ignore[no-untyped-def]
     svc = service()
     assert svc.route(make_uplink(crc=CrcStatus.BAD)) is False
     assert (svc.counters.received, svc.counters.filtered, svc.store.pending()) == (1, 1, 0)
 
 
-def test_stats_interval_counts_and_resets() -> None:
+def test_stats_interval_counts_and_resets(service) -> None:  # type: ignore[no-untyped-def]
     svc = service()
     for n in range(3):
         svc.route(make_uplink(n, crc=CrcStatus.BAD if n == 2 else CrcStatus.OK))
@@ -63,11 +75,11 @@ def test_stats_interval_counts_and_resets() -> None:
     assert second.rx_packets_received == 0
 
 
-def test_stats_carry_configured_location() -> None:
+def test_stats_carry_configured_location(service) -> None:  # type: ignore[no-untyped-def]
     svc = service('[gateway]\nid = "0016c001ff10a235"\nlatitude = 52.5\nlongitude = 13.4')
     stats = gw.GatewayStats.FromString(svc.stats_once())
     assert (stats.location.latitude, stats.location.longitude) == (52.5, 13.4)
 
 
-def test_summary_says_when_stopped_early() -> None:
+def test_summary_says_when_stopped_early(service) -> None:  # type: ignore[no-untyped-def]
     assert service().summary(finished=False).startswith("edge-agent: stopped early: 0 packets")

@@ -22,6 +22,7 @@ from edge_agent.downlinks import DownlinkPipeline
 from packet_forwarder.concentrator import Concentrator
 from packet_forwarder.jit import TX_JIT_DELAY_US
 from packet_forwarder.model import Uplink
+from tests.agent.fakes import AckRecordingBackend
 from tests.agent.mqtt_helpers import GW_ID
 from tests.downlink.harness import agent_config, frame, lora_item
 
@@ -60,8 +61,10 @@ def _first_uplink(transport: Any, conc: Concentrator) -> Uplink:
     raise AssertionError("the scenario uplink was not received")
 
 
-def _pipeline(cfg: Any, conc: Concentrator, acks: list[bytes]) -> DownlinkPipeline:
-    return DownlinkPipeline(cfg, lambda: GW_ID, acks.append, lambda: conc.session_id)
+def _pipeline(cfg: Any, conc: Concentrator) -> tuple[DownlinkPipeline, AckRecordingBackend]:
+    return DownlinkPipeline(cfg, lambda: conc.session_id), AckRecordingBackend(
+        cfg, gateway_id=GW_ID
+    )
 
 
 def _advance_to(transport: Any, conc: Concentrator, count_us: int) -> None:
@@ -73,9 +76,8 @@ def test_delay_1s_downlink_over_usb_goes_on_air_at_context_plus_1s(usb) -> None:
     transport, conc, cfg = usb
     conc.start()
     up = _first_uplink(transport, conc)
-    acks: list[bytes] = []
-    pipeline = _pipeline(cfg, conc, acks)
-    pipeline.submit(frame(1, lora_item(up.context, 1.0)).SerializeToString())
+    pipeline, backend = _pipeline(cfg, conc)
+    pipeline.submit(backend, frame(1, lora_item(up.context, 1.0)).SerializeToString())
     assert pipeline.handle_once(conc, timeout=1.0) == 1
     start_us = (up.count_us + 1_000_000) % WRAP
     # the first radio tick inside the JIT window: 39 ms before the start
@@ -89,8 +91,8 @@ def test_one_downlink_is_at_most_three_usb_round_trips(usb) -> None:
     transport, conc, cfg = usb
     conc.start()
     up = _first_uplink(transport, conc)
-    pipeline = _pipeline(cfg, conc, [])
-    pipeline.submit(frame(2, lora_item(up.context, 1.0)).SerializeToString())
+    pipeline, backend = _pipeline(cfg, conc)
+    pipeline.submit(backend, frame(2, lora_item(up.context, 1.0)).SerializeToString())
     pipeline.handle_once(conc, timeout=1.0)
     _advance_to(transport, conc, (up.count_us + 1_000_000 - 30_000) % WRAP)
     before = transport.mcu.transactions

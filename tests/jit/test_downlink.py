@@ -16,10 +16,12 @@ from packet_forwarder.model import (
     TxStatus,
     make_context,
 )
+from packet_forwarder.regions import region_preset
 
 SESSION = 0x1234_5678
 NOW = 50_000_000
 RADIO_A = eu868_corecell_plan().radios[0]
+EU868_RULES = region_preset("EU868").rules
 CHAIN_A = TxChain(0, RADIO_A.tx_freq_min_hz, RADIO_A.tx_freq_max_hz, RADIO_A.tx_gain_lut)
 
 
@@ -87,8 +89,17 @@ def test_power_uses_the_nearest_lower_lut_entry_after_antenna_gain() -> None:
     assert tx.eirp_dbm == 20.0
 
 
-def test_power_below_the_whole_table_is_tx_power() -> None:
-    assert scheduler().schedule(request(power_dbm=10), NOW) is TxStatus.TX_POWER
+def test_power_below_the_whole_table_goes_at_the_lowest_entry_within_the_limit() -> None:
+    sched = scheduler(rules=EU868_RULES)
+    assert sched.schedule(request(power_dbm=10), NOW) is TxStatus.OK
+    tx = sched.next_due(NOW + 470_000)
+    assert (tx.gain.rf_power_dbm, tx.eirp_dbm) == (12, 12.0)
+
+
+def test_power_below_the_table_is_tx_power_when_the_lowest_entry_breaks_the_limit() -> None:
+    # 868.1 MHz (band M) allows 16.15 dBm EIRP; 12 dBm + 6 dBi would radiate 18 dBm
+    sched = scheduler(rules=EU868_RULES, antenna_gain_dbi=6.0)
+    assert sched.schedule(request(power_dbm=10), NOW) is TxStatus.TX_POWER
 
 
 def test_region_max_eirp_caps_the_power() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from packet_forwarder.dutycycle import EU868_BANDS, DutyCycleTracker
+from packet_forwarder.dutycycle import EU868_BANDS, Band, DutyCycleTracker
 
 SF12_TOA_US = 1_155_000  # SF12 BW125, 13 bytes (JIT-rounded)
 L_FREQ = 867_100_000
@@ -87,3 +87,35 @@ def test_stats_report_band_limits_and_load() -> None:
     assert band_l.load_tracked_us == 2 * SF12_TOA_US
     assert stats.window_us == 3_600_000_000
     assert stats.regulation == "EN_300_220"
+
+
+def test_check_cost_does_not_grow_with_recorded_transmissions() -> None:
+    """Counted, not timed: a check drops at most the transmissions that left the window."""
+    tracker = DutyCycleTracker(bands=(Band("X", 0, 10**10, 1.0, 30.0),))
+    for i in range(50_000):  # 50,000 transmissions of 1 ms, 10 ms apart: 500 s
+        tracker.record(L_FREQ, 14, 1_000, i * 0.01)
+    assert tracker.evicted == 0
+    for i in range(1_000):  # every one of them is still in the window: no work at all
+        assert not tracker.would_exceed(L_FREQ, 14, 1_000, 600.0 + i * 0.01)
+    assert tracker.evicted == 0
+    # an hour later each transmission is dropped exactly once, however many checks follow
+    for i in range(1_000):
+        tracker.would_exceed(L_FREQ, 14, 1_000, 4_200.0 + i)
+    assert tracker.evicted == 50_000
+    assert tracker.stats(5_200.0).bands[0].load_tracked_us == 0
+
+
+def test_a_packet_queued_ahead_still_counts_what_ended_an_hour_before_now() -> None:
+    # the first of 31 packets ended at 1.155 s: outside any window holding a TX at 3601.2 s,
+    # but the check forgets only what ended an hour before the clock (stricter, never looser)
+    queued_ahead, at_start = DutyCycleTracker(), DutyCycleTracker()
+    fill(queued_ahead, L_FREQ, 31)
+    fill(at_start, L_FREQ, 31)
+    assert queued_ahead.would_exceed(L_FREQ, 16, SF12_TOA_US, 3601.2, now_s=3600.0)
+    assert not at_start.would_exceed(L_FREQ, 16, SF12_TOA_US, 3601.2, now_s=3601.2)
+
+
+def test_band_p_allows_29_dbm_eirp() -> None:
+    tracker = DutyCycleTracker()
+    assert tracker.band_for(869_525_000, 29).name == "P"
+    assert tracker.band_for(869_525_000, 29.5) is None

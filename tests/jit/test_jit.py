@@ -217,3 +217,17 @@ def test_packet_exactly_10_ms_ahead_is_still_handed_out() -> None:
     queue.enqueue(NOW, at(NOW + 100_000, item="edge"))
     assert queue.expire(NOW + 90_000) == []
     assert queue.dequeue(NOW + 90_000).item == "edge"
+
+
+def test_a_dispatched_packet_keeps_its_reservation_until_it_left_the_air() -> None:
+    queue = JitQueue()
+    start = 1_000_000
+    assert queue.enqueue(0, JitEntry(Timing.DELAY, start, airtime_us=2_000_000)) is TxStatus.OK
+    assert queue.dequeue(start - 20_000) is not None
+    assert len(queue) == 0
+    assert queue.busy_until(start) == start + 2_000_000
+    overlapping = JitEntry(Timing.DELAY, start + 1_500_000, airtime_us=100_000)
+    assert queue.enqueue(start, overlapping) is TxStatus.COLLISION_PACKET
+    after = JitEntry(Timing.DELAY, start + 2_100_000, airtime_us=100_000)
+    assert queue.enqueue(start, after) is TxStatus.OK
+    assert queue.busy_until(start + 2_002_000) is None

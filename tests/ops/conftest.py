@@ -40,11 +40,14 @@ def make_config(tmp_path: Path, **sections: dict[str, Any]) -> SimpleNamespace:
     gateway.update(sections.get("gateway", {}))
     concentrator.update(sections.get("concentrator", {}))
     mqtt.update(sections.get("mqtt", {}))
+    mqtt_ns = SimpleNamespace(**mqtt)
+    chirpstack = SimpleNamespace(name="chirpstack", type="chirpstack", mqtt=mqtt_ns, udp=None)
     return SimpleNamespace(
+        backends=sections.get("backends", [chirpstack]),
         source_path=tmp_path / "config.toml",
         gateway=SimpleNamespace(**gateway),
         concentrator=SimpleNamespace(**concentrator),
-        mqtt=SimpleNamespace(**mqtt),
+        mqtt=mqtt_ns,
         spool=sections.get("spool", {"path": str(tmp_path / "spool.db")}),
         regulation={},
         status=SimpleNamespace(socket=str(tmp_path / "status.sock")),

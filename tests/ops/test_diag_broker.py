@@ -60,7 +60,10 @@ def test_unreachable_broker_fails_tcp_with_a_hint(use_config) -> None:
     use_config(mqtt={"server": f"tcp://127.0.0.1:{port}"})
     results = run_broker_checks()
     assert results["broker-tcp"].status == "fail"
-    assert results["broker-tcp"].detail == f"cannot connect to 127.0.0.1:{port}: Connection refused"
+    assert (
+        results["broker-tcp"].detail
+        == f"chirpstack: cannot connect to 127.0.0.1:{port}: Connection refused"
+    )
     assert "listens on that port" in results["broker-tcp"].hint
     assert results["broker-auth"].status == "warn"
     assert results["broker-pubsub"].status == "warn"
@@ -71,7 +74,7 @@ def test_reachable_anonymous_broker_passes_every_check(use_config, broker) -> No
     results = run_broker_checks()
     assert {r.status for r in results.values()} == {"pass"}, results
     assert results["broker-pubsub"].detail.startswith(
-        "round trip on eu868/gateway/0016c001ff1e0001/diag/"
+        "chirpstack: round trip on eu868/gateway/0016c001ff1e0001/diag/"
     )
 
 
@@ -84,7 +87,7 @@ def test_wrong_password_fails_auth_with_a_hint(use_config, broker_factory, tmp_p
     assert results["broker-tcp"].status == "pass"
     auth = results["broker-auth"]
     assert auth.status == "fail"
-    assert auth.detail.startswith("broker refused the connection: ")
+    assert auth.detail.startswith("chirpstack: broker refused the connection: ")
     assert "Not authorized" in auth.detail or "Bad user name or password" in auth.detail
     assert "mosquitto_passwd" in auth.hint
     assert results["broker-pubsub"].detail == "skipped: broker-auth failed"
@@ -96,7 +99,7 @@ def test_right_password_passes_auth(use_config, broker_factory, tmp_path) -> Non
     ).start()
     use_config(mqtt={"server": broker.url, "username": "gw1", "password": "right"})
     results = run_broker_checks()
-    assert results["broker-auth"].detail == "connected as 'gw1'"
+    assert results["broker-auth"].detail == "chirpstack: connected as 'gw1'"
     assert results["broker-pubsub"].status == "pass"
 
 
@@ -162,7 +165,7 @@ def test_expired_client_certificate_fails_with_a_renew_hint(
     results = run_broker_checks()
     cert = results["client-cert"]
     assert cert.status == "fail"
-    assert cert.detail.startswith(f"{pki['expired']} expired on ")
+    assert cert.detail.startswith(f"chirpstack: {pki['expired']} expired on ")
     assert "issue a new certificate" in cert.hint
     tls = results["broker-tls"]  # the broker refuses the handshake too
     assert (tls.status, tls.detail.endswith("CERTIFICATE_EXPIRED")) == ("fail", True)
@@ -189,7 +192,7 @@ def test_unknown_ca_fails_server_verification(use_config, broker_factory, pki) -
     )
     result = run_broker_checks()["broker-tls"]
     assert result.status == "fail"
-    assert result.detail.startswith("server certificate rejected: ")
+    assert result.detail.startswith("chirpstack: server certificate rejected: ")
     assert "ca_cert" in result.hint
 
 

@@ -41,7 +41,8 @@ server = "tcp://127.0.0.1:{port}"
     assert by_name["config"]["status"] == "pass"
     assert by_name["device"]["status"] == "fail"
     assert (
-        by_name["broker-tcp"]["detail"] == f"cannot connect to 127.0.0.1:{port}: Connection refused"
+        by_name["broker-tcp"]["detail"]
+        == f"chirpstack: cannot connect to 127.0.0.1:{port}: Connection refused"
     )
 
 

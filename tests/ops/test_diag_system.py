@@ -184,8 +184,8 @@ def test_radio_checks_without_daemon_or_driver_do_not_pass_silently(use_config, 
 
 
 def test_spool_of_the_agent_reports_pending_and_oldest(use_config, tmp_path: Path) -> None:
-    from edge_agent.spool import Spool
     from edge_agent.spool_config import SpoolConfig
+    from edge_agent.store.spool import Spool
 
     spool = Spool(SpoolConfig.from_section({"path": str(tmp_path / "spool.db")}))
     for _ in range(3):

@@ -14,25 +14,40 @@ import pytest
 from edge_agent.cmd_status import render
 from edge_agent.errors import StatusError
 from edge_agent.status import StatusClient, StatusServer
+from tests.health.live import live_daemon
 
-DOCUMENT = {
-    "gateway_id": "0016c001ff1e0001",
-    "uptime_s": 3725,
-    "radio": {"state": "running", "model": "SX1302", "temperature_c": 41.5},
-    "backends": {"chirpstack": {"state": "connected", "reconnects": 2}},
-}
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A status document produced by a real daemon on the simulator (then stopped)."""
+    tmp = tmp_path_factory.mktemp("daemon")
+    with live_daemon(tmp, tmp / "status.sock") as supervisor:
+        return json.loads(json.dumps(supervisor.document(), default=str))
 
 
 @pytest.fixture
-def server(tmp_path: Path):
-    srv = StatusServer(tmp_path / "status.sock", lambda: DOCUMENT)
+def server(tmp_path: Path, document: dict):
+    srv = StatusServer(tmp_path / "status.sock", lambda: document)
     srv.start()
     yield srv
     srv.stop()
 
 
-def test_client_reads_the_whole_document(server: StatusServer) -> None:
-    assert StatusClient(server.path).query() == DOCUMENT
+def test_client_reads_the_whole_document(server: StatusServer, document: dict) -> None:
+    assert StatusClient(server.path).query() == document
+
+
+def test_the_daemon_document_has_the_contract_fields(document: dict) -> None:
+    radio = document["radio"]
+    assert radio["state"] == "running" and radio["starts"] == 1
+    assert radio["down_since"] is None and radio["last_error"] is None
+    assert radio["radios"]["a"] == {
+        "mode": "rx", "freq_hz": 867_500_000, "tx": True, "last_error": None
+    }  # fmt: skip
+    downlinks = document["downlinks"]
+    assert downlinks["queue_depth"] == 0 and downlinks["next_tx"] is None
+    assert set(downlinks["by_status"]) >= {"OK", "TOO_LATE", "GPS_UNLOCKED"}
+    assert document["gps"]["enabled"] is False and "reason" in document["gps"]
 
 
 def test_client_reads_one_section(server: StatusServer) -> None:
@@ -80,13 +95,13 @@ def test_stop_removes_the_socket_file(tmp_path: Path) -> None:
     assert not srv.path.exists()
 
 
-def test_render_shows_uptime_and_sections() -> None:
+def test_render_shows_uptime_and_sections(document: dict) -> None:
     out = io.StringIO()
-    render(DOCUMENT, out)
+    render({**document, "uptime_s": 3725}, out)
     text = out.getvalue()
     assert "uptime                 01:02:05" in text
-    assert "[radio]" in text and "temperature_c        41.5" in text
-    assert "state              connected" in text
+    assert "[radio]" in text and "temperature_c        25" in text
+    assert "state              disconnected" in text
 
 
 def _status_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -98,10 +113,18 @@ def _status_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_status_json_prints_the_daemon_document(server: StatusServer) -> None:
+def test_status_json_prints_the_daemon_document(server: StatusServer, document: dict) -> None:
     proc = _status_cli("--socket", str(server.path), "--json")
     assert proc.returncode == 0
-    assert json.loads(proc.stdout) == DOCUMENT
+    assert json.loads(proc.stdout) == document
+
+
+def test_status_exits_1_while_the_radio_is_not_running(tmp_path: Path, document: dict) -> None:
+    down = {**document, "radio": {**document["radio"], "state": "restarting"}}
+    with StatusServer(tmp_path / "s.sock", lambda: down) as srv:
+        proc = _status_cli("--socket", str(srv.path))
+    assert proc.returncode == 1
+    assert "restarting" in proc.stdout
 
 
 def test_status_exits_3_when_no_daemon_answers(tmp_path: Path) -> None:

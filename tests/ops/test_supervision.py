@@ -49,7 +49,7 @@ def test_status_document_reports_radio_rx_and_backend(running) -> None:  # type:
     assert sum(rx["by_sf"].values()) == rx["total"]
     assert rx["rssi_dbm"]["min"] <= rx["rssi_dbm"]["max"]
     assert doc["backends"]["chirpstack"]["state"] == "connected"
-    assert doc["downlinks"]["OK"] == 0
+    assert doc["downlinks"]["by_status"]["OK"] == 0
 
 
 def test_the_mqtt_password_is_redacted_from_logs(tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ def test_the_mqtt_password_is_redacted_from_logs(tmp_path: Path) -> None:
         "[mqtt]\n", '[mqtt]\nusername = "gw"\npassword = "s3cret-pw"\n'
     )
     path.write_text(text)
-    AgentService(load_config(path))
+    AgentService(load_config(path)).stop()
     assert logs.redact("connecting with s3cret-pw") == "connecting with ***"
 
 
@@ -161,10 +161,11 @@ def test_ready_is_sent_while_a_dead_radio_is_retried(tmp_path: Path, broker) -> 
         wait_until(lambda: service.radio_error is not None)
         supervisor.start()
         ready = harness.wait_for("READY", timeout=5)
-        assert ready["STATUS"].startswith("radio retrying, broker ")
+        assert ready["STATUS"].startswith(("radio down, broker ", "radio restarting, broker "))
         radio = supervisor.document()["radio"]
-        assert radio["state"] == "retrying"
-        assert "spidev9.9" in radio["error"]
+        assert radio["state"] in ("down", "restarting")
+        assert "spidev9.9" in radio["last_error"]
+        assert radio["down_since"] is not None and radio["starts"] == 0
         assert supervisor.healthy()  # the retry wait beats the heartbeat
     finally:
         supervisor.close()
@@ -182,6 +183,7 @@ def test_a_second_daemon_does_not_steal_a_live_status_socket(running) -> None:  
         assert StatusClient(service.cfg.status.socket).query("/")["reloads"] == 7
     finally:
         second.close()
+        second.service.stop()
 
 
 def test_reload_while_the_radio_retries_starts_it_from_the_new_config(

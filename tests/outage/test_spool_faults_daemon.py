@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from edge_agent.config import load_config
-from edge_agent.memory_queue import MemoryUplinkStore
 from edge_agent.service import AgentService
+from edge_agent.store.memory import MemoryUplinkStore
 from tests.outage.helpers import (
     Collector,
     SubCollector,
@@ -49,7 +49,7 @@ def test_full_disk_is_logged_counted_and_survived(
     running.append(svc)
     assert svc.uplinks.durable
     fill(tiny_tmpfs)  # no room left for a single WAL page
-    with caplog.at_level(logging.ERROR, logger="edge_agent.spool"):
+    with caplog.at_level(logging.ERROR, logger="edge_agent.store"):
         svc.start()
         wait_until(lambda: svc.counters.forwarded == 200, 30, "200 uplinks received")
         wait_until(lambda: svc.uplinks.stats()["memory"] == 200, 5, "a group commit tried")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.spool import Spool, SpoolConfig
+from edge_agent.store.spool import Spool, SpoolConfig
 from tests.spool.helpers import tiny_tmpfs  # noqa: F401  (a fixture for the tests here)
 
 

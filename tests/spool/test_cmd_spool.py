@@ -123,3 +123,50 @@ def test_bad_config_value_names_the_key(tmp_path: Path) -> None:
     result = run_cli("stats", "-c", str(path))
     assert result.returncode == 2
     assert "spool.commit_interval_ms" in result.stderr
+
+
+def test_stats_json_gives_each_backend_its_pending_bytes_age_and_drops(
+    make_spool, tmp_path: Path
+) -> None:
+    spool = make_spool(max_bytes=4096)
+    metro, town = spool.store("metro"), spool.store("town")
+    for i in range(40):  # 40 * 102 counted bytes > 4096: the oldest (metro's) go first
+        metro.append(payload(i), received_at=NOW - 100 + i, buffered=True)
+    for i in range(3):
+        town.append(payload(100 + i), received_at=NOW - 5, buffered=True)
+    spool.flush()
+    config = tmp_path / "two.toml"
+    config.write_text(f'[spool]\npath = "{tmp_path / "spool.db"}"\nmax_bytes = 4096\n')
+    result = run_cli("stats", "-c", str(config), "--json")
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)
+    backends = stats["backends"]
+    assert set(backends) == {"metro", "town"}
+    town_stats = backends["town"]
+    assert (town_stats["pending"], town_stats["bytes"], town_stats["dropped"]) == (3, 306, 0)
+    assert backends["town"]["oldest_age_s"] >= 5
+    assert backends["metro"]["dropped"] == 40 + 3 - backends["metro"]["pending"] - 3
+    assert backends["metro"]["dropped"] > 0
+    for key in ("pending", "bytes", "dropped"):  # the top level sums over the backends
+        assert stats[key] == sum(b[key] for b in backends.values())
+    assert stats["oldest_age_s"] == max(b["oldest_age_s"] for b in backends.values())
+
+
+def test_export_decodes_each_backend_s_rows_its_own_way(make_spool, tmp_path: Path) -> None:
+    spool = make_spool()
+    spool.store("metro").append(uplink_frame(1), received_at=NOW, buffered=True)
+    spool.store("community").append(b'{"tmst":5,"freq":868.1}', received_at=NOW, buffered=True)
+    spool.store("gone").append(payload(3), received_at=NOW, buffered=True)  # not configured
+    spool.flush()
+    config = tmp_path / "two.toml"
+    config.write_text(
+        f'[spool]\npath = "{tmp_path / "spool.db"}"\n'
+        '[[backend]]\nname = "metro"\ntype = "chirpstack"\nserver = "tcp://h:1883"\n'
+        '[[backend]]\nname = "community"\ntype = "semtech_udp"\nserver = "udp://h:1700"\n'
+    )
+    result = run_cli("export", "-c", str(config))
+    assert result.returncode == 0, result.stderr
+    lines = {r["backend"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert lines["metro"]["uplink"]["rx_info"]["rssi"] == -57
+    assert lines["community"]["uplink"] == {"tmst": 5, "freq": 868.1}
+    assert "uplink" not in lines["gone"] and lines["gone"]["payload_hex"] == payload(3).hex()

@@ -58,7 +58,7 @@ def test_records_older_than_max_age_are_dropped_at_the_next_group(make_spool) ->
 
 def test_drops_are_logged_with_their_count(make_spool, caplog) -> None:
     store = make_spool(max_bytes=5 * RECORD).store("cs")
-    with caplog.at_level(logging.WARNING, logger="edge_agent.spool"):
+    with caplog.at_level(logging.WARNING, logger="edge_agent.store"):
         for i in range(8):
             store.append(payload(i), received_at=NOW, buffered=False)
     assert any("dropped the 1 oldest" in r.getMessage() for r in caplog.records)

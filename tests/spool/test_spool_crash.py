@@ -16,7 +16,7 @@ from tests.spool.helpers import rows_on_disk
 # "<index> <monotonic time>" after each append returned.
 CHILD = """
 import sys, time
-from edge_agent.spool import Spool, SpoolConfig
+from edge_agent.store.spool import Spool, SpoolConfig
 spool = Spool(SpoolConfig(path=sys.argv[1], commit_interval_ms=int(sys.argv[2])))
 store = spool.store("cs")
 index = 0
@@ -89,7 +89,7 @@ def test_sigkill_with_default_interval_loses_at_most_the_last_interval(tmp_path:
 def test_sigkill_leaves_a_file_that_opens_without_being_set_aside(tmp_path: Path) -> None:
     path = tmp_path / "spool.db"
     run_and_kill(path, 0, until=0.3)
-    from edge_agent.spool import Spool, SpoolConfig
+    from edge_agent.store.spool import Spool, SpoolConfig
 
     spool = Spool(SpoolConfig(path=str(path)), autocommit=False)
     try:

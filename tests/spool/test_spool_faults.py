@@ -7,7 +7,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from edge_agent.spool import Spool, SpoolConfig
+from edge_agent.store.spool import Spool, SpoolConfig
 from tests.spool.helpers import NOW, payload, rows_on_disk
 
 
@@ -35,7 +35,7 @@ def test_full_disk_is_counted_logged_and_records_stay_in_memory(
     spool._writer = disk
     store = spool.store("cs")
     seqs = [store.append(payload(i), received_at=NOW, buffered=False) for i in range(3)]
-    with caplog.at_level(logging.ERROR, logger="edge_agent.spool"):
+    with caplog.at_level(logging.ERROR, logger="edge_agent.store"):
         assert spool.flush() == 0
     assert spool.stats()["enospc_errors"] == 1
     assert any("disk full" in r.getMessage() for r in caplog.records)

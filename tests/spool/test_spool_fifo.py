@@ -163,7 +163,7 @@ def test_stats_report_pending_bytes_and_oldest_age(make_spool) -> None:
 def test_mark_buffered_adds_metadata_and_keeps_reception_time() -> None:
     from chirpstack_api import gw
 
-    from edge_agent.spool import mark_buffered
+    from edge_agent.backends.chirpstack.codec import mark_buffered
 
     frame = gw.UplinkFrame(phy_payload=b"\x40\x01\x02")
     frame.rx_info.metadata["region_config_id"] = "eu868"
@@ -194,6 +194,6 @@ def test_log_stats_writes_one_line_with_the_counts(make_spool, caplog) -> None:
 
     spool = make_spool()
     spool.store("cs").append(payload(1), received_at=NOW, buffered=False)
-    with caplog.at_level(logging.INFO, logger="edge_agent.spool"):
+    with caplog.at_level(logging.INFO, logger="edge_agent.store"):
         spool.log_stats()
     assert [r.getMessage() for r in caplog.records][-1].startswith("spool: 1 pending (102 bytes")

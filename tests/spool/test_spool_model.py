@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge_agent.spool import Spool, SpoolConfig
+from edge_agent.store.spool import Spool, SpoolConfig
 from tests.spool.conftest import FakeClock
 from tests.spool.helpers import NOW, payload, rows_on_disk
 

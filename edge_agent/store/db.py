@@ -9,12 +9,11 @@ daemon's memory tail (at most one ``commit_interval``) is invisible to it.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,6 +23,8 @@ from edge_agent.models.spool import SpoolFileStats
 LOGGER = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+#: counters-table name prefix of one backend's drop count (``dropped:<backend>``)
+BACKEND_DROPPED = "dropped:"
 #: bytes counted per record on top of its payload (row header, seq, backend, time), so that
 #: ``max_bytes`` approximates the file's size
 RECORD_OVERHEAD = 32
@@ -214,7 +215,13 @@ def file_stats(path: str | Path, *, now: float | None = None) -> SpoolFileStats:
             "pending": int(count),
             "bytes": int(payload_bytes) + RECORD_OVERHEAD * int(count),
             "oldest_age_s": round(max(0.0, now - oldest), 3) if oldest is not None else 0.0,
+            "dropped": counters.get(BACKEND_DROPPED + backend, 0),
         }
+    for name, value in counters.items():  # a backend with drops and nothing pending
+        if name.startswith(BACKEND_DROPPED):
+            empty = {"pending": 0, "bytes": 0, "oldest_age_s": 0.0, "dropped": value}
+            backends.setdefault(name.removeprefix(BACKEND_DROPPED), empty)
+    backends = dict(sorted(backends.items()))
     stats: dict[str, Any] = {
         "path": str(path),
         "pending": sum(int(b["pending"]) for b in backends.values()),
@@ -232,9 +239,16 @@ def file_stats(path: str | Path, *, now: float | None = None) -> SpoolFileStats:
     return cast(SpoolFileStats, stats)
 
 
-def export_records(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Every committed record, oldest first, as a JSON-ready dict (hex payload, decoded)."""
-    decode = _uplink_decoder()
+#: decodes one stored payload to a JSON-ready dict, or None when it cannot
+RecordDecoder = Callable[[bytes], "dict[str, Any] | None"]
+
+
+def export_records(
+    path: str | Path, decoders: Mapping[str, RecordDecoder] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every committed record, oldest first, as a JSON-ready dict: hex payload, and ``uplink``
+    decoded by ``decoders[backend]`` (each backend decodes its own rows) when it can."""
+    decoders = decoders or {}
     with existing_spool(path) as conn:
         cursor = conn.execute(
             "SELECT seq, backend, received_at, buffered, payload FROM uplinks ORDER BY seq"
@@ -247,6 +261,7 @@ def export_records(path: str | Path) -> Iterator[dict[str, Any]]:
                 "buffered": bool(buffered),
                 "payload_hex": bytes(payload).hex(),
             }
+            decode = decoders.get(backend)
             if decode is not None and (decoded := decode(bytes(payload))) is not None:
                 record["uplink"] = decoded
             yield record
@@ -270,25 +285,3 @@ def purge(path: str | Path) -> int:
                 conn.execute("ROLLBACK")
             raise SpoolError(f"spool {path}: purge failed: {exc}") from exc
     return int(count)
-
-
-def _uplink_decoder() -> Any:
-    """A function decoding gw.UplinkFrame bytes to a dict, or None without chirpstack_api."""
-    try:
-        from chirpstack_api import gw
-        from google.protobuf import json_format
-        from google.protobuf.message import DecodeError
-    except ImportError:
-        return None
-
-    def decode(payload: bytes) -> dict[str, Any] | None:
-        frame = gw.UplinkFrame()
-        try:
-            frame.ParseFromString(payload)
-        except DecodeError:
-            return None
-        if not frame.phy_payload and not frame.HasField("rx_info"):
-            return None
-        return json.loads(json_format.MessageToJson(frame, preserving_proto_field_name=True))
-
-    return decode

@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from edge_agent.uplink_queue import QueuedUplink
+from edge_agent.store.protocol import QueuedUplink
 
 LOGGER = logging.getLogger(__name__)
 

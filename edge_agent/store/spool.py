@@ -24,16 +24,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from edge_agent import spool_db
 from edge_agent.errors import SpoolError
 from edge_agent.spool_config import SpoolConfig
-from edge_agent.spool_state import BackendState, DrainLimiter, MemoryRecord
-from edge_agent.spool_store import SpoolStore, mark_buffered
-from edge_agent.uplink_queue import QueuedUplink
+from edge_agent.store import db as spool_db
+from edge_agent.store.fifo import SpoolStore
+from edge_agent.store.protocol import QueuedUplink
+from edge_agent.store.state import BackendState, DrainLimiter, MemoryRecord
 
 LOGGER = logging.getLogger(__name__)
 
-__all__ = ["Spool", "SpoolConfig", "SpoolStore", "mark_buffered"]
+__all__ = ["Spool", "SpoolConfig", "SpoolStore"]
 
 #: counters persisted in the file (so ``spool stats`` from another process can show them)
 PERSISTED = ("spooled", "delivered", "dropped", "committed_writes", "disk_bytes_written")
@@ -46,7 +46,11 @@ _DROP_PAGE = 64
 
 
 class Spool:
-    """The SQLite spool of every backend; ``store(name)`` gives one backend's FIFO."""
+    """The SQLite spool of every backend; ``store(name)`` gives one backend's FIFO.
+
+    The per-backend operations (``append``, ``take``, ``ack``...) take the backend's name;
+    ``SpoolStore`` binds a name to them and is what a backend holds.
+    """
 
     def __init__(
         self,
@@ -91,6 +95,9 @@ class Spool:
         stored = spool_db.read_counters(self._reader)
         for name in PERSISTED:
             self._counters[name] = stored.get(name, 0)
+        for name, value in stored.items():  # per-backend drops: "dropped:<backend>"
+            if name.startswith(spool_db.BACKEND_DROPPED):
+                self._state(name.removeprefix(spool_db.BACKEND_DROPPED)).dropped = value
         max_seq = self._reader.execute("SELECT COALESCE(MAX(seq), 0) FROM uplinks").fetchone()[0]
         self._next_seq = int(max_seq) + 1
         self._resync_disk()
@@ -143,7 +150,8 @@ class Spool:
 
     # -- the radio side ----------------------------------------------------------------------
 
-    def _append(self, backend: str, payload: bytes, received_at: float, buffered: bool) -> int:
+    def append(self, backend: str, payload: bytes, received_at: float, buffered: bool) -> int:
+        """Append one record to ``backend``'s memory tail; returns its sequence number."""
         with self._lock:
             if self._closed:
                 raise SpoolError(f"spool {self.config.path} is closed")
@@ -167,7 +175,8 @@ class Spool:
 
     # -- the sender side ---------------------------------------------------------------------
 
-    def _take(self, backend: str, limit: int) -> list[QueuedUplink]:
+    def take(self, backend: str, limit: int) -> list[QueuedUplink]:
+        """Up to ``limit`` of ``backend``'s records not handed out since its last rewind."""
         out: list[QueuedUplink] = []
         with self._lock:
             state = self._state(backend)
@@ -203,7 +212,8 @@ class Spool:
                 state.limiter.consume(len(out))
         return out
 
-    def _ack(self, backend: str, seq: int) -> None:
+    def ack(self, backend: str, seq: int) -> None:
+        """``backend`` confirmed ``seq``: it leaves the spool (unwritten, if still in memory)."""
         with self._lock:
             state = self._state(backend)
             size = state.inflight.pop(seq, None)
@@ -220,7 +230,8 @@ class Spool:
             state.delivered += 1
             self._counters["delivered"] += 1
 
-    def _rewind(self, backend: str) -> None:
+    def rewind(self, backend: str) -> None:
+        """Every record of ``backend`` taken but not acked becomes takeable again."""
         with self._lock:
             state = self._state(backend)
             state.cursor = 0
@@ -228,7 +239,8 @@ class Spool:
             state.untaken.extend(state.tail)
             state.cond.notify_all()
 
-    def _wait(self, backend: str, timeout: float) -> bool:
+    def wait(self, backend: str, timeout: float) -> bool:
+        """Block until ``backend`` has a takeable record (within its drain rate) or timeout."""
         deadline = time.monotonic() + timeout  # real time: the injected clock may be a test's
         with self._lock:
             state = self._state(backend)
@@ -350,6 +362,10 @@ class Spool:
                     (batch or deletes) and self._commits_since_persist >= PERSIST_EVERY_COMMITS
                 )
                 counters = {name: self._counters[name] for name in PERSISTED} if persist else {}
+                if persist:
+                    for state in self._backends.values():
+                        if state.dropped:
+                            counters[spool_db.BACKEND_DROPPED + state.name] = state.dropped
             if not batch and not deletes and not counters:
                 return 0
             ok = self._write(batch, deletes, counters)
@@ -445,6 +461,21 @@ class Spool:
         first = next(iter(state.tail.values()), None)
         return first.received_at if first else None
 
+    def pending(self, backend: str) -> int:
+        """``backend``'s records not yet acked (taken or not)."""
+        with self._lock:
+            return self._state(backend).pending()
+
+    def backend_stats(self, backend: str) -> dict[str, float | int]:
+        """``backend``'s pending, bytes, oldest_age_s, memory, spooled, delivered, dropped."""
+        with self._lock:
+            return self._backend_stats(self._state(backend))
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` ran."""
+        return self._closed
+
     def _backend_stats(self, state: BackendState) -> dict[str, float | int]:
         oldest = self._oldest_received_at(state)
         age = max(0.0, self._wallclock() - oldest) if oldest is not None else 0.0
@@ -476,8 +507,8 @@ class Spool:
     def metadata(self) -> dict[str, str]:
         """Counters for ``event/stats`` metadata (string values, ``spool_`` prefix)."""
         stats = self.stats()
-        keys = ("pending", "bytes", "oldest_age_s", "spooled", "delivered", "dropped")
-        keys += ("committed_writes", "disk_bytes_written", "enospc_errors")
+        keys: tuple[str, ...] = ("pending", "bytes", "oldest_age_s", "spooled", "delivered")
+        keys += ("dropped", "committed_writes", "disk_bytes_written", "enospc_errors")
         return {f"spool_{key}": f"{stats[key]:g}" for key in keys}
 
     def log_stats(self) -> None:

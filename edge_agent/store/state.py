@@ -1,6 +1,6 @@
 """In-memory state of one backend's FIFO inside the spool, and the drain-rate limiter.
 
-No locking here: ``edge_agent.spool.Spool`` holds its lock around every use.
+No locking here: ``edge_agent.store.spool.Spool`` holds its lock around every use.
 """
 
 from __future__ import annotations

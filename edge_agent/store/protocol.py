@@ -1,7 +1,8 @@
-"""The store a backend's sender thread drains: the seam between the in-memory queue and the spool.
+"""The store a backend's sender thread drains: the seam between a backend and the spool.
 
-Each backend owns one ``UplinkStore``. The radio side appends encoded uplinks; the sender takes
-them in FIFO order, publishes them, and acks each one when the server confirmed it (MQTT PUBACK).
+Each backend owns one ``UplinkStore``. The radio side appends uplinks the backend encoded (the
+store never looks inside them); the sender takes them in FIFO order, sends them, and acks each
+one when its server confirmed it (MQTT PUBACK, Semtech PUSH_ACK).
 After a reconnect the sender calls ``rewind`` so that everything taken but never acked is taken
 again, oldest first: delivery is at-least-once and strictly ordered.
 """
@@ -18,7 +19,7 @@ class QueuedUplink:
 
     #: increasing sequence number within this store
     seq: int
-    #: the encoded ``gw.UplinkFrame`` (protobuf), exactly as it was built at reception
+    #: the uplink as its backend encoded it at reception (opaque to the store)
     payload: bytes
     #: reception time, seconds since the Unix epoch
     received_at: float

@@ -1,4 +1,5 @@
-"""Uplink, GatewayStats and connection state as ChirpStack v4 ``gw`` messages, protobuf or JSON.
+"""ChirpStack v4 ``gw`` messages, protobuf or JSON: uplinks, stats, connection state, downlink
+frames (decoded into ``DownlinkRequest``) and their acks. The only module that knows them.
 
 JSON is proto3-JSON with camelCase names: ChirpStack treats a payload as JSON iff it contains
 the substring ``gatewayId`` (chirpstack ``gateway/backend/mqtt.rs``), so snake_case would be
@@ -7,18 +8,28 @@ mis-read as protobuf.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections.abc import Mapping
 from typing import Any
 
-from chirpstack_api import gw
+from chirpstack_api import common, gw
 from google.protobuf import json_format
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
-from packet_forwarder.model import CrcStatus, GatewayStats, Modulation, Uplink
+from packet_forwarder.model import (
+    CrcStatus,
+    DownlinkRequest,
+    GatewayStats,
+    Modulation,
+    Timing,
+    TxAck,
+    Uplink,
+)
 
 CODE_RATES = {"4/5": gw.CR_4_5, "4/6": gw.CR_4_6, "4/7": gw.CR_4_7, "4/8": gw.CR_4_8}
+_CODE_RATE_NAMES = {value: name for name, value in CODE_RATES.items()}
 CRC_STATUS = {CrcStatus.OK: gw.CRC_OK, CrcStatus.BAD: gw.BAD_CRC, CrcStatus.NONE: gw.NO_CRC}
 BUFFERED_KEY = "buffered"
 
@@ -108,7 +119,8 @@ def gateway_stats(
     msg.metadata.update(stats.metadata)
     if location is not None:
         msg.location.latitude, msg.location.longitude, msg.location.altitude = location
-        msg.location.source = 2  # common.LocationSource.CONFIG
+        # common.LocationSource: GPS = 1, CONFIG = 2
+        msg.location.source = 1 if stats.location_source == "GPS" else 2
     return msg
 
 
@@ -163,3 +175,113 @@ def decode(payload: bytes, message: Message) -> Message:
 def metadata_strings(values: Mapping[str, object]) -> dict[str, str]:
     """Stats metadata values as strings (protobuf ``map<string,string>``)."""
     return {key: str(value) for key, value in values.items()}
+
+
+def fill_duty_cycle(msg: gw.GatewayStats, stats: Any) -> None:
+    """Set ``msg.duty_cycle_stats`` from a ``packet_forwarder.dutycycle.DutyCycleStats``."""
+    dc = msg.duty_cycle_stats
+    if "300_220" in stats.regulation:
+        dc.regulation = common.Regulation.ETSI_EN_300_220
+    dc.window.FromMicroseconds(stats.window_us)
+    for band in stats.bands:
+        out = dc.bands.add(name=band.name, frequency_min=band.frequency_min,
+                           frequency_max=band.frequency_max)  # fmt: skip
+        out.load_max.FromMicroseconds(band.load_max_us)
+        out.load_tracked.FromMicroseconds(band.load_tracked_us)
+
+
+# -- downlinks -------------------------------------------------------------------------------
+
+
+class FrameError(ValueError):
+    """A downlink frame item that cannot be turned into a DownlinkRequest."""
+
+
+def decode_frame(payload: bytes, marshaler: str) -> gw.DownlinkFrame:
+    """Parse a ``command/down`` payload (protobuf, or JSON when the agent marshals JSON)."""
+    frame = gw.DownlinkFrame()
+    if marshaler == "json" or payload.lstrip().startswith(b"{"):
+        json_format.Parse(payload.decode(), frame, ignore_unknown_fields=True)
+    else:
+        frame.ParseFromString(payload)
+    return frame
+
+
+#: what ``decode_frame`` raises on a payload that is neither valid protobuf nor JSON
+DECODE_ERRORS = (DecodeError, json_format.ParseError, UnicodeDecodeError, ValueError)
+
+
+def item_to_request(downlink_id: int, item: gw.DownlinkFrameItem) -> DownlinkRequest:
+    """One ``DownlinkFrameItem`` as a DownlinkRequest; FrameError when it cannot be."""
+    info = item.tx_info
+    fields: dict[str, Any] = dict(
+        downlink_id=downlink_id,
+        phy_payload=bytes(item.phy_payload),
+        freq_hz=info.frequency,
+        power_dbm=float(info.power),
+        board=info.board,
+        antenna=info.antenna,
+    )
+    mod = info.modulation.WhichOneof("parameters")
+    if mod == "lora":
+        lora = info.modulation.lora
+        if lora.code_rate not in _CODE_RATE_NAMES:
+            raise FrameError(f"unsupported code rate {gw.CodeRate.Name(lora.code_rate)}")
+        fields.update(
+            modulation=Modulation.LORA,
+            bandwidth_hz=lora.bandwidth,
+            sf=lora.spreading_factor,
+            code_rate=_CODE_RATE_NAMES[lora.code_rate],
+            iq_inverted=lora.polarization_inversion,
+            preamble=lora.preamble,
+            no_crc=lora.no_crc,
+        )
+    elif mod == "fsk":
+        fsk = info.modulation.fsk
+        fields.update(
+            modulation=Modulation.FSK,
+            sf=0,
+            code_rate="",
+            datarate_bps=fsk.datarate,
+            freq_deviation_hz=fsk.frequency_deviation,
+            no_crc=False,
+        )
+    else:
+        raise FrameError(f"unsupported modulation {mod!r}")
+    timing = info.timing.WhichOneof("parameters")
+    if timing == "delay":
+        delay = info.timing.delay.delay
+        delay_us = delay.seconds * 1_000_000 + delay.nanos // 1000
+        return DownlinkRequest(
+            **fields, timing=Timing.DELAY, context=bytes(info.context), delay_us=delay_us
+        )
+    if timing == "immediately":
+        return DownlinkRequest(**fields, timing=Timing.IMMEDIATELY)
+    if timing == "gps_epoch":
+        since = info.timing.gps_epoch.time_since_gps_epoch
+        gps_us = since.seconds * 1_000_000 + since.nanos // 1000
+        return DownlinkRequest(**fields, timing=Timing.GPS_EPOCH, gps_epoch_us=gps_us)
+    raise FrameError("no timing")
+
+
+def tx_ack(ack: TxAck, gateway_id: str, marshaler: str) -> bytes:
+    """One ``gw.DownlinkTxAck`` (one item per frame item, in order), marshalled."""
+    msg = gw.DownlinkTxAck(gateway_id=gateway_id, downlink_id=ack.downlink_id)
+    for status in ack.statuses:
+        msg.items.add(status=gw.TxAckStatus.Value(status.value))
+    return encode(msg, marshaler, all_fields=True)
+
+
+def record_to_json(payload: bytes) -> dict[str, Any] | None:
+    """A stored protobuf ``UplinkFrame`` as a dict (``spool export``), or None if it is not one."""
+    frame = gw.UplinkFrame()
+    try:
+        frame.ParseFromString(payload)
+    except DecodeError:
+        return None
+    if not frame.phy_payload and not frame.HasField("rx_info"):
+        return None
+    result: dict[str, Any] = json.loads(
+        json_format.MessageToJson(frame, preserving_proto_field_name=True)
+    )
+    return result

@@ -1,4 +1,5 @@
-"""The ChirpStack v4 MQTT backend: ``event/up``, ``event/stats``, retained ``state/conn``.
+"""The ChirpStack v4 MQTT backend: ``event/up``, ``event/stats``, ``event/ack``, retained
+``state/conn``, ``command/down`` in.
 
 One sender thread owns the connection. It creates a fresh paho client for every connection
 attempt (``reconnect_on_failure=False``, clean session), so the only queue of unconfirmed
@@ -13,17 +14,16 @@ import logging
 import queue
 import random
 import ssl
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from edge_agent.backends import chirpstack_codec as codec
-from edge_agent.config import MqttConfig
-from edge_agent.uplink_queue import UplinkStore
+import edge_agent.backends.chirpstack.codec as codec
+from edge_agent.backends.base import Backend, DownlinkCommand, DownlinkDecodeError, StatsReport
+from edge_agent.store.protocol import UplinkStore
+from packet_forwarder.model import TxAck, Uplink
 
 LOGGER = logging.getLogger(__name__)
 
@@ -46,80 +46,88 @@ class BackendCounters:
     commands_received: int = 0
 
 
-class ChirpStackBackend:
+class ChirpStackBackend(Backend):
     """Publishes one gateway's uplinks and stats to a ChirpStack v4 MQTT broker."""
 
-    name = "chirpstack"
+    type_name = "chirpstack"
 
-    def __init__(self, cfg: MqttConfig, store: UplinkStore) -> None:
-        self.cfg = cfg
-        self.store = store
-        self.gateway_id: str | None = None
+    def __init__(self, cfg: Any, store: UplinkStore) -> None:
+        self.mqtt = cfg.mqtt
+        super().__init__(cfg, store)
         self.counters = BackendCounters()
-        self.connected = threading.Event()
         self._events: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self._client: mqtt.Client | None = None
         self._generation = 0
-        self._inflight: dict[int, int] = {}  # mid -> store seq
+        self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (store seq, sent monotonic)
         self._next_attempt = 0.0
-        self._backoff_s = cfg.reconnect_min_s
+        self._backoff_s = self.mqtt.reconnect_min_s
         self._connecting = False
-        self._stopping = False
-        self._thread: threading.Thread | None = None
-        #: receives each raw ``command/down`` payload, from paho's thread (must only signal)
-        self.downlink_sink: Callable[[bytes], None] | None = None
-
-    # -- life cycle ------------------------------------------------------------------------
-
-    def start(self, gateway_id: str) -> None:
-        """Start the sender thread for ``gateway_id`` (connects in the background)."""
-        if self._thread is not None:
-            return
-        self.gateway_id = gateway_id
-        self._thread = threading.Thread(target=self._run, name="chirpstack-sender", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Publish OFFLINE (retained), disconnect cleanly and join the sender. Idempotent."""
-        if self._thread is None:
-            return
-        self._events.put(("stop",))
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            LOGGER.warning("chirpstack sender did not stop within %.1fs", timeout)
-        self._thread = None
 
     @property
-    def running(self) -> bool:
-        """True while the sender thread is alive (between ``start()`` and ``stop()``)."""
-        return self._thread is not None and self._thread.is_alive()
+    def server(self) -> str:
+        """The broker URL."""
+        return str(self.mqtt.server)
 
-    def submit(self, frame_bytes: bytes, received_at: float) -> int:
-        """Queue one encoded ``gw.UplinkFrame``; buffered when the broker is not connected now."""
-        seq = self.store.append(
-            frame_bytes, received_at=received_at, buffered=not self.connected.is_set()
-        )
+    # -- the seam's hooks ------------------------------------------------------------------
+
+    def _secrets(self) -> tuple[str, ...]:
+        return (self.mqtt.password,) if self.mqtt.password else ()
+
+    @classmethod
+    def memory_queue_records(cls, cfg: Any) -> int:
+        """``queue_max_uplinks`` of its ``[mqtt]`` keys."""
+        return int(cfg.mqtt.queue_max_uplinks)
+
+    def _encode_uplink(self, uplink: Uplink) -> bytes:
+        assert self.gateway_id is not None
+        frame: bytes = codec.uplink_frame(uplink, self.gateway_id).SerializeToString()
+        return frame
+
+    def _wake(self) -> None:
         self._events.put(("wake",))
-        return seq
 
-    def publish_ack(self, ack_bytes: bytes) -> None:
-        """Publish one ``gw.DownlinkTxAck`` (already marshalled) on ``event/ack``."""
-        self._events.put(("ack", ack_bytes))
+    def _send_stats(self, report: StatsReport) -> bytes:
+        assert self.gateway_id is not None
+        stats = report.stats
+        msg = codec.gateway_stats(stats, self.gateway_id, report.time_s, report.location)
+        msg.metadata.update(report.metadata)
+        if report.duty_cycle is not None:
+            codec.fill_duty_cycle(msg, report.duty_cycle)
+        payload = codec.encode(msg, self.mqtt.marshaler)
+        self._events.put(("stats", payload))
+        return payload
 
-    def publish_stats(self, stats_bytes: bytes) -> None:
-        """Publish one ``gw.GatewayStats`` (already marshalled) when connected; else dropped."""
-        self._events.put(("stats", stats_bytes))
+    def _send_ack(self, ack: TxAck) -> None:
+        self._events.put(("ack", codec.tx_ack(ack, self.gateway_id or "", self.mqtt.marshaler)))
+
+    def _decode_downlink(self, payload: bytes) -> DownlinkCommand:
+        try:
+            frame = codec.decode_frame(payload, self.mqtt.marshaler)
+        except codec.DECODE_ERRORS as exc:
+            raise DownlinkDecodeError(f"malformed command/down payload: {exc}") from exc
+        ours = self.gateway_id or ""
+        if frame.gateway_id.lower() != ours.lower():
+            refused = f"for gateway {frame.gateway_id!r}, we are {ours!r}"
+            return DownlinkCommand(frame.downlink_id, ("",) * max(1, len(frame.items)), refused)
+        if not frame.items:
+            return DownlinkCommand(frame.downlink_id, ("",), "no items")
+        items: list[Any] = []
+        for item in frame.items:
+            try:
+                items.append(codec.item_to_request(frame.downlink_id, item))
+            except codec.FrameError as exc:
+                items.append(str(exc))
+        return DownlinkCommand(frame.downlink_id, tuple(items))
+
+    @classmethod
+    def decode_record(cls, payload: bytes) -> dict[str, Any] | None:
+        """A stored ``gw.UplinkFrame`` (protobuf) as a JSON-ready dict."""
+        return codec.record_to_json(payload)
 
     # -- the sender loop -------------------------------------------------------------------
 
-    def _run(self) -> None:
-        while not self._stopping:
-            try:
-                self.poll_once(timeout=1.0)
-            except Exception:  # the sender must outlive a bad record or a paho surprise
-                LOGGER.exception("chirpstack sender step failed")
-                time.sleep(0.5)
-        self._shutdown()
+    def _run_once(self, timeout: float) -> None:
+        self.poll_once(timeout)
 
     def poll_once(self, timeout: float = 1.0) -> None:
         """One step: connect when due, handle queued events, publish what the window allows."""
@@ -144,9 +152,7 @@ class ChirpStackBackend:
 
     def _handle(self, event: tuple[Any, ...]) -> None:
         kind = event[0]
-        if kind == "stop":
-            self._stopping = True
-        elif kind == "wake":
+        if kind == "wake":
             pass
         elif kind == "stats":
             self._publish_stats(event[1])
@@ -155,9 +161,9 @@ class ChirpStackBackend:
         elif event[1] != self._generation:
             return  # from a client we already dropped
         elif kind == "puback":
-            seq = self._inflight.pop(event[2], None)
-            if seq is not None:
-                self.store.ack(seq)
+            sent = self._inflight.pop(event[2], None)
+            if sent is not None:
+                self._delivered(*sent)
                 self.counters.uplinks_acked += 1
         elif kind == "connack":
             self._on_connected(event[2])
@@ -171,7 +177,7 @@ class ChirpStackBackend:
         assert self.gateway_id is not None
         self._generation += 1
         gen = self._generation
-        client_id = self.cfg.client_id or self.gateway_id
+        client_id = self.mqtt.client_id or self.gateway_id
         client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -185,21 +191,21 @@ class ChirpStackBackend:
         client.on_disconnect = lambda _c, _u, _f, rc, _p: self._events.put(("disconnect", gen, rc))
         client.on_publish = lambda _c, _u, mid, _rc, _p: self._events.put(("puback", gen, mid))
         client.on_message = lambda _c, _u, msg: self._on_message(gen, msg)
-        if self.cfg.username is not None:
-            client.username_pw_set(self.cfg.username, self.cfg.password)
-        if self.cfg.tls:
+        if self.mqtt.username is not None:
+            client.username_pw_set(self.mqtt.username, self.mqtt.password)
+        if self.mqtt.tls:
             client.tls_set(
-                ca_certs=self.cfg.ca_cert,
-                certfile=self.cfg.tls_cert,
-                keyfile=self.cfg.tls_key,
+                ca_certs=self.mqtt.ca_cert,
+                certfile=self.mqtt.tls_cert,
+                keyfile=self.mqtt.tls_key,
                 cert_reqs=ssl.CERT_REQUIRED,
             )
-        client.will_set(self._topic("state/conn"), self._conn_state(False), self.cfg.qos, True)
+        client.will_set(self._topic("state/conn"), self._conn_state(False), self.mqtt.qos, True)
         try:
-            client.connect(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
+            client.connect(self.mqtt.host, self.mqtt.port, keepalive=self.mqtt.keepalive_s)
         except (OSError, ValueError) as exc:
             self.counters.connect_failures += 1
-            self._schedule_retry(f"cannot connect to {self.cfg.server}: {exc}")
+            self._schedule_retry(f"cannot connect to {self.mqtt.server}: {exc}")
             return
         self._client = client
         self._connecting = True
@@ -213,16 +219,17 @@ class ChirpStackBackend:
         client = self._client
         assert client is not None and self.gateway_id is not None
         self._connecting = False
-        client.subscribe(self._topic("command/+"), qos=self.cfg.qos)
-        client.publish(self._topic("state/conn"), self._conn_state(True), self.cfg.qos, True)
+        client.subscribe(self._topic("command/+"), qos=self.mqtt.qos)
+        client.publish(self._topic("state/conn"), self._conn_state(True), self.mqtt.qos, True)
         self._inflight.clear()
         self.store.rewind()
         self.counters.connects += 1
-        self._backoff_s = self.cfg.reconnect_min_s
+        self._backoff_s = self.mqtt.reconnect_min_s
         self.connected.set()
         LOGGER.info(
-            "connected to %s as gateway %s (%d uplinks pending)",
-            self.cfg.server,
+            "%s: connected to %s as gateway %s (%d uplinks pending)",
+            self.name,
+            self.mqtt.server,
             self.gateway_id,
             self.store.pending(),
         )
@@ -237,9 +244,9 @@ class ChirpStackBackend:
 
     def _schedule_retry(self, why: str) -> None:
         delay = self._backoff_s * random.uniform(0.5, 1.0)
-        self._backoff_s = min(self.cfg.reconnect_max_s, self._backoff_s * 2)
+        self._backoff_s = min(self.mqtt.reconnect_max_s, self._backoff_s * 2)
         self._next_attempt = time.monotonic() + delay
-        LOGGER.warning("%s; retrying in %.1fs", why, delay)
+        LOGGER.warning("%s: %s; retrying in %.1fs", self.name, why, delay)
 
     def _drop_client(self) -> None:
         client, self._client = self._client, None
@@ -261,46 +268,47 @@ class ChirpStackBackend:
         topic = self._topic("event/up")
         for record in self.store.take(room):
             payload = codec.uplink_payload(
-                record.payload, self.cfg.marshaler, buffered=record.buffered
+                record.payload, self.mqtt.marshaler, buffered=record.buffered
             )
-            info = client.publish(topic, payload, qos=self.cfg.qos)
+            info = client.publish(topic, payload, qos=self.mqtt.qos)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 LOGGER.debug("publish of uplink %d failed (%s); will retry", record.seq, info.rc)
                 return  # the disconnect event follows; the store rewinds on reconnect
             self.counters.uplinks_published += 1
-            if self.cfg.qos == 0:
-                self.store.ack(record.seq)
+            if self.mqtt.qos == 0:
+                self._delivered(record.seq, None)
                 self.counters.uplinks_acked += 1
             else:
-                self._inflight[info.mid] = record.seq
+                self._inflight[info.mid] = (record.seq, time.monotonic())
 
     def _publish_stats(self, payload: bytes) -> None:
         client = self._client
         if client is None or not self.connected.is_set():
             LOGGER.debug("not connected: stats of this interval not published")
             return
-        client.publish(self._topic("event/stats"), payload, qos=self.cfg.qos)
+        client.publish(self._topic("event/stats"), payload, qos=self.mqtt.qos)
         self.counters.stats_published += 1
 
     def _shutdown(self) -> None:
         client = self._client
         if client is not None and self.connected.is_set() and self.gateway_id is not None:
             topic = self._topic("state/conn")
-            info = client.publish(topic, self._conn_state(False), self.cfg.qos, retain=True)
+            info = client.publish(topic, self._conn_state(False), self.mqtt.qos, retain=True)
             try:
                 info.wait_for_publish(timeout=2.0)
             except (RuntimeError, ValueError) as exc:
                 LOGGER.warning("OFFLINE state not confirmed: %s", exc)
         self.connected.clear()
         self._drop_client()
-        LOGGER.info("disconnected from %s", self.cfg.server)
+        LOGGER.info("%s: disconnected from %s", self.name, self.mqtt.server)
 
     def _on_message(self, gen: int, msg: Any) -> None:
         """paho thread: hand ``command/down`` to the downlink sink, the rest to the sender."""
         sink = self.downlink_sink
         if sink is not None and msg.topic.endswith("/command/down"):
             self.counters.commands_received += 1
-            sink(bytes(msg.payload))
+            self.link.downlinks_received += 1
+            sink(self, bytes(msg.payload))
         else:
             self._events.put(("command", gen, msg.topic))
 
@@ -309,20 +317,21 @@ class ChirpStackBackend:
         if client is None or not self.connected.is_set():
             LOGGER.warning("not connected: %s not published", suffix)
             return
-        client.publish(self._topic(suffix), payload, qos=self.cfg.qos)
+        client.publish(self._topic(suffix), payload, qos=self.mqtt.qos)
 
     def _conn_state(self, online: bool) -> bytes:
         assert self.gateway_id is not None
         state = codec.conn_state(self.gateway_id, online)
-        return codec.encode(state, self.cfg.marshaler, all_fields=True)
+        return codec.encode(state, self.mqtt.marshaler, all_fields=True)
 
     def _topic(self, suffix: str) -> str:
         assert self.gateway_id is not None
-        return self.cfg.topic(self.gateway_id, suffix)
+        return self.mqtt.topic(self.gateway_id, suffix)
 
     def stats(self) -> dict[str, int]:
-        """Counters for logs and the stats metadata."""
+        """Counters for logs and status."""
         return {
+            "reconnects": max(0, self.counters.connects - 1),
             "connects": self.counters.connects,
             "disconnects": self.counters.disconnects,
             "uplinks_published": self.counters.uplinks_published,
