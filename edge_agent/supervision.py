@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from edge_agent import __version__, logs, sdnotify
 from edge_agent.errors import ConfigError
-from edge_agent.models.status import RadioStatus, StatusDocument
+from edge_agent.models.spool import SpoolLiveStats
+from edge_agent.models.status import (
+    BackendStatus,
+    DownlinkStatus,
+    GpsStatus,
+    RadioStatus,
+    StatusDocument,
+)
 from edge_agent.status import StatusClient, StatusServer
 
 if TYPE_CHECKING:
@@ -204,10 +211,10 @@ class Supervisor:
             "gateway_id": svc.gateway_id,
             "uptime_s": round(time.monotonic() - self.started_at, 1),
             "radio": self._radio(),
-            "spool": svc.uplinks.stats(),
-            "backends": {backend.name: backend.status() for backend in svc.backends},
-            "downlinks": svc.downlinks.snapshot(),
-            "gps": self._gps(),
+            "spool": cast(SpoolLiveStats, svc.uplinks.stats()),
+            "backends": {b.name: cast(BackendStatus, b.status()) for b in svc.backends},
+            "downlinks": cast(DownlinkStatus, svc.downlinks.snapshot()),
+            "gps": cast(GpsStatus, self._gps()),
             "reloads": self.reloads,
             "pending_restart": dict(self.pending_restart),
         }

@@ -3,7 +3,8 @@ is loaded by the daemon's loader, valid against the published schema, and run on
 
 Batched for speed: one test per region runs the nine boards' daemons side by side, in-process
 (``AgentService.start``/``stop``, what ``edge-agent run`` wraps), each through a one-uplink
-scenario on the region's own channel until its broker confirmed the uplink. One more test runs
+scenario on the region's own channel until both its servers (a mosquitto, a loopback Semtech
+UDP server) confirmed the uplink. One more test runs
 the real ``edge-agent run`` command on an init result."""
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from edge_agent.config import load_config
 from edge_agent.schemas import schema
 from edge_agent.service import AgentService
 from edge_agent.testing_broker import Broker, mosquitto_binary
-from packet_forwarder.regions import region_names
+from packet_forwarder.regions import region_names, region_preset
+from tests.backends.udp_server import UdpServer
 from tests.kit.helpers import cli, on_simulator, scenario_for
 
 pytestmark = pytest.mark.broker
+CONFIG_SCHEMA = jsonschema.Draft202012Validator(schema("config"))
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +41,22 @@ def shared_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     broker.stop(kill=True)
 
 
-def init(tmp_path: Path, board: str, region: str, server: str, gateway_id: str) -> Path:
+@pytest.fixture(scope="module")
+def gwmp_server() -> Iterator[UdpServer]:
+    """A loopback Semtech UDP server that acknowledges every PUSH_DATA."""
+    server = UdpServer()
+    yield server
+    server.close()
+
+
+def init(
+    tmp_path: Path, board: str, region: str, servers: tuple[str, str], gateway_id: str
+) -> Path:
     """``edge-agent config init`` with every answer a flag (in-process: the CLI's own main)."""
     out = tmp_path / "config.toml"
     code = main([
         "config", "init", "--non-interactive", "--board", board, "--region", region,
-        "--chirpstack", server, "--udp", "udp://127.0.0.1:1700",
+        "--chirpstack", servers[0], "--udp", servers[1],
         "--spool", str(tmp_path / "spool.db"), "--gateway-id", gateway_id, "-o", str(out),
     ])  # fmt: skip
     assert code == 0
@@ -68,31 +81,35 @@ def run_side_by_side(configs: list[Path], timeout_s: float = 30.0) -> list[Agent
 
 @pytest.mark.parametrize("region", region_names())
 def test_every_board_init_result_runs_in_this_region(
-    tmp_path: Path, shared_broker: Broker, region: str
+    tmp_path: Path, shared_broker: Broker, gwmp_server: UdpServer, region: str
 ) -> None:
+    servers = (shared_broker.url, gwmp_server.url)
     configs = []
     for index, board in enumerate(board_names()):
         folder = tmp_path / board
         folder.mkdir()
-        config = init(folder, board, region, shared_broker.url, f"0016c001ff1e{index:04x}")
+        config = init(folder, board, region, servers, f"0016c001ff1e{index:04x}")
         cfg = load_config(config)
-        assert (cfg.concentrator.board, cfg.concentrator.region) == (board, region)
+        assert cfg.concentrator.board == board
+        assert cfg.concentrator.region == region_preset(region).name  # aliases: AU915
         assert cfg.concentrator.url == board_preset(board).default_url()
         assert [b.type for b in cfg.backends] == ["chirpstack", "semtech_udp"]
         with config.open("rb") as file:
-            jsonschema.validate(tomllib.load(file), schema("config"))
+            CONFIG_SCHEMA.validate(tomllib.load(file))
         configs.append(on_simulator(config, scenario_for(region, folder / "one.jsonl"), folder))
     services = run_side_by_side(configs)
     for board, service in zip(board_names(), services, strict=True):
         assert service.cfg.concentrator.board == board
         assert (service.counters.received, service.counters.forwarded) == (1, 1), board
+        assert [b.link.delivered for b in service.backends] == [1, 1], board
 
 
 def test_edge_agent_run_command_starts_on_an_init_result(
-    tmp_path: Path, shared_broker: Broker
+    tmp_path: Path, shared_broker: Broker, gwmp_server: UdpServer
 ) -> None:
     board, region = board_names()[0], region_names()[-1]
-    config = init(tmp_path, board, region, shared_broker.url, "0016c001ff1effff")
+    servers = (shared_broker.url, gwmp_server.url)
+    config = init(tmp_path, board, region, servers, "0016c001ff1effff")
     sim = on_simulator(config, scenario_for(region, tmp_path / "one.jsonl"), tmp_path)
     run = cli("run", "-c", str(sim), timeout=60)
     assert run.returncode == 0, run.stderr[-2000:]
