@@ -155,8 +155,9 @@ def _problems(answers: Any) -> list[str]:
         found.append(Checks.board(answers.board))
     found.append(Checks.gateway_id(answers.gateway_id or ""))
     found += [Checks.server(s.server) for s in answers.chirpstack]
-    found += [Checks.server(u) if u.startswith("udp://") else f"--udp {u}: must be udp://HOST:PORT"
-              for u in answers.udp]  # fmt: skip
+    for url in answers.udp:  # Checks.server takes any scheme; --udp wants udp://
+        wrong = f"--udp {url}: must be udp://HOST:PORT"
+        found.append(Checks.server(url) if url.startswith("udp://") else wrong)
     if not answers.chirpstack and not answers.udp:
         found.append("give at least one network server: --chirpstack URL or --udp URL")
     if answers.board is None and answers.url is None:

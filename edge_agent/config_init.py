@@ -216,7 +216,7 @@ def ask(
     default: str | None,
     check: Callable[[str], str | None],
 ) -> str:
-    """Ask until ``check`` accepts the answer (it returns None) ; empty takes ``default``."""
+    """Ask until ``check`` accepts the answer (returns None); an empty answer takes ``default``."""
     shown = f" [{default}]" if default else ""
     while True:
         answer = read(f"{question}{shown}: ").strip()
