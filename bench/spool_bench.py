@@ -7,7 +7,9 @@
     charged when pages are dirtied) around the run, excluding opening the file:
     - online: a radio thread appends at a steady rate, a sender acks each uplink ~20 ms later
       (a healthy link), the real committer thread runs with the default 1000 ms interval;
-    - offline: nothing is acked; one group commit per interval with G uplinks per interval.
+    - offline: nothing is acked; one group commit per interval with G uplinks per interval;
+    - acked_deletes: a committed backlog of 3,000 is taken and acked, one group commit per G
+      acks (G = 1 is ``commit_interval_ms = 0``): bytes written per acked row.
 (b) Drain rate of a backlog of N restored uplinks through a real mosquitto at QoS 1 (PUBACK ->
     ack), against a ceiling measured in the same run: raw SQLite reads of the same rows plus raw
     paho QoS 1 publishes of the same payloads (time of both added: the work the drain must do).
@@ -129,6 +131,38 @@ def bench_offline(workdir: Path, group: int, total: int) -> dict[str, float]:
         "bytes_per_uplink": written / total,
         "spool_counted_bytes_per_uplink": stats["disk_bytes_written"] / total,
         "commits": stats["committed_writes"],
+    }
+
+
+def bench_acked_deletes(workdir: Path, group: int, total: int) -> dict[str, float]:
+    """Drain a committed backlog: take and ack each record, one group commit per ``group``
+    acks (``1`` is ``commit_interval_ms = 0``: every ack commits its delete; otherwise the
+    committer's tick batches the acks of half an interval). Bytes written per acked row."""
+    spool = Spool(SpoolConfig(path=str(workdir / f"deletes{group}.db")), autocommit=False)
+    store = spool.store("cs")
+    for index in range(total):
+        store.append(uplink_payload(index), received_at=time.time(), buffered=True)
+    spool.flush()
+    os.sync()
+    before = write_bytes()
+    commits_before = spool.stats()["committed_writes"]
+    acked = 0
+    while batch := store.take(100):
+        for record in batch:
+            store.ack(record.seq)
+            acked += 1
+            if acked % group == 0:
+                spool.commit_once(force=True)
+    spool.flush()
+    written = write_bytes() - before
+    stats = spool.stats()
+    spool.close()
+    return {
+        "acks_per_group": group,
+        "acked": acked,
+        "write_bytes": written,
+        "bytes_per_acked_row": written / acked,
+        "commits": stats["committed_writes"] - commits_before,
     }
 
 
@@ -257,6 +291,9 @@ def main() -> int:
         workdir = Path(tmp)
         results["online"] = bench_online(workdir, args.online_s, args.online_rate)
         results["offline"] = [bench_offline(workdir, g, 2000) for g in (1, 10, 100)]
+        results["acked_deletes"] = [
+            bench_acked_deletes(workdir, g, 3000) for g in (1, 10, 100, 500)
+        ]
         broker = Broker(workdir / "broker").start()
         try:
             # the ceiling runs before and after the drain; the faster run counts

@@ -146,7 +146,7 @@ class UsbTransport(Transport):
         path = urlsplit(url).path or "/dev/ttyACM0"
         self._timeout_s = timeout_s
         self._rng = random.Random()
-        self._bulk: list[bytes] | None = None
+        self._bulk: list[_Sub] | None = None
         self._closed = False
         self._stale = False
         self.orders = ORDERS_V1

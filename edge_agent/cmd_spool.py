@@ -74,7 +74,7 @@ def _run(args: argparse.Namespace, action: Any) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     def show(config: SpoolConfig) -> int:
-        stats = spool_db.file_stats(config.path)
+        stats = spool_db.file_stats(config.path, max_bytes=config.max_bytes)
         if args.json:
             print(json.dumps(stats, sort_keys=True))
             return EXIT_OK
@@ -85,6 +85,11 @@ def _stats(args: argparse.Namespace) -> int:
         for name in ("dropped", "purged", "delivered", "spooled", "committed_writes"):
             print(f"  {name:<16} {stats[name]}")
         print(f"  disk bytes       {stats['disk_bytes_written']} written")
+        if stats["quarantined"] or stats["bad_rows"]:
+            print(
+                f"  set aside        {stats['quarantined']} rows in quarantine, "
+                f"{stats['bad_rows']} more found (they cannot be uplinks; docs/spool.md)"
+            )
         for backend, numbers in stats["backends"].items():
             print(
                 f"  backend {backend}: {numbers['pending']} pending, {numbers['bytes']} bytes, "
@@ -100,7 +105,10 @@ def _export(args: argparse.Namespace) -> int:
         count = 0
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
         try:
-            for record in spool_db.export_records(config.path, args.decoders):
+            records = spool_db.export_records(
+                config.path, args.decoders, max_bytes=config.max_bytes
+            )
+            for record in records:
                 out.write(json.dumps(record, sort_keys=True) + "\n")
                 count += 1
         finally:

@@ -33,7 +33,7 @@ from edge_agent.config_backends import (
     split_url,
 )
 from edge_agent.config_plan import ChannelsTable, explicit_plan, radio_table, with_tx_gain_lut
-from edge_agent.config_schema import Rule, convert, join_key, json_shape, load, rule
+from edge_agent.config_schema import Rule, convert, join_key, json_shape, load, rule, shown
 from edge_agent.errors import ConfigError
 from edge_agent.spool_config import SpoolConfig
 from packet_forwarder.errors import PlanError
@@ -70,7 +70,9 @@ def _check_url_scheme(url: str, key: str) -> None:
     scheme = split_url(url, key).scheme.removeprefix("spy+")
     if scheme not in transport_schemes():
         known = ", ".join(f"{s}://" for s in transport_schemes())
-        raise ConfigError(key, f"unknown scheme {scheme!r} in {url!r}; expected one of {known}")
+        raise ConfigError(
+            key, f"unknown scheme {shown(scheme)} in {shown(url)}; expected one of {known}"
+        )
 
 
 @json_shape({"minLength": 1})
@@ -82,7 +84,7 @@ def _gps_tty(value: Any, key: str) -> str:
         simulated = parts.scheme == "sim" and parts.hostname == "gps"
         if not simulated and (parts.scheme != "gpsd" or not parts.hostname):
             raise ConfigError(
-                key, f"must be a device path, gpsd://HOST:PORT or sim://gps, got {tty!r}"
+                key, f"must be a device path, gpsd://HOST:PORT or sim://gps, got {shown(tty)}"
             )
     return tty
 
@@ -168,7 +170,7 @@ class ConcentratorConfig:
         except PlanError:
             raise ConfigError(
                 join_key(key, "region"),
-                f"must be one of {', '.join(region_names())}, got {region!r}",
+                f"must be one of {', '.join(region_names())}, got {shown(region)}",
             ) from None
         values["region"] = preset.name
         values["preset"] = preset

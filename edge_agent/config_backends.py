@@ -20,6 +20,7 @@ from edge_agent.config_schema import (
     load,
     rule,
     rule_of,
+    shown,
 )
 from edge_agent.errors import ConfigError
 from packet_forwarder.lorawan import DEV_ADDR_BITS, EUI_BITS, parse_prefix
@@ -42,7 +43,7 @@ def split_url(url: str, key: str) -> SplitResult:
         port = parts.port
     except ValueError as exc:
         if "Port" not in str(exc):
-            raise ConfigError(key, f"malformed URL {url!r}: {exc}") from None
+            raise ConfigError(key, f"malformed URL {shown(url)}: {exc}") from None
         port = 0
     if parts.username is not None or parts.password is not None:
         raise ConfigError(
@@ -51,7 +52,7 @@ def split_url(url: str, key: str) -> SplitResult:
             "password keys",
         )
     if port == 0:
-        raise ConfigError(key, f"port must be 1..65535, got {url!r}")
+        raise ConfigError(key, f"port must be 1..65535, got {shown(url)}")
     if parts.hostname and len(parts.hostname) > MAX_HOST_LENGTH:
         raise ConfigError(key, f"host name must be at most {MAX_HOST_LENGTH} characters")
     return parts
@@ -66,7 +67,7 @@ def _mqtt_server(value: Any, key: str) -> str:
         raise ConfigError(
             key,
             f"must be tcp://HOST:PORT or mqtts://HOST:PORT (schemes: {', '.join(schemes)}), "
-            f"got {server!r}",
+            f"got {shown(server)}",
         )
     return server
 
@@ -76,7 +77,7 @@ def _udp_server(value: Any, key: str) -> str:
     server: str = convert(str, value, key)
     parts = split_url(server, key)
     if parts.scheme != "udp" or not parts.hostname or parts.port is None:
-        raise ConfigError(key, f"must be udp://HOST:PORT, got {server!r}")
+        raise ConfigError(key, f"must be udp://HOST:PORT, got {shown(server)}")
     return server
 
 
@@ -131,7 +132,8 @@ def _net_ids(value: Any, key: str) -> tuple[int, ...]:
         if not 0 <= number <= 0xFFFFFF:
             raise ConfigError(
                 f"{key}[{i}]",
-                f'must be a 24-bit NetID: 6 hex digits like "000013" or 0..16777215, got {item!r}',
+                'must be a 24-bit NetID: 6 hex digits like "000013" or 0..16777215, '
+                f"got {shown(item)}",
             )
         out.append(number)
     return tuple(out)
@@ -229,7 +231,7 @@ class MqttConfig:
                 continue
             if not cfg.tls:
                 raise ConfigError(
-                    join_key(key, name), f"needs an mqtts:// server, got {cfg.server!r}"
+                    join_key(key, name), f"needs an mqtts:// server, got {shown(cfg.server)}"
                 )
             if not Path(path).is_file():
                 raise ConfigError(join_key(key, name), f"file not found: {path}")
@@ -351,7 +353,7 @@ def backends(root: dict[str, Any], default_prefix: str) -> tuple[BackendConfig, 
         if any(b.name == name for b in out):
             clash = " (the [mqtt] table's backend)" if name == LEGACY_BACKEND_NAME else ""
             raise ConfigError(
-                join_key(key, "name"), f"{name!r} is already used{clash}; names must be unique"
+                join_key(key, "name"), f"{shown(name)} is already used{clash}; names must be unique"
             )
         kind = _head(raw, "type", key)
         if kind == "chirpstack":

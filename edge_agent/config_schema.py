@@ -32,6 +32,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: strings longer than this are refused unless a key says otherwise (a path fits)
 MAX_STRING_LENGTH = 4096
+#: how much of a refused value an error message shows
+SHOWN_LENGTH = 80
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -125,6 +127,14 @@ def toml_keys(cls: type) -> list[str]:
         if f.init and not rule.derived and not rule.extra:
             keys.append(rule.toml_name or f.name)
     return keys
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` for an error message, shortened to 80 characters."""
+    text = repr(value)
+    return (
+        text if len(text) <= SHOWN_LENGTH else f"{text[: SHOWN_LENGTH - 12]}... ({len(text)} chars)"
+    )
 
 
 def type_name(value: object) -> str:
@@ -221,6 +231,8 @@ def _strip_optional(tp: Any) -> Any:
 
 def convert(tp: Any, value: Any, key: str, rule: Rule = _DEFAULT_RULE) -> Any:
     """One TOML value checked against annotation ``tp`` and ``rule``; ConfigError naming ``key``."""
+    if isinstance(value, str) and len(value) > rule.max_len:
+        raise ConfigError(key, f"must be at most {rule.max_len} characters long, got {len(value)}")
     if rule.parse is not None:
         result = rule.parse(value, key)
     elif rule.schema is not None:
@@ -251,7 +263,7 @@ def _convert_type(tp: Any, value: Any, key: str, rule: Rule) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(key, f"must be {what or 'a number'}, got {type_name(value)}")
         if not math.isfinite(value):
-            raise ConfigError(key, f"must be a finite number, got {value!r}")
+            raise ConfigError(key, f"must be a finite number, got {shown(value)}")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
@@ -323,8 +335,8 @@ def _check_rule(value: Any, key: str, rule: Rule) -> None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         low_ok = (rule.gt is None or value > rule.gt) and (rule.ge is None or value >= rule.ge)
         if not low_ok or (rule.le is not None and value > rule.le):
-            shown = number_text(value)
-            raise ConfigError(key, f"must be {rule.what or describe_range(rule)}, got {shown}")
+            number = number_text(value)
+            raise ConfigError(key, f"must be {rule.what or describe_range(rule)}, got {number}")
     if isinstance(value, str):
         if len(value) > rule.max_len or len(value) < rule.min_len:
             bounds = (
@@ -334,10 +346,10 @@ def _check_rule(value: Any, key: str, rule: Rule) -> None:
             )
             raise ConfigError(key, f"must be {bounds} characters long, got {len(value)}")
         if _CONTROL.search(value):
-            raise ConfigError(key, f"must not contain control characters, got {value!r}")
+            raise ConfigError(key, f"must not contain control characters, got {shown(value)}")
         if rule.pattern is not None and not re.fullmatch(rule.pattern, value):
-            raise ConfigError(key, f"must be {rule.what or rule.pattern}, got {value!r}")
+            raise ConfigError(key, f"must be {rule.what or rule.pattern}, got {shown(value)}")
     if rule.choices and value not in rule.choices:
         raise ConfigError(
-            key, f"must be {rule.what or describe_choices(rule.choices)}, got {value!r}"
+            key, f"must be {rule.what or describe_choices(rule.choices)}, got {shown(value)}"
         )

@@ -11,6 +11,9 @@ AgentError
 
 from __future__ import annotations
 
+#: a ConfigError message longer than this is shortened
+MAX_MESSAGE_LENGTH = 1000
+
 
 class AgentError(Exception):
     """Root of every error raised by ``edge_agent``."""
@@ -22,7 +25,10 @@ class ConfigError(AgentError, ValueError):
     def __init__(self, key: str, message: str) -> None:
         text = f"{key}: {message}" if key else message
         # one line whatever the file holds: a key or a path may contain a newline
-        super().__init__(text.replace("\r", "\\r").replace("\n", "\\n"))
+        text = text.replace("\r", "\\r").replace("\n", "\\n")
+        if len(text) > MAX_MESSAGE_LENGTH:  # a 70,000-character key is named, not printed
+            text = f"{text[: MAX_MESSAGE_LENGTH - 40]}... ({len(text)} characters)"
+        super().__init__(text)
         self.key = key
 
 

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from edge_agent.config_schema import json_shape, load, rule
+from edge_agent.config_schema import json_shape, load, rule, shown
 from edge_agent.errors import ConfigError
 
 MIB = 1024 * 1024
 _SIZE_UNITS = {"": 1, "b": 1, "kib": 1024, "mib": MIB, "gib": 1024 * MIB, "kb": 1000, "mb": 10**6}
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([a-zA-Z]*)\s*$")
+_SIZE_RE = re.compile(r"^\s*(\d{1,16})\s*([a-zA-Z]{0,3})\s*$")
 #: smallest max_bytes accepted: below this the spool could not hold one uplink
 MIN_MAX_BYTES = 4096
 #: largest max_bytes accepted (1 TiB)
@@ -49,12 +49,12 @@ def _parse_size(value: object, key: str) -> int:
     elif isinstance(value, str) and (match := _SIZE_RE.match(value)):
         unit = match.group(2).lower()
         if unit not in _SIZE_UNITS:
-            raise ConfigError(key, f"unknown unit {match.group(2)!r}; must be {_SIZE_ALLOWED}")
+            raise ConfigError(key, f"unknown unit {shown(match.group(2))}; must be {_SIZE_ALLOWED}")
         size = int(match.group(1)) * _SIZE_UNITS[unit]
     else:
-        raise ConfigError(key, f"must be {_SIZE_ALLOWED}, got {value!r}")
+        raise ConfigError(key, f"must be {_SIZE_ALLOWED}, got {shown(value)}")
     if not MIN_MAX_BYTES <= size <= MAX_MAX_BYTES:
-        raise ConfigError(key, f"must be {_SIZE_ALLOWED}, got {value!r}")
+        raise ConfigError(key, f"must be {_SIZE_ALLOWED}, got {shown(value)}")
     return size
 
 

@@ -37,13 +37,14 @@ def _oldest_age_s(db: sqlite3.Connection, table: str) -> float | None:
     return None
 
 
-def _spool_facts(path: Path) -> CheckResult:
-    """PASS/WARN from ``edge_agent.store.db.file_stats`` (pending, oldest, delivered, dropped)."""
+def _spool_facts(path: Path, max_bytes: int | None = None) -> CheckResult:
+    """PASS/WARN from ``edge_agent.store.db.file_stats`` (pending, oldest, delivered, dropped,
+    rows set aside)."""
     from edge_agent.errors import SpoolError
     from edge_agent.store.db import file_stats
 
     try:
-        stats = file_stats(path)
+        stats = file_stats(path) if max_bytes is None else file_stats(path, max_bytes=max_bytes)
     except SpoolError as exc:
         return failed(
             "spool",
@@ -56,11 +57,40 @@ def _spool_facts(path: Path) -> CheckResult:
         f" ({stats['bytes']} bytes), oldest {oldest / 60:.0f} min; "
         f"delivered {stats['delivered']}, dropped {stats['dropped']}"
     )
+    if stats["bad_rows"]:
+        return warned(
+            "spool",
+            f"{detail}; {stats['bad_rows']} rows that cannot be uplinks (payload not a BLOB, or "
+            "over the row limit): the daemon sets them aside at its next start",
+            _BAD_ROWS_HINT,
+        )
+    if stats["quarantined"]:
+        return warned(
+            "spool",
+            f"{detail}; {stats['quarantined']} rows set aside in its quarantine table (they "
+            "cannot be uplinks and are never sent)",
+            _BAD_ROWS_HINT,
+        )
     if oldest > 3600:
         return warned(
             "spool", detail, "records wait for more than an hour: check the broker checks"
         )
     return passed("spool", detail)
+
+
+_BAD_ROWS_HINT = (
+    "the file was damaged or written by something else: find out what (the spool directory "
+    "should be the agent's alone), look at them with sqlite3 (SELECT seq, backend, reason FROM "
+    "quarantine), then 'edge-agent spool purge --yes' empties the spool and the quarantine "
+    "(see 'Hostile or damaged spool files' in docs/spool.md)"
+)
+
+
+def _max_bytes(ctx: DiagContext) -> int | None:
+    """``[spool] max_bytes`` when the config holds a valid one (it sets the row limit)."""
+    table = getattr(ctx.config, "spool", None)
+    value = table.get("max_bytes") if isinstance(table, dict) else getattr(table, "max_bytes", None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @check("spool", "the on-disk spool: integrity, pending records, oldest")
@@ -69,6 +99,13 @@ def check_spool(ctx: DiagContext) -> CheckResult:
     if skip := needs_config("spool", ctx):
         return skip
     path = spool_path(ctx)
+    from edge_agent.errors import SpoolError
+    from edge_agent.store.files import refuse_symlinks
+
+    try:
+        refuse_symlinks(path)
+    except SpoolError as exc:
+        return failed("spool", str(exc), "the daemon refuses it and keeps uplinks in memory only")
     if not path.exists():
         return passed("spool", f"{path} not created yet (the daemon creates it on first start)")
     try:
@@ -88,7 +125,7 @@ def check_spool(ctx: DiagContext) -> CheckResult:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         if "uplinks" in tables:  # an edge-agent spool: its own reader gives the facts
             db.close()
-            return _spool_facts(path)
+            return _spool_facts(path, _max_bytes(ctx))
         parts, oldest = [], None
         for table in tables:
             if table.startswith("sqlite_"):

@@ -219,8 +219,8 @@ def check_gpio(ctx: DiagContext) -> CheckResult:
         )
     denied = f"{chips[0]}: permission denied"
     join = "sudo usermod -aG {group} $USER, then log in again"
-    if problem := _open_problem("gpio", chips[0], os.O_RDWR, denied, join, "GPIO"):
-        return problem
+    if unopenable := _open_problem("gpio", chips[0], os.O_RDWR, denied, join, "GPIO"):
+        return unopenable
     return passed("gpio", f"{', '.join(chips)} present; {chips[0]} openable")
 
 

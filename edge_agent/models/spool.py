@@ -54,6 +54,8 @@ class SpoolFileStats(SpoolCounters):
     disk_bytes_written: Annotated[int, _DISK]
     enospc_errors: Annotated[int, _ENOSPC]
     purged: Annotated[int, Meta("uplinks deleted by 'spool purge'", ge=0)]
+    quarantined: Annotated[int, Meta("damaged rows set aside (not sent)", ge=0)]
+    bad_rows: Annotated[int, Meta("damaged rows not set aside yet (no daemon opened it)", ge=0)]
     backends: dict[str, BackendSpoolStats]
 
 
@@ -68,4 +70,5 @@ class SpoolLiveStats(SpoolCounters):
     enospc_errors: NotRequired[Annotated[int, _ENOSPC]]
     write_errors: NotRequired[Annotated[int, Meta("failed writes to the spool file", ge=0)]]
     read_errors: NotRequired[Annotated[int, Meta("failed reads of the spool file", ge=0)]]
+    quarantined: NotRequired[Annotated[int, Meta("damaged rows set aside (not sent)", ge=0)]]
     backends: NotRequired[dict[str, BackendSpoolStats]]

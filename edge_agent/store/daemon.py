@@ -47,7 +47,8 @@ class DaemonStores:
             LOGGER.error(
                 "cannot open the uplink spool %s (%s): uplinks are kept in memory only (a "
                 "bounded queue per backend, lost on restart). Fix: make its directory writable "
-                "by the agent's user, or set [spool] path to a writable file",
+                "by the agent's user, replace a symbolic link with the real file, or set "
+                "[spool] path to a writable file",
                 cfg.path,
                 exc,
             )

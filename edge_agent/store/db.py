@@ -19,6 +19,8 @@ from typing import Any, cast
 
 from edge_agent.errors import SpoolError
 from edge_agent.models.spool import SpoolFileStats
+from edge_agent.store import files as spool_files
+from edge_agent.store import rows as spool_rows
 
 LOGGER = logging.getLogger(__name__)
 
@@ -32,8 +34,12 @@ RECORD_OVERHEAD = 32
 BUSY_TIMEOUT_S = 5.0
 #: errors that mean "this file is damaged", as opposed to "cannot open it at all"
 _CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+#: the counted size of a row's payload in SQL: a BLOB's length (read from the record header);
+#: 0 for any other type (such a row is set aside, and ``length()`` of a TEXT would read it)
+SIZE_SQL = "(CASE WHEN typeof(payload) = 'blob' THEN length(payload) ELSE 0 END)"
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS uplinks (
     seq INTEGER PRIMARY KEY,
     backend TEXT NOT NULL,
@@ -43,13 +49,18 @@ CREATE TABLE IF NOT EXISTS uplinks (
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+    + spool_rows.QUARANTINE_SCHEMA
+)
 
 
 _UPLINK_COLUMNS = ("seq", "backend", "received_at", "buffered", "payload")
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
-    """One connection in WAL mode, autocommit (transactions are explicit), FULL sync."""
+    """One connection in WAL mode, autocommit (transactions are explicit), FULL sync.
+
+    ``SpoolError`` when the path or its -wal/-shm is a symbolic link (never followed)."""
+    spool_files.refuse_symlinks(path)
     conn = sqlite3.connect(
         str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
     )
@@ -60,16 +71,18 @@ def connect(path: str | Path) -> sqlite3.Connection:
     # FULL in WAL mode fsyncs the WAL at every commit: a committed group survives a power cut,
     # not only a process crash. Online the spool commits almost nothing, so this costs little.
     conn.execute("PRAGMA synchronous=FULL")
+    try:  # the -wal/-shm now exist: check them again (SQLite may have created them)
+        spool_files.refuse_symlinks(path)
+    except SpoolError:
+        conn.close()
+        raise
     return conn
 
 
 def open_spool_file(path: str | Path) -> sqlite3.Connection:
     """Open (creating directories and schema) and check the file; a corrupt one is set aside."""
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SpoolError(f"spool {path}: cannot create its directory: {exc}") from exc
+    spool_files.prepare(path)
     try:
         return _open_checked(path)
     except sqlite3.DatabaseError as exc:
@@ -85,6 +98,7 @@ def open_spool_file(path: str | Path) -> sqlite3.Connection:
         LOGGER.error(
             "spool %s is corrupt (%s); moved it to %s and started an empty spool", path, exc, moved
         )
+    spool_files.prepare(path)
     try:
         return _open_checked(path)
     except sqlite3.DatabaseError as exc:
@@ -107,6 +121,7 @@ def _open_checked(path: Path) -> sqlite3.Connection:
     except BaseException:
         conn.close()
         raise
+    spool_files.narrow_modes(path)  # -wal/-shm left by an older release
     return conn
 
 
@@ -138,12 +153,19 @@ def thread_write_bytes() -> int:
 
 
 def write_group(
-    conn: sqlite3.Connection, batch: Sequence[Any], deletes: list[int], counters: dict[str, int]
+    conn: sqlite3.Connection,
+    batch: Sequence[Any],
+    deletes: list[int],
+    counters: dict[str, int],
+    quarantine: Sequence[int] = (),
+    row_limit: int = spool_rows.MAX_RECORD_BYTES,
 ) -> None:
-    """One group transaction: delete acked rows, insert records, store counters. Rolls back
-    and re-raises on any error (SQLITE_FULL included)."""
+    """One group transaction: move bad rows to quarantine, delete acked rows, insert records,
+    store counters. Rolls back and re-raises on any error (SQLITE_FULL included)."""
     try:
         conn.execute("BEGIN IMMEDIATE")
+        if quarantine:
+            spool_rows.move_rows(conn, list(quarantine), row_limit)
         if deletes:
             conn.executemany("DELETE FROM uplinks WHERE seq = ?", ((s,) for s in deletes))
         if batch:
@@ -173,7 +195,7 @@ def present_rows(conn: sqlite3.Connection, seqs: Iterable[int]) -> dict[int, tup
         chunk = seqs[start : start + 500]
         marks = ",".join("?" * len(chunk))
         for seq, backend, length in conn.execute(
-            f"SELECT seq, backend, length(payload) FROM uplinks WHERE seq IN ({marks})", chunk
+            f"SELECT seq, backend, {SIZE_SQL} FROM uplinks WHERE seq IN ({marks})", chunk
         ):
             found[int(seq)] = (backend, int(length) + RECORD_OVERHEAD)
     return found
@@ -187,6 +209,7 @@ def read_counters(conn: sqlite3.Connection) -> dict[str, int]:
 @contextlib.contextmanager
 def existing_spool(path: str | Path) -> Iterator[sqlite3.Connection]:
     """A connection to an existing spool file, for the CLI; never creates or moves the file."""
+    spool_files.refuse_symlinks(path)
     if not Path(path).is_file():
         raise SpoolError(f"no spool file at {path}")
     try:
@@ -200,16 +223,24 @@ def existing_spool(path: str | Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def file_stats(path: str | Path, *, now: float | None = None) -> SpoolFileStats:
-    """The committed view of a spool file (``spool stats --json``; edge_agent.models.spool)."""
+def file_stats(
+    path: str | Path, *, now: float | None = None, max_bytes: int = 64 * 1024 * 1024
+) -> SpoolFileStats:
+    """The committed view of a spool file (``spool stats --json``; edge_agent.models.spool):
+    pending, bytes, oldest_age_s, dropped, per backend; ``quarantined`` (rows set aside) and
+    ``bad_rows`` (not yet set aside: no daemon opened it)."""
     now = time.time() if now is None else now
+    limit = spool_rows.row_limit(max_bytes, RECORD_OVERHEAD)
     with existing_spool(path) as conn:
         backends: dict[str, dict[str, float | int]] = {}
         rows = conn.execute(
-            "SELECT backend, COUNT(*), COALESCE(SUM(length(payload)), 0), MIN(received_at) "
-            "FROM uplinks GROUP BY backend ORDER BY backend"
+            f"SELECT backend, COUNT(*), COALESCE(SUM({SIZE_SQL}), 0), MIN(received_at) "
+            f"FROM uplinks WHERE {spool_rows.reason_sql(limit)} IS NULL "
+            "GROUP BY backend ORDER BY backend"
         ).fetchall()
         counters = read_counters(conn)
+        quarantined = spool_rows.quarantined_count(conn)
+        bad_rows = spool_rows.bad_row_count(conn, limit)
     for backend, count, payload_bytes, oldest in rows:
         backends[backend] = {
             "pending": int(count),
@@ -235,6 +266,8 @@ def file_stats(path: str | Path, *, now: float | None = None) -> SpoolFileStats:
         stats[name] = counters.get(name, 0)
     stats["enospc_errors"] = counters.get("enospc_errors", 0)
     stats["purged"] = counters.get("purged", 0)
+    stats["quarantined"] = quarantined
+    stats["bad_rows"] = bad_rows
     stats["backends"] = backends
     return cast(SpoolFileStats, stats)
 
@@ -244,14 +277,20 @@ RecordDecoder = Callable[[bytes], "dict[str, Any] | None"]
 
 
 def export_records(
-    path: str | Path, decoders: Mapping[str, RecordDecoder] | None = None
+    path: str | Path,
+    decoders: Mapping[str, RecordDecoder] | None = None,
+    *,
+    max_bytes: int = 64 * 1024 * 1024,
 ) -> Iterator[dict[str, Any]]:
     """Every committed record, oldest first, as a JSON-ready dict: hex payload, and ``uplink``
-    decoded by ``decoders[backend]`` (each backend decodes its own rows) when it can."""
+    decoded by ``decoders[backend]`` (each backend decodes its own rows) when it can. Rows that
+    cannot be uplinks (``spool_rows.reason_sql``) are skipped, never read."""
     decoders = decoders or {}
+    limit = spool_rows.row_limit(max_bytes, RECORD_OVERHEAD)
     with existing_spool(path) as conn:
         cursor = conn.execute(
-            "SELECT seq, backend, received_at, buffered, payload FROM uplinks ORDER BY seq"
+            "SELECT seq, backend, received_at, buffered, payload FROM uplinks "
+            f"WHERE {spool_rows.reason_sql(limit)} IS NULL ORDER BY seq"
         )
         for seq, backend, received_at, buffered, payload in cursor:
             record: dict[str, Any] = {
@@ -268,12 +307,14 @@ def export_records(
 
 
 def purge(path: str | Path) -> int:
-    """Delete every committed record in one transaction; returns how many. Counted as purged."""
+    """Delete every committed record (and every row set aside in quarantine) in one
+    transaction; returns how many records. Counted as purged."""
     with existing_spool(path) as conn:
         try:
             conn.execute("BEGIN IMMEDIATE")
             count = conn.execute("SELECT COUNT(*) FROM uplinks").fetchone()[0]
             conn.execute("DELETE FROM uplinks")
+            conn.execute("DELETE FROM quarantine")
             conn.execute(
                 "INSERT INTO counters(name, value) VALUES('purged', ?) "
                 "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",

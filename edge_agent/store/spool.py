@@ -27,6 +27,7 @@ from typing import Any
 from edge_agent.errors import SpoolError
 from edge_agent.spool_config import SpoolConfig
 from edge_agent.store import db as spool_db
+from edge_agent.store import rows as spool_rows
 from edge_agent.store.fifo import SpoolStore
 from edge_agent.store.protocol import QueuedUplink
 from edge_agent.store.state import BackendState, DrainLimiter, MemoryRecord
@@ -68,10 +69,14 @@ class Spool:
         self._write_lock = threading.Lock()
         self._backends: dict[str, BackendState] = {}
         self._pending_delete: set[int] = set()
+        #: rows found bad at take, moved to quarantine by the next group (also in _pending_delete)
+        self._pending_quarantine: set[int] = set()
+        self._row_limit = spool_rows.row_limit(config.max_bytes, spool_db.RECORD_OVERHEAD)
         self._counters: dict[str, int] = dict.fromkeys(PERSISTED, 0)
         self._counters["enospc_errors"] = 0
         self._counters["write_errors"] = 0
         self._counters["read_errors"] = 0
+        self._counters["quarantined"] = 0
         self._counters_dirty = False
         self._commits_since_persist = 0
         self._drops_unlogged = 0
@@ -79,7 +84,12 @@ class Spool:
         self._last_error_log = -ERROR_LOG_INTERVAL_S
         self._closed = False
         self._writer = spool_db.open_spool_file(config.path)
-        self._reader = spool_db.connect(config.path)
+        try:
+            self._set_aside_bad_rows()
+            self._reader = spool_db.connect(config.path)
+        except BaseException:
+            self._writer.close()
+            raise
         self._data_version = self._writer.execute("PRAGMA data_version").fetchone()[0]
         self._load()
         self._stop = threading.Event()
@@ -90,6 +100,27 @@ class Spool:
 
     # -- opening ---------------------------------------------------------------------------
 
+    def _set_aside_bad_rows(self) -> None:
+        """At open: rows that cannot be uplinks go to the quarantine table (checked in SQL)."""
+        try:
+            moved = spool_rows.quarantine_bad_rows(self._writer, self._row_limit)
+        except sqlite3.Error as exc:
+            raise SpoolError(f"spool {self.config.path}: cannot set bad rows aside: {exc}") from exc
+        self._counters["quarantined"] = spool_rows.quarantined_count(self._writer)
+        if moved:
+            seq, backend, reason = moved[0]
+            LOGGER.warning(
+                "spool %s: set aside %d rows that cannot be uplinks (first: seq %d of %s, %s) "
+                "in its quarantine table; they are never sent (%d set aside in total). "
+                "See 'Hostile or damaged spool files' in docs/spool.md",
+                self.config.path,
+                len(moved),
+                seq,
+                backend,
+                reason,
+                self._counters["quarantined"],
+            )
+
     def _load(self) -> None:
         """Counters and per-backend disk totals from the file."""
         stored = spool_db.read_counters(self._reader)
@@ -98,7 +129,10 @@ class Spool:
         for name, value in stored.items():  # per-backend drops: "dropped:<backend>"
             if name.startswith(spool_db.BACKEND_DROPPED):
                 self._state(name.removeprefix(spool_db.BACKEND_DROPPED)).dropped = value
-        max_seq = self._reader.execute("SELECT COALESCE(MAX(seq), 0) FROM uplinks").fetchone()[0]
+        max_seq = self._reader.execute(  # a seq set aside is never reused
+            "SELECT MAX((SELECT COALESCE(MAX(seq), 0) FROM uplinks), "
+            "(SELECT COALESCE(MAX(seq), 0) FROM quarantine))"
+        ).fetchone()[0]
         self._next_seq = int(max_seq) + 1
         self._resync_disk()
         for state in self._backends.values():
@@ -110,7 +144,7 @@ class Spool:
     def _resync_disk(self) -> None:
         """Recount what is on disk (at open, and after another process changed the file)."""
         rows = self._reader.execute(
-            "SELECT backend, COUNT(*), COALESCE(SUM(length(payload)), 0), MAX(seq) "
+            f"SELECT backend, COUNT(*), COALESCE(SUM({spool_db.SIZE_SQL}), 0), MAX(seq) "
             "FROM uplinks GROUP BY backend"
         ).fetchall()
         for state in self._backends.values():
@@ -184,7 +218,9 @@ class Spool:
                 limit = min(limit, state.limiter.available())
             while len(out) < limit and state.cursor < state.disk_max_seq:
                 rows = self._read(
-                    "SELECT seq, payload, received_at, buffered FROM uplinks "
+                    f"SELECT seq, {spool_rows.guarded_payload_sql(self._row_limit)}, "
+                    f"received_at, buffered, {spool_rows.reason_sql(self._row_limit)}, "
+                    f"{spool_db.SIZE_SQL} FROM uplinks "
                     "WHERE backend = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
                     (backend, state.cursor, state.disk_max_seq, limit - len(out)),
                 )
@@ -193,10 +229,13 @@ class Spool:
                 if not rows:
                     state.cursor = state.disk_max_seq
                     break
-                for seq, payload, received_at, buffered in rows:
+                for seq, payload, received_at, buffered, reason, size in rows:
                     state.cursor = seq
                     if seq in self._pending_delete or seq in state.tail:
                         continue  # acked/dropped, delete not committed yet; or not applied yet
+                    if reason is not None:  # changed on disk since the open: set it aside
+                        self._quarantine_at_take(state, seq, int(size), reason)
+                        continue
                     payload = bytes(payload)
                     state.inflight[seq] = len(payload) + spool_db.RECORD_OVERHEAD
                     restored = seq <= state.restored_max_seq
@@ -212,8 +251,29 @@ class Spool:
                 state.limiter.consume(len(out))
         return out
 
+    def _quarantine_at_take(self, state: BackendState, seq: int, size: int, reason: str) -> None:
+        """A row found bad by ``take`` (under _lock): never handed out, moved by the next group."""
+        state.disk_count -= 1
+        state.disk_bytes -= size + spool_db.RECORD_OVERHEAD
+        self._pending_delete.add(seq)
+        self._pending_quarantine.add(seq)
+        self._counters["quarantined"] += 1
+        LOGGER.warning(
+            "spool %s: row seq %d of %s cannot be an uplink (%s): set aside, not sent "
+            "(%d set aside in total)",
+            self.config.path,
+            seq,
+            state.name,
+            reason,
+            self._counters["quarantined"],
+        )
+
     def ack(self, backend: str, seq: int) -> None:
-        """``backend`` confirmed ``seq``: it leaves the spool (unwritten, if still in memory)."""
+        """``backend`` confirmed ``seq``: it leaves the spool (unwritten, if still in memory).
+
+        The delete of a row already on disk is committed by the next group (at most half a
+        ``commit_interval_ms`` later), or before returning when ``commit_interval_ms = 0``."""
+        on_disk = False
         with self._lock:
             state = self._state(backend)
             size = state.inflight.pop(seq, None)
@@ -224,11 +284,14 @@ class Spool:
                 state.disk_count -= 1
                 state.disk_bytes -= size
                 self._pending_delete.add(seq)
+                on_disk = True
             else:
                 LOGGER.debug("spool %s: ack of unknown seq %d ignored", backend, seq)
                 return
             state.delivered += 1
             self._counters["delivered"] += 1
+        if on_disk and self.config.commit_interval_ms == 0 and not self._closed:
+            self.commit_once(force=True)
 
     def rewind(self, backend: str) -> None:
         """Every record of ``backend`` taken but not acked becomes takeable again."""
@@ -285,7 +348,7 @@ class Spool:
         while True:
             while not disk_page and not disk_done:
                 rows = self._read(
-                    "SELECT seq, backend, length(payload), received_at FROM uplinks "
+                    f"SELECT seq, backend, {spool_db.SIZE_SQL}, received_at FROM uplinks "
                     "WHERE seq > ? ORDER BY seq LIMIT ?",
                     (after, _DROP_PAGE),
                 )
@@ -358,6 +421,7 @@ class Spool:
                             break
                         batch.append(record)
                 deletes = list(self._pending_delete)
+                quarantine = [seq for seq in deletes if seq in self._pending_quarantine]
                 persist = self._counters_dirty or (
                     (batch or deletes) and self._commits_since_persist >= PERSIST_EVERY_COMMITS
                 )
@@ -368,19 +432,23 @@ class Spool:
                             counters[spool_db.BACKEND_DROPPED + state.name] = state.dropped
             if not batch and not deletes and not counters:
                 return 0
-            ok = self._write(batch, deletes, counters)
+            ok = self._write(batch, deletes, counters, quarantine)
             with self._lock:
                 if ok:
                     self._apply(batch, deletes, bool(counters))
+                    if quarantine:  # their sizes on disk may have changed: recount
+                        self._resync_disk()
                 self._enforce_bounds()
             return len(batch) if ok else 0
 
-    def _write(self, batch: list[MemoryRecord], deletes: list[int], counters: dict) -> bool:
+    def _write(
+        self, batch: list[MemoryRecord], deletes: list[int], counters: dict, quarantine: list[int]
+    ) -> bool:
         conn = self._writer
         assert conn is not None
         before = spool_db.thread_write_bytes()
         try:
-            spool_db.write_group(conn, batch, deletes, counters)
+            spool_db.write_group(conn, batch, deletes, counters, quarantine, self._row_limit)
         except sqlite3.Error as exc:
             self._write_failed(exc, len(batch))
             return False
@@ -411,6 +479,7 @@ class Spool:
     def _apply(self, batch: list[MemoryRecord], deletes: list[int], persisted: bool) -> None:
         """After a successful group: written tail records now live on disk (under _lock)."""
         self._pending_delete.difference_update(deletes)
+        self._pending_quarantine.difference_update(deletes)
         self._counters["committed_writes"] += 1
         self._commits_since_persist = 0 if persisted else self._commits_since_persist + 1
         self._counters_dirty = self._counters_dirty and not persisted
@@ -449,7 +518,7 @@ class Spool:
         while state.disk_count:
             rows = self._read(
                 "SELECT seq, received_at FROM uplinks WHERE backend = ? AND seq > ? "
-                "ORDER BY seq LIMIT 256",
+                "AND typeof(received_at) IN ('real', 'integer') ORDER BY seq LIMIT 256",
                 (state.name, after),
             )
             for seq, received_at in rows or []:
@@ -509,6 +578,7 @@ class Spool:
         stats = self.stats()
         keys: tuple[str, ...] = ("pending", "bytes", "oldest_age_s", "spooled", "delivered")
         keys += ("dropped", "committed_writes", "disk_bytes_written", "enospc_errors")
+        keys += ("quarantined",)
         return {f"spool_{key}": f"{stats[key]:g}" for key in keys}
 
     def log_stats(self) -> None:

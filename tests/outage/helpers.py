@@ -56,6 +56,18 @@ def seq_of(frame: gw.UplinkFrame) -> int:
     return int.from_bytes(frame.phy_payload[9:13], "big")
 
 
+def stored_uplink(seq: int) -> bytes:
+    """The spool row a ChirpStack backend stores for scenario packet ``seq``."""
+    frame = gw.UplinkFrame()
+    frame.phy_payload = bytes.fromhex(str(packet(seq, 0)["phy"]))
+    frame.tx_info.frequency = 868_100_000
+    frame.tx_info.modulation.lora.bandwidth = 125_000
+    frame.tx_info.modulation.lora.spreading_factor = 7
+    frame.rx_info.gateway_id = GW_ID
+    frame.rx_info.rssi = -60
+    return frame.SerializeToString()
+
+
 def _phy(payload: bytes) -> bytes:
     return gw.UplinkFrame.FromString(payload).phy_payload
 
@@ -245,3 +257,15 @@ def session_keeping_broker(broker_factory, tmp: Path):  # type: ignore[no-untype
     broker.start()
     wait_until(lambda: connections_of(broker, SubCollector.CLIENT_ID) >= 2, 10, "resubscribe")
     return broker, collector
+
+
+def drain_setup(broker_factory, collectors, tmp: Path, spool: Path, **config: object):  # type: ignore[no-untyped-def]
+    """A started broker, a collector on it, and a daemon config (``agent.toml``) that replays
+    nothing and drains ``spool``; ``config`` goes to ``agent_config``."""
+    broker = broker_factory()
+    broker.start()
+    collector = Collector(broker.port)
+    collectors.append(collector)
+    scenario = write_scenario(tmp / "empty.jsonl", [])
+    cfg = agent_config(tmp / "agent.toml", broker.url, spool=spool, scenario=scenario, **config)  # type: ignore[arg-type]
+    return collector, cfg
