@@ -15,6 +15,7 @@ from drivers.sim.scenario import parse_line
 from edge_agent import schemas
 from edge_agent.config import parse_config
 from edge_agent.errors import ConfigError
+from tests.health.live import live_daemon
 from tests.kit.helpers import cli, running_daemon
 from tests.ops.daemon_config import write_config
 
@@ -178,3 +179,25 @@ def test_documents_missing_or_misstating_a_declared_field_are_invalid() -> None:
     assert not validator("diag").is_valid(wrong)
     assert not validator("status").is_valid({"version": "0.1.0", "gateway_id": None})
     assert not validator("spool-stats").is_valid({"pending": -1})
+
+
+GPS = '[gps]\ntty = "sim://gps"\n'
+UNPLUGGED = [{"at_ms": 300, "fault": "unplug", "duration_ms": 60_000}]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "until"),
+    [
+        (None, lambda doc: doc["gps"].get("time_valid") is True),
+        (UNPLUGGED, lambda doc: doc["radio"]["state"] in ("down", "restarting")),
+    ],
+    ids=["gps-locked", "radio-down"],
+)
+def test_the_status_document_is_valid_with_a_gps_lock_and_with_the_radio_down(
+    tmp_path: Path, scenario: list[dict[str, object]] | None, until: object
+) -> None:
+    socket = tmp_path / "status.sock"
+    with live_daemon(tmp_path, socket, scenario=scenario, extra=GPS, until=until) as supervisor:  # type: ignore[arg-type]
+        document = json.loads(json.dumps(supervisor.document()))
+    validator("status").validate(document)
+    assert document["gps"]["enabled"] is True
