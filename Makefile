@@ -22,6 +22,12 @@ broker-check:
 	  else \
 	    echo "mosquitto is missing: run 'sudo apt-get install mosquitto mosquitto-clients'"; exit 1; \
 	  fi; }
+	@# the central-broker tests (tests/brokers) also run against NATS and RabbitMQ when installed;
+	@# not installed here on purpose: both Debian packages start a system-wide broker service
+	@for b in nats-server rabbitmq-server; do \
+	  { command -v $$b || test -x /usr/sbin/$$b; } >/dev/null 2>&1 || \
+	    echo "note: $$b is not installed: its tests/brokers cases will be skipped (apt-get install $$b)"; \
+	done
 
 test: $(STAMP) broker-check
 	PATH="$$PATH:/usr/sbin" $(PY) -m pytest -q tests

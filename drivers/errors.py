@@ -3,6 +3,7 @@
     DriverError
      ├── TransportError                 the bus failed (SPI ioctl, serial port, MCU framing)
      │    ├── TransportTimeout (+TimeoutError)
+     │    ├── DeviceBusy                  another process holds the device's lock (drivers.lock)
      │    └── UnknownTransportError (+ValueError)   unknown URL scheme or package missing
      ├── ChipError                      the chip answered, but not as it should
      │    ├── ChipNotFound              version register reads 0x00/0xFF: unpowered or held in reset
@@ -34,6 +35,10 @@ class TransportError(DriverError):
 
 class TransportTimeout(TransportError, TimeoutError):
     """The bus did not answer in time."""
+
+
+class DeviceBusy(TransportError):
+    """Another process holds the concentrator device's lock (``drivers.lock``)."""
 
 
 class UnknownTransportError(DriverError, ValueError):

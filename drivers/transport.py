@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from drivers.errors import UnknownTransportError
+from drivers.lock import DeviceLock, device_of, release_on_close
 
 
 class Target(IntEnum):
@@ -128,7 +129,8 @@ def open_transport(url: str, *, trace: str | None = None, **options: Any) -> Tra
 
     Extra ``options`` go to the transport's opener (the simulator takes its scenario and
     callbacks this way). Unknown schemes and missing optional packages raise
-    ``UnknownTransportError`` naming what to install.
+    ``UnknownTransportError`` naming what to install. A device node is locked while its
+    transport is open: ``DeviceBusy`` when another process has it (``drivers.lock``).
     """
     scheme = urlsplit(url).scheme
     spy = scheme.startswith("spy+")
@@ -149,7 +151,16 @@ def open_transport(url: str, *, trace: str | None = None, **options: Any) -> Tra
             f"cannot open {url!r}: {exc.name or exc} is not installed "
             f"(pip install {'spidev' if scheme == 'spi' else 'pyserial'})"
         ) from exc
-    transport: Transport = opener(url, **options)
+    device = device_of(url)  # one process per concentrator: DeviceBusy when another holds it
+    lock = DeviceLock.acquire(device) if device else None
+    try:
+        transport: Transport = opener(url, **options)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    if lock is not None:
+        release_on_close(transport, lock)
     if spy or trace:
         from drivers.spy import SpyTransport
 

@@ -28,6 +28,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"edge-agent: configuration error: {exc}", file=sys.stderr)
         return 2
     logs.configure(cfg.log.level)
+    from edge_agent.file_modes import check_config_files
+
+    try:
+        check_config_files(args.config, cfg)  # owners and modes of the config and its keys
+    except ConfigError as exc:
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        return 2
     from edge_agent.service import AgentService
 
     return AgentService(cfg, config_path=args.config).run()

@@ -3,13 +3,23 @@
 Every step is an ``Action`` that prints what it does; ``--dry-run`` prints them all and changes
 nothing. ``--root DIR`` installs below DIR (for packaging and tests) and then never calls
 ``systemctl``.
+
+The config is written ``root:edge-agent 0640`` (and its directory ``0750``) so the service user
+reads it and nobody else does. Below ``--root`` the group id is the one ``systemd-sysusers
+--root`` wrote into ``ROOT/etc/group``; when that group does not exist there (no
+systemd-sysusers) or the installer is not root, the config stays ``root:root`` (or the
+installer's) and a warning says which ``chown`` to run on the target. ``--prefix`` must be an
+absolute path of plain characters: it is written into the unit's ``ExecStart=`` line, where a
+newline, a space, a quote or ``%`` would change what systemd runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import grp
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +33,27 @@ from packet_forwarder.regions import region_names, region_preset
 UNIT_NAME = "edge-agent.service"
 USER = "edge-agent"
 PACKAGED_EXEC = "/opt/edge-agent/bin/edge-agent"
+#: what ``--prefix`` may hold: no whitespace, control character, quote, ``%``, ``$`` or ``\``
+PREFIX_PATTERN = re.compile(r"/[A-Za-z0-9._+@:,=/-]*")
+MAX_PREFIX_LENGTH = 1024
+
+
+class PrefixError(ValueError):
+    """``--prefix`` is not an absolute path that can go into the unit's ExecStart= line."""
+
+
+def check_prefix(prefix: str) -> str:
+    """``prefix`` without a trailing ``/``, or ``PrefixError`` saying what is wrong with it."""
+    if not prefix.startswith("/"):
+        raise PrefixError(f"--prefix must be an absolute path, got {prefix!r}")
+    if len(prefix) > MAX_PREFIX_LENGTH:
+        raise PrefixError(f"--prefix must be at most {MAX_PREFIX_LENGTH} characters")
+    if not PREFIX_PATTERN.fullmatch(prefix):
+        raise PrefixError(
+            f"--prefix may hold only letters, digits and . _ + @ : , = / - (it goes into the "
+            f"unit's ExecStart= line), got {prefix!r}"
+        )
+    return prefix.rstrip("/") or "/"
 
 
 @dataclass(frozen=True)
@@ -45,7 +76,7 @@ def systemd_source_dir() -> Path:
 def unit_text(prefix: str) -> str:
     """The unit with ExecStart pointing at ``<prefix>/bin/edge-agent``."""
     text = (systemd_source_dir() / UNIT_NAME).read_text()
-    return text.replace(PACKAGED_EXEC, f"{prefix.rstrip('/')}/bin/edge-agent")
+    return text.replace(PACKAGED_EXEC, f"{check_prefix(prefix).rstrip('/')}/bin/edge-agent")
 
 
 def starter_config(region: str) -> str:
@@ -94,13 +125,59 @@ def _write(path: Path, text: str, mode: int) -> Callable[[], None]:
     return do
 
 
-def _chown_group(path: Path) -> None:
-    """root:edge-agent, so the service user reads its config (only on the live system)."""
-    if os.geteuid() == 0:
+def service_gid(root: Path) -> int | None:
+    """The id of group ``edge-agent``: the system's, or below ``root`` the one in its
+    ``etc/group`` (which ``systemd-sysusers --root`` writes); None when it does not exist."""
+    if root == Path("/"):
         try:
-            shutil.chown(path, "root", USER)
-        except LookupError:
-            print(f"warning: group {USER} does not exist; {path} stays root-only", file=sys.stderr)
+            return grp.getgrnam(USER).gr_gid
+        except KeyError:
+            return None
+    try:
+        lines = (root / "etc/group").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split(":")
+        if len(fields) >= 3 and fields[0] == USER and fields[2].isdigit():
+            return int(fields[2])
+    return None
+
+
+def _chown_group(path: Path, root: Path) -> None:
+    """root:edge-agent, so the service user reads its config; a warning when it cannot be."""
+    target = Path("/") / path.relative_to(root)
+    gid = service_gid(root)
+    if gid is None:
+        where = "on this system" if root == Path("/") else f"in {root / 'etc/group'}"
+        print(
+            f"warning: group {USER} does not exist {where}; {path} is not readable by the "
+            f"service user: once the group exists run 'chown root:{USER} {target}'",
+            file=sys.stderr,
+        )
+        return
+    if os.geteuid() != 0:
+        print(
+            f"warning: not root: {path} keeps its owner; run 'chown root:{USER} {target}' "
+            "as root (the service user must read it)",
+            file=sys.stderr,
+        )
+        return
+    os.chown(path, 0, gid)
+
+
+def _warn_unreadable(path: Path, root: Path) -> None:
+    """Warn when the service user could not read an existing config (e.g. left root:root)."""
+    st = path.stat()
+    gid = service_gid(root)
+    if st.st_mode & 0o004 or (gid is not None and st.st_gid == gid and st.st_mode & 0o040):
+        return
+    target = Path("/") / path.relative_to(root)
+    print(
+        f"warning: {path} is not readable by group {USER} (the service user cannot read it): "
+        f"run 'chown root:{USER} {target} && chmod 640 {target}'",
+        file=sys.stderr,
+    )
 
 
 def install_actions(root: Path, prefix: str, region: str, systemctl: bool) -> list[Action]:
@@ -134,16 +211,17 @@ def install_actions(root: Path, prefix: str, region: str, systemctl: bool) -> li
         )
     )
     if config.exists():
-        actions.append(Action(f"keep existing {config}", lambda: None))
+        actions.append(Action(f"keep existing {config}", lambda: _warn_unreadable(config, root)))
     else:
 
         def write_config() -> None:
             _write(config, starter_config(region), 0o640)()
-            if root == Path("/"):
-                _chown_group(config)
-                _chown_group(conf_dir)
+            _chown_group(config, root)
+            _chown_group(conf_dir, root)
 
-        actions.append(Action(f"write starter {config} for {region} (0640)", write_config))
+        actions.append(
+            Action(f"write starter {config} for {region} (root:{USER} 0640)", write_config)
+        )
     if systemctl:
         actions += [
             Action("systemctl daemon-reload", lambda: _run(["systemctl", "daemon-reload"])),
@@ -235,7 +313,12 @@ def run_install(args: argparse.Namespace) -> int:
         print("edge-agent install-service: run as root (sudo), or use --dry-run", file=sys.stderr)
         return 2
     root = Path(args.root)
-    actions = install_actions(root, args.prefix, args.region, systemctl=root == Path("/"))
+    try:
+        prefix = check_prefix(args.prefix)
+    except PrefixError as exc:
+        print(f"edge-agent install-service: {exc}", file=sys.stderr)
+        return 2
+    actions = install_actions(root, prefix, args.region, systemctl=root == Path("/"))
     code = perform(actions, args.dry_run)
     if code == 0 and not args.dry_run:
         print(f"edit {root / 'etc/edge-agent/config.toml'}, then: systemctl start edge-agent")

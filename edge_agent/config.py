@@ -33,7 +33,16 @@ from edge_agent.config_backends import (
     split_url,
 )
 from edge_agent.config_plan import ChannelsTable, explicit_plan, radio_table, with_tx_gain_lut
-from edge_agent.config_schema import Rule, convert, join_key, json_shape, load, rule, shown
+from edge_agent.config_schema import (
+    Rule,
+    check_table,
+    convert,
+    join_key,
+    json_shape,
+    load,
+    rule,
+    shown,
+)
 from edge_agent.errors import ConfigError
 from edge_agent.spool_config import SpoolConfig
 from packet_forwarder.errors import PlanError
@@ -103,6 +112,9 @@ class GatewayConfig:
     latitude: float | None = field(default=None, metadata=rule(ge=-90, le=90))
     longitude: float | None = field(default=None, metadata=rule(ge=-180, le=180))
     altitude: float | None = field(default=None, metadata=rule(ge=-1_000, le=20_000, doc="metres"))
+    channel_plan_from: str | None = field(
+        default=None, metadata=rule(doc="backend owning the plan")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +229,15 @@ class GpsTable:
     )
 
 
+def _commands(value: Any, key: str) -> dict[str, tuple[str, ...]]:
+    """``[commands]``: name -> argv (non-empty array of strings), the ``command/exec`` allowlist."""
+    argv_rule = Rule(min_len=1, max_len=64, what="a non-empty array of strings (argv, no shell)")
+    return {
+        name: convert(tuple[str, ...], argv, join_key(key, name), argv_rule)
+        for name, argv in check_table(value, key).items()
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class AgentConfig:
     """The whole validated configuration; each field is one top-level table."""
@@ -238,6 +259,9 @@ class AgentConfig:
     log: LogConfig = field(default_factory=LogConfig)
     #: ``[gps]``: ``tty`` = serial device or ``gpsd://HOST:PORT`` (docs/hardware.md)
     gps: dict[str, Any] = field(default_factory=dict, metadata=rule(schema=GpsTable))
+    commands: dict[str, tuple[str, ...]] = field(
+        default_factory=dict, metadata=rule(parse=_commands)
+    )
 
     @staticmethod
     def finish_config(
@@ -251,6 +275,11 @@ class AgentConfig:
         found = backends(raw, values["concentrator"].preset.topic_prefix)
         values["backends"] = found
         values["mqtt"] = next((b.mqtt for b in found if b.mqtt is not None), None)
+        plan_from = values.get("gateway", GatewayConfig()).channel_plan_from
+        chirpstack = [b.name for b in found if b.mqtt is not None]
+        if plan_from is not None and plan_from not in chirpstack:
+            known = ", ".join(chirpstack) or "none"
+            raise ConfigError("gateway.channel_plan_from", f"names no chirpstack backend ({known})")
 
 
 def _board(values: dict[str, Any], key: str) -> BoardPreset | None:

@@ -29,8 +29,9 @@ MARSHALERS = ("protobuf", "json")
 BACKEND_TYPES = ("chirpstack", "semtech_udp")
 #: the name the single ``[mqtt]`` table of earlier releases gets as a backend
 LEGACY_BACKEND_NAME = "chirpstack"
-_PLAIN_SCHEMES = {"tcp": 1883, "mqtt": 1883}
-_TLS_SCHEMES = {"mqtts": 8883, "ssl": 8883}
+_PLAIN_SCHEMES = {"tcp": 1883, "mqtt": 1883, "ws": 80}
+_TLS_SCHEMES = {"mqtts": 8883, "ssl": 8883, "wss": 443}
+_WEBSOCKET_SCHEMES = ("ws", "wss")
 MAX_HOST_LENGTH = 253
 MAX_PREFIXES = 1024
 
@@ -63,11 +64,12 @@ def _mqtt_server(value: Any, key: str) -> str:
     server: str = convert(str, value, key)
     parts = split_url(server, key)
     schemes = [*_PLAIN_SCHEMES, *_TLS_SCHEMES]
-    if parts.scheme not in schemes or not parts.hostname or parts.path not in ("", "/"):
+    path_ok = parts.path in ("", "/") or parts.scheme in _WEBSOCKET_SCHEMES
+    if parts.scheme not in schemes or not parts.hostname or not path_ok:
         raise ConfigError(
             key,
-            f"must be tcp://HOST:PORT or mqtts://HOST:PORT (schemes: {', '.join(schemes)}), "
-            f"got {shown(server)}",
+            f"must be tcp://HOST:PORT, mqtts://HOST:PORT or ws[s]://HOST:PORT/PATH (schemes: "
+            f"{', '.join(schemes)}), got {shown(server)}",
         )
     return server
 
@@ -201,11 +203,16 @@ class MqttConfig:
     ca_cert: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
+    #: the passphrase of an encrypted ``tls_key`` (edge_agent.tls); never logged
+    tls_key_password: str | None = field(default=None, repr=False, metadata=rule(max_len=1024))
+    #: a file whose first line is that passphrase (kept 0600/0640 like the key)
+    tls_key_password_file: str | None = field(default=None, metadata=rule(min_len=1, max_len=4096))
     client_id: str | None = field(default=None, metadata=rule(min_len=1, max_len=128))
     keepalive_s: int = field(default=30, metadata=rule(gt=4, le=65535))
     reconnect_min_s: float = field(default=1.0, metadata=rule(gt=0, le=3600))
     reconnect_max_s: float = field(default=30.0, metadata=rule(gt=0, le=86400))
     queue_max_uplinks: int = field(default=10_000, metadata=rule(gt=0, le=10_000_000))
+    clean_session: bool = field(default=True, metadata=rule(doc="MQTT clean session"))
     filters: BackendFilters = field(default_factory=BackendFilters)
 
     @staticmethod
@@ -225,7 +232,15 @@ class MqttConfig:
             missing = "tls_key" if cfg.tls_key is None else "tls_cert"
             together = f"{join_key(key, 'tls_cert')} and {join_key(key, 'tls_key')} go together"
             raise ConfigError(join_key(key, missing), together)
-        for name in ("ca_cert", "tls_cert", "tls_key"):
+        if cfg.tls_key_password is not None and cfg.tls_key_password_file is not None:
+            raise ConfigError(
+                join_key(key, "tls_key_password_file"),
+                f"set {join_key(key, 'tls_key_password')} or this key, not both",
+            )
+        for name in ("tls_key_password", "tls_key_password_file"):
+            if getattr(cfg, name) is not None and cfg.tls_key is None:
+                raise ConfigError(join_key(key, name), f"needs {join_key(key, 'tls_key')}")
+        for name in ("ca_cert", "tls_cert", "tls_key", "tls_key_password_file"):
             path = getattr(cfg, name)
             if path is None:
                 continue
@@ -249,8 +264,18 @@ class MqttConfig:
 
     @property
     def tls(self) -> bool:
-        """True for ``mqtts://`` and ``ssl://`` servers."""
+        """True for ``mqtts://``, ``ssl://`` and ``wss://`` servers."""
         return urlsplit(self.server).scheme in _TLS_SCHEMES
+
+    @property
+    def websocket_path(self) -> str | None:
+        """The HTTP path of a ``ws://``/``wss://`` server (``/mqtt`` when the URL has none), or
+        None for a plain MQTT server."""
+        parts = urlsplit(self.server)
+        if parts.scheme not in _WEBSOCKET_SCHEMES:
+            return None
+        path = parts.path if parts.path not in ("", "/") else "/mqtt"
+        return f"{path}?{parts.query}" if parts.query else path
 
     def topic(self, gateway_id: str, suffix: str) -> str:
         """``<prefix>/gateway/<id>/<suffix>`` (no leading slash when the prefix is empty)."""

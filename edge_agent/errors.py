@@ -7,6 +7,7 @@ AgentError
  │    └── SpoolFull              the disk is full (ENOSPC); records stay in memory meanwhile
  ├── BackendError                a network-server backend failed (broker, UDP server)
  └── StatusError                 the status socket cannot be reached or answered nonsense
+      └── StatusBusy (+TimeoutError)  a daemon holds the socket but did not answer in time
 """
 
 from __future__ import annotations
@@ -46,3 +47,7 @@ class BackendError(AgentError):
 
 class StatusError(AgentError):
     """The running daemon's status socket did not answer."""
+
+
+class StatusBusy(StatusError, TimeoutError):
+    """A process listens on the status socket but did not answer in time: busy, not absent."""

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import fields
 
+from packet_forwarder.downlink import modulation_key
 from packet_forwarder.model import GatewayStats, Uplink
 
 _INT_FIELDS = tuple(f.name for f in fields(GatewayStats) if f.type in ("int", int))
@@ -44,14 +45,19 @@ class IntervalStats:
         self._lock = threading.Lock()
 
     def count_rx(self, uplink: Uplink, crc_ok: bool) -> None:
-        """One received packet (any CRC status)."""
+        """One received packet (any CRC status); per frequency and modulation: CRC_OK only,
+        as ChirpStack's concentratord counts them."""
         with self._lock:
             total = self._total
             total.rx_packets_received += 1
-            if crc_ok:
-                total.rx_packets_received_ok += 1
+            if not crc_ok:
+                return
+            total.rx_packets_received_ok += 1
             freqs = total.rx_packets_per_frequency
             freqs[uplink.freq_hz] = freqs.get(uplink.freq_hz, 0) + 1
+            mods = total.rx_packets_per_modulation
+            key = modulation_key(uplink)
+            mods[key] = mods.get(key, 0) + 1
 
     def take(self, consumer: str) -> GatewayStats:
         """What changed since ``consumer``'s previous take (since start for its first)."""

@@ -29,6 +29,8 @@ from edge_agent.backends.base import Backend, StatsReport
 from edge_agent.backends.registry import backend_class, open_backend
 from edge_agent.config import AgentConfig, BackendConfig
 from edge_agent.downlinks import DownlinkPipeline
+from edge_agent.gateway_control import GatewayControl
+from edge_agent.gateway_properties import gateway_properties
 from edge_agent.intervals import IntervalStats
 from edge_agent.radio_health import RadioHealth
 from edge_agent.router import parse_header
@@ -186,6 +188,8 @@ class AgentService:
         self.intervals = IntervalStats(self.downlinks.add_stats)
         self._forwarded_seen: dict[str, int] = {}
         self._backends_lock = threading.Lock()
+        self.control = GatewayControl(self)  # command/exec, command/config (issue 13)
+        self.cfg = self.control.overlay(cfg)  # a channel plan the network server set
         self.backends: list[Backend] = [self._new_backend(b) for b in cfg.backends]
         self._parse_headers = self._needs_headers()
 
@@ -195,6 +199,7 @@ class AgentService:
         limit = backend_class(backend_cfg.type).memory_queue_records(backend_cfg)
         backend = open_backend(backend_cfg, self.uplinks.store(backend_cfg.name, limit))
         backend.downlink_sink = self.downlinks.submit
+        backend.control = self.control
         backend.gateway_id = self.gateway_id  # known from the config, or at the radio's start
         return backend
 
@@ -565,6 +570,9 @@ class AgentService:
             "radio_errors": str(self.counters.radio_errors),
             "radio_up": str(self.health.running).lower(),
             **self.uplinks.metadata(),
+            **gateway_properties(
+                self.cfg, self._concentrator if self.radio_ready.is_set() else None
+            ),
         }
         gw = self.cfg.gateway
         location = getattr(self._concentrator, "location", None)  # a GPS fix wins

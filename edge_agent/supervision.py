@@ -23,7 +23,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 from edge_agent import __version__, logs, sdnotify
-from edge_agent.errors import ConfigError
+from edge_agent.errors import ConfigError, StatusError
 from edge_agent.models.spool import SpoolLiveStats
 from edge_agent.models.status import (
     BackendStatus,
@@ -134,7 +134,7 @@ class Supervisor:
             try:
                 server.start()
                 self.status_server = server
-            except OSError as exc:  # the daemon works without it; status/diag then say so
+            except (OSError, StatusError) as exc:  # the daemon works without it; status says so
                 LOGGER.error("status socket %s unavailable: %s", path, exc)
         self._status_line = self.status_line()
         sdnotify.ready(self._status_line, environ=self.environ)
@@ -276,10 +276,12 @@ class Supervisor:
             LOGGER.warning("reload requested but the daemon has no config file to re-read")
             return False
         from edge_agent.config import load_config
+        from edge_agent.file_modes import check_config_files
 
         sdnotify.reloading("reloading the configuration", environ=self.environ)
         try:
             new = load_config(path)
+            check_config_files(path, new, when="reload")  # a refused file is like an invalid one
             self.apply(new)
         except (ConfigError, OSError) as exc:
             LOGGER.error("reload: %s is invalid, keeping the running configuration: %s", path, exc)
@@ -295,6 +297,7 @@ class Supervisor:
         does not build a downlink scheduler."""
         svc = self.service
         old = svc.cfg
+        new = svc.control.overlay(new)  # a managed channel plan stays across reloads
         scheduler = svc.downlinks.build_scheduler(new)  # validates [regulation] before any change
         if new.log != old.log:
             logs.configure(new.log.level)

@@ -99,6 +99,7 @@ class Concentrator:
         self._eui: int | None = None
         self._version: int | None = None
         self._model: str | None = None
+        self._firmware: dict[str, int] = {}
         self._temperature_c: float | None = None
         self._last_fetch_empty = False
         self._log = RateLimitedLog(LOGGER)
@@ -142,6 +143,11 @@ class Concentrator:
         return bool(getattr(self._transport, "exhausted", False)) and self._last_fetch_empty
 
     @property
+    def firmware_versions(self) -> dict[str, int]:
+        """The AGC and ARB firmware versions the chip runs ({} before the first start)."""
+        return dict(self._firmware)
+
+    @property
     def started(self) -> bool:
         """True between ``start()`` and ``stop()``."""
         return self._chip is not None
@@ -159,6 +165,12 @@ class Concentrator:
             self._version = version
             self._model = chip.model()
             self._eui = chip.eui()
+            firmware = getattr(chip, "running_firmware", None)
+            self._firmware = (
+                {}
+                if firmware is None
+                else {"agc": firmware.agc_version, "arb": firmware.arb_version}
+            )
             self._session_id = secrets.randbits(32) or 1
             self._last_fetch_empty = False
             self._chip = chip

@@ -59,6 +59,7 @@ from packet_forwarder.model import (
     Timing,
     TxAck,
     TxStatus,
+    Uplink,
     parse_context,
 )
 from packet_forwarder.regions import DownlinkRules
@@ -113,7 +114,7 @@ class ScheduledTx:
         )
 
 
-def modulation_key(req: DownlinkRequest) -> str:
+def modulation_key(req: DownlinkRequest | Uplink) -> str:
     """Key of the per-modulation counters: 'LORA/SF7/BW125000/4/5' or 'FSK/50000'."""
     if req.modulation is Modulation.LORA:
         return f"LORA/SF{req.sf}/BW{req.bandwidth_hz}/{req.code_rate}"

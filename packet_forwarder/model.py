@@ -152,7 +152,9 @@ class GatewayStats:
     rx_packets_received_ok: int = 0
     tx_packets_received: int = 0
     tx_packets_emitted: int = 0
+    #: CRC_OK packets per frequency and per modulation key (as concentratord counts them)
     rx_packets_per_frequency: dict[int, int] = field(default_factory=dict)
+    rx_packets_per_modulation: dict[str, int] = field(default_factory=dict)
     tx_packets_per_frequency: dict[int, int] = field(default_factory=dict)
     tx_packets_per_status: dict[str, int] = field(default_factory=dict)
     #: emitted packets per modulation key ('LORA/SF7/BW125000/4/5', 'FSK/50000')

@@ -78,6 +78,8 @@ class SX1302:
         #: cumulative FIFO error counts since creation (parse_fifo kinds)
         self.rx_errors: Counter[str] = Counter()
         self.plan: ChipPlan | None = None
+        #: the AGC/ARB images the last ``start`` loaded
+        self.running_firmware: Firmware | None = None
         self.started = False
         self._sleep = sleep
         self._bulk_depth = 0
@@ -233,6 +235,7 @@ class SX1302:
         mcu.load_firmware(self, "ARB", fw.arb)  # step 18
         mcu.start_arb(self, fw.arb_version, fine_timestamp=plan.fine_timestamp, timeout_s=timeout)
         LOGGER.info("AGC v%d and ARB v%d firmware running", fw.agc_version, fw.arb_version)
+        self.running_firmware = fw  # for the gateway's stats metadata
         with self.bulk():
             self._enable_pps()  # step 20
             self._configure_tx(plan)  # step 20: TX static configuration

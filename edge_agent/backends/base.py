@@ -112,6 +112,8 @@ class Backend:
         self.link = LinkCounters()
         #: set by the service: where decoded downlinks go
         self.downlink_sink: DownlinkSink | None = None
+        #: set by the service: an ``edge_agent.gateway_control.GatewayControl``
+        self.control: Any = None
         self._stopping = False
         self._thread: threading.Thread | None = None
 

@@ -31,9 +31,12 @@ from edge_agent.diag.core import (
     passed,
     warned,
 )
+from edge_agent.tls import TlsSetupError
 
 CERT_WARN_DAYS = 30
-TLS_SCHEMES = ("mqtts", "ssl", "tls")
+TLS_SCHEMES = ("mqtts", "ssl", "tls", "wss")
+#: default ports of the websocket schemes (MQTT's are 1883 and 8883)
+_WS_PORTS = {"ws": 80, "wss": 443}
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,12 @@ class BrokerTarget:
 
 
 def broker_target(server: str) -> BrokerTarget:
-    """Parse ``tcp://HOST:PORT`` / ``mqtts://HOST:PORT`` (default ports 1883 / 8883)."""
+    """Parse ``tcp://HOST:PORT`` / ``mqtts://HOST:PORT`` / ``ws[s]://HOST:PORT/PATH`` (default
+    ports 1883 / 8883 / 80 / 443)."""
     parts = urlsplit(server)
     tls = parts.scheme in TLS_SCHEMES
-    return BrokerTarget(parts.hostname or "127.0.0.1", parts.port or (8883 if tls else 1883), tls)
+    default_port = _WS_PORTS.get(parts.scheme, 8883 if tls else 1883)
+    return BrokerTarget(parts.hostname or "127.0.0.1", parts.port or default_port, tls)
 
 
 class _BackendContext:
@@ -113,11 +118,9 @@ def _days(seconds: float) -> float:
 
 
 def _tls_context(ctx: DiagContext) -> ssl.SSLContext:
-    mqtt = ctx.config.mqtt
-    context = ssl.create_default_context(cafile=mqtt.ca_cert or None)
-    if mqtt.tls_cert:
-        context.load_cert_chain(mqtt.tls_cert, mqtt.tls_key or None)
-    return context
+    from edge_agent.tls import client_context  # the daemon's: never a passphrase prompt
+
+    return client_context(ctx.config.mqtt)
 
 
 @check("broker-dns", "the broker's host name resolves", requires=("config",))
@@ -242,6 +245,12 @@ def _check_tls(ctx: DiagContext) -> CheckResult:
             "set [mqtt] ca_cert to the CA that signed the broker's certificate, and use the host "
             "name the certificate was issued for in [mqtt] server",
         )
+    except TlsSetupError as exc:
+        return failed(
+            "broker-tls",
+            str(exc),
+            "an encrypted key needs [mqtt] tls_key_password or tls_key_password_file",
+        )
     except ssl.SSLError as exc:
         reason = exc.reason or str(exc)
         hint = "check the broker's TLS listener settings and [mqtt] ca_cert/tls_cert/tls_key"
@@ -275,11 +284,15 @@ def _client(ctx: DiagContext, nonce: str) -> tuple[Any, queue.Queue[tuple[str, A
     cfg = ctx.config
     base = cfg.mqtt.client_id or cfg.gateway.id or "edge-agent"
     events: queue.Queue[tuple[str, Any]] = queue.Queue()
+    ws_path = getattr(cfg.mqtt, "websocket_path", None)  # ws:// and wss:// servers
     client = mqtt.Client(
         callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
         client_id=f"{base}-diag-{nonce}",
         protocol=mqtt.MQTTv311,
+        transport="tcp" if ws_path is None else "websockets",
     )
+    if ws_path is not None:
+        client.ws_set_options(path=ws_path)
     if cfg.mqtt.username:
         client.username_pw_set(cfg.mqtt.username, cfg.mqtt.password)
     if _target(ctx).tls:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from edge_agent.errors import ConfigError, StatusError
+from edge_agent.errors import ConfigError, StatusBusy, StatusError
 from edge_agent.models.diag import DIAG_SCHEMA_VERSION, CheckResultDoc, DiagReport, DiagSummary
 
 LOGGER = logging.getLogger(__name__)
@@ -24,6 +24,10 @@ LOGGER = logging.getLogger(__name__)
 PASS, WARN, FAIL = "pass", "warn", "fail"
 DEFAULT_CONFIG = "/etc/edge-agent/config.toml"
 DEFAULT_STATUS_SOCKET = "/run/edge-agent/status.sock"
+
+#: what ``DiagContext.daemon_state`` says after asking the status socket
+DAEMON_RUNNING, DAEMON_ABSENT, DAEMON_BUSY = "running", "absent", "busy"
+STATUS_TIMEOUT_S = 2.0
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -107,6 +111,10 @@ class DiagContext:
     _config_loaded: bool = False
     _daemon: dict[str, Any] | None = None
     _daemon_asked: bool = False
+    #: "running" (it answered), "absent" (nothing listens) or "busy" (something listens on the
+    #: socket but did not answer in time: a daemon is there, so the chip is not to be touched)
+    daemon_state: str = DAEMON_ABSENT
+    daemon_error: str = ""
 
     @property
     def config(self) -> Any:
@@ -137,16 +145,23 @@ class DiagContext:
         return str(getattr(getattr(cfg, "status", None), "socket", None) or DEFAULT_STATUS_SOCKET)
 
     def daemon_status(self) -> dict[str, Any] | None:
-        """The running daemon's status document, or None when no daemon answers (asked once)."""
+        """The running daemon's status document, or None when no daemon answers (asked once;
+        ``daemon_state`` then tells a busy daemon from an absent one)."""
         if not self._daemon_asked:
             self._daemon_asked = True
             from edge_agent.status import StatusClient
 
             try:
-                self._daemon = StatusClient(self.status_socket()).query("/", timeout=2.0)
+                self._daemon = StatusClient(self.status_socket()).query(
+                    "/", timeout=STATUS_TIMEOUT_S
+                )
+                self.daemon_state = DAEMON_RUNNING
+            except StatusBusy as exc:
+                LOGGER.debug("daemon busy: %s", exc)
+                self.daemon_state, self.daemon_error = DAEMON_BUSY, str(exc)
             except StatusError as exc:
                 LOGGER.debug("no daemon status: %s", exc)
-                self._daemon = None
+                self.daemon_state, self.daemon_error = DAEMON_ABSENT, str(exc)
         return self._daemon
 
 

@@ -1,9 +1,12 @@
 """Radio checks: concentrator identity, both radios, temperature, GPS, and the receive test.
 
 While the daemon runs, these take their facts from its status socket (``radio`` and ``gps``
-sections, docs/technician-guide.md) instead of fighting it for the chip. Otherwise they open the
-concentrator themselves through ``drivers.transport.open_transport`` and
-``drivers.sx1302.chip.SX1302`` (``version() -> int``, ``model() -> str``, ``eui() -> int``).
+sections, docs/technician-guide.md) instead of fighting it for the chip. When something listens
+on the socket but does not answer in time, the daemon is busy, not absent: the checks say "busy"
+and never open the chip. Otherwise they open the concentrator themselves through
+``drivers.transport.open_transport`` (whose device lock, ``drivers.lock``, still says "busy" when
+another process holds the chip) and ``drivers.sx1302.chip.SX1302`` (``version() -> int``,
+``model() -> str``, ``eui() -> int``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from edge_agent.diag.core import (
+    DAEMON_BUSY,
     PASS,
     CheckResult,
     DiagContext,
@@ -32,10 +36,28 @@ DEFAULT_I2C_BUS = "/dev/i2c-1"
 TEMP_WARN_C = 70.0
 
 
+BUSY_HINT = (
+    "the concentrator is never opened while a daemon holds it: run diag again when the daemon "
+    "answers, or stop it first (systemctl stop edge-agent) to test the chip from here"
+)
+
+
 def daemon_radio(ctx: DiagContext) -> dict[str, Any] | None:
     """The daemon's ``radio`` section, or None when no daemon answers."""
     status = ctx.daemon_status()
     return None if status is None else dict(status.get("radio") or {})
+
+
+def daemon_busy(name: str, ctx: DiagContext) -> CheckResult | None:
+    """A WARN "busy" result when a daemon holds the status socket without answering, else None."""
+    ctx.daemon_status()
+    if ctx.daemon_state != DAEMON_BUSY:
+        return None
+    from drivers.lock import is_locked
+
+    _, device = concentrator_device(ctx.config.concentrator.url)
+    holds = f"; it holds {device}" if device and is_locked(device) else ""
+    return warned(name, f"busy: {ctx.daemon_error}{holds}", BUSY_HINT)
 
 
 @contextlib.contextmanager
@@ -53,6 +75,10 @@ def open_chip(ctx: DiagContext) -> Iterator[Any]:
 
 
 def _chip_unavailable(name: str, exc: Exception) -> CheckResult:
+    from drivers.errors import DeviceBusy
+
+    if isinstance(exc, DeviceBusy):
+        return warned(name, f"busy: {exc}", BUSY_HINT)
     if isinstance(exc, ImportError):
         return warned(
             name, f"concentrator driver not available: {exc}", "install the full edge-agent"
@@ -107,6 +133,8 @@ def check_concentrator(ctx: DiagContext) -> CheckResult:
     """The SX1302/SX1303 answers with a known version, its model and its EUI."""
     if skip := needs_config("concentrator", ctx):
         return skip
+    if busy := daemon_busy("concentrator", ctx):
+        return busy
     radio = daemon_radio(ctx)
     if radio is not None:
         if radio.get("state") != "running":
@@ -136,6 +164,8 @@ def check_radios(ctx: DiagContext) -> CheckResult:
     """Radio A and radio B answer GET_STATUS with a valid chip mode."""
     if skip := needs_config("radios", ctx):
         return skip
+    if busy := daemon_busy("radios", ctx):
+        return busy
     gaps = tx_power_gaps(ctx)
     radio = daemon_radio(ctx)
     if radio is not None:
@@ -329,6 +359,8 @@ def check_gps(ctx: DiagContext) -> CheckResult:
     if skip := needs_config("gps", ctx):
         return skip
     status = ctx.daemon_status()
+    if busy := daemon_busy("gps", ctx):
+        return busy
     if status is None:
         return warned(
             "gps", "no daemon answers: GPS facts come from the running daemon", "start it"
@@ -360,6 +392,8 @@ def check_rx(ctx: DiagContext) -> CheckResult:
     while it runs, else by starting the concentrator here."""
     if skip := needs_config("rx", ctx):
         return skip
+    if busy := daemon_busy("rx", ctx):
+        return busy
     before = (daemon_radio(ctx) or {}).get("rx")
     if before is None:
         try:
@@ -367,10 +401,14 @@ def check_rx(ctx: DiagContext) -> CheckResult:
         except Exception as exc:
             return _chip_unavailable("rx", exc)
         return _rx_result(ctx, tracker.snapshot(), {}, "")
+    from edge_agent.errors import StatusError
     from edge_agent.status import StatusClient
 
     time.sleep(ctx.rx_seconds)
-    after = (StatusClient(ctx.status_socket()).query("/radio", timeout=2.0)).get("rx") or {}
+    try:
+        after = (StatusClient(ctx.status_socket()).query("/radio", timeout=2.0)).get("rx") or {}
+    except StatusError as exc:
+        return warned("rx", f"the daemon stopped answering during the test: {exc}", BUSY_HINT)
     return _rx_result(ctx, after, before, " (from the running daemon)")
 
 

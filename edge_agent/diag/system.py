@@ -23,6 +23,7 @@ from edge_agent.diag.core import (
     passed,
     warned,
 )
+from edge_agent.file_modes import FileProblem, config_problems
 from edge_agent.spool_config import SpoolConfig
 
 SPI_HINT = (
@@ -74,12 +75,23 @@ def check_config(ctx: DiagContext) -> CheckResult:
         )
     cfg = ctx.config
     gw_id = cfg.gateway.id or "from chip EUI"
-    return passed(
-        "config",
+    facts = (
         f"{ctx.config_path}: gateway {gw_id}, {cfg.concentrator.region}, "
         f"concentrator {cfg.concentrator.url}, "
-        + ", ".join(f"backend {b.name} {_server(b)}" for b in cfg.backends),
+        + ", ".join(f"backend {b.name} {_server(b)}" for b in cfg.backends)
     )
+    return _with_file_problems(facts, config_problems(ctx.config_path, cfg))
+
+
+def _with_file_problems(facts: str, problems: list[FileProblem]) -> CheckResult:
+    """PASS, or FAIL (a file the daemon refuses) / WARN naming each file and its fix."""
+    if not problems:
+        return passed("config", facts)
+    detail = f"{facts}; " + "; ".join(str(p) for p in problems)
+    hint = "; ".join(dict.fromkeys(p.hint for p in problems))
+    if any(p.refused for p in problems):
+        return failed("config", detail + " (the daemon refuses to start with it)", hint)
+    return warned("config", detail, hint)
 
 
 def _server(backend: object) -> str:

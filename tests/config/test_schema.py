@@ -80,6 +80,7 @@ def test_the_schemas_cover_the_plan_and_backend_tables() -> None:
     assert {"RadioPlan", "TxGain", "ChannelsTable", "BackendFilters", "SpoolConfig"} <= names
     assert toml_keys(AgentConfig) == [
         "concentrator", "gateway", "mqtt", "backend", "spool", "regulation", "status", "log", "gps",
+        "commands",
     ]  # fmt: skip
 
 

@@ -117,7 +117,8 @@ def test_install_dry_run_prints_every_action_and_changes_nothing(tmp_path: Path)
     lines = proc.stdout.splitlines()
     unit = tmp_path / "etc/systemd/system/edge-agent.service"
     assert lines[0] == f"would write {unit} (ExecStart=/opt/x/bin/edge-agent)"
-    assert f"would write starter {tmp_path}/etc/edge-agent/config.toml for EU868 (0640)" in lines
+    config = tmp_path / "etc/edge-agent/config.toml"
+    assert f"would write starter {config} for EU868 (root:edge-agent 0640)" in lines
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,11 +1,12 @@
 """The ChirpStack v4 MQTT backend: ``event/up``, ``event/stats``, ``event/ack``, retained
-``state/conn``, ``command/down`` in.
+``state/conn``, ``command/down`` in (``commands``: ``command/config`` and ``command/exec``).
 
 One sender thread owns the connection. It creates a fresh paho client for every connection
-attempt (``reconnect_on_failure=False``, clean session), so the only queue of unconfirmed
-uplinks is our ``UplinkStore``: after a reconnect it rewinds the store and republishes in
-order (at-least-once), and paho never replays a stale copy of its own. paho callbacks only
-put events on a queue; the sender thread acks the store when a PUBACK arrives.
+attempt (``reconnect_on_failure=False``; a clean session unless ``clean_session = false``; TCP
+or websockets), so the only queue of unconfirmed uplinks is our ``UplinkStore``: after a
+reconnect it rewinds the store and republishes in order (at-least-once), and paho never replays
+a stale copy of its own. paho callbacks only put events on a queue; the sender thread acks the
+store when a PUBACK arrives.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import logging
 import queue
 import random
-import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +21,10 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 import edge_agent.backends.chirpstack.codec as codec
+from edge_agent import tls
 from edge_agent.backends.base import Backend, DownlinkCommand, DownlinkDecodeError, StatsReport
+from edge_agent.backends.chirpstack.commands import CommandHandler
+from edge_agent.backends.chirpstack.plan_command import plan_metadata
 from edge_agent.store.protocol import UplinkStore
 from packet_forwarder.model import TxAck, Uplink
 
@@ -29,6 +32,11 @@ LOGGER = logging.getLogger(__name__)
 
 #: unconfirmed QoS 1/2 publishes in flight at once
 MAX_INFLIGHT = 100
+#: for this long after a connection is lost (or the first attempt fails) the backend retries every
+#: ``reconnect_min_s`` (1 s by default, like the ChirpStack MQTT Forwarder), then backs off
+FAST_RETRY_WINDOW_S = 60.0
+#: at most one log line per this many seconds for garbage downlinks (every one is counted)
+GARBAGE_LOG_INTERVAL_S = 10.0
 
 
 @dataclass(slots=True)
@@ -44,6 +52,10 @@ class BackendCounters:
     uplinks_unconfirmed: int = 0
     stats_published: int = 0
     commands_received: int = 0
+    #: command/down payloads answered with no ack: not a DownlinkFrame, empty, no downlink id
+    downlinks_garbage: int = 0
+    #: retained command/* messages (the broker replays them at every subscription): ignored
+    commands_retained: int = 0
 
 
 class ChirpStackBackend(Backend):
@@ -62,11 +74,22 @@ class ChirpStackBackend(Backend):
         self._next_attempt = 0.0
         self._backoff_s = self.mqtt.reconnect_min_s
         self._connecting = False
+        #: monotonic time the current outage began (None while connected)
+        self._outage_since: float | None = None
+        self._garbage_logged_at: float | None = None
+        self._retained_logged: set[str] = set()
+        self.commands = CommandHandler(self)
 
     @property
     def server(self) -> str:
         """The broker URL."""
         return str(self.mqtt.server)
+
+    @property
+    def stats_interval_s(self) -> float | None:
+        """ChirpStack's stats interval when this backend manages the plan, else the gateway's."""
+        control = self.control
+        return None if control is None else control.stats_interval_s(self.name)
 
     # -- the seam's hooks ------------------------------------------------------------------
 
@@ -91,6 +114,7 @@ class ChirpStackBackend(Backend):
         stats = report.stats
         msg = codec.gateway_stats(stats, self.gateway_id, report.time_s, report.location)
         msg.metadata.update(report.metadata)
+        msg.metadata.update(plan_metadata(self.control, self.name))
         if report.duty_cycle is not None:
             codec.fill_duty_cycle(msg, report.duty_cycle)
         payload = codec.encode(msg, self.mqtt.marshaler)
@@ -158,6 +182,8 @@ class ChirpStackBackend(Backend):
             self._publish_stats(event[1])
         elif kind == "ack":
             self._publish_event("event/ack", event[1])
+        elif kind == "publish":
+            self._publish_event(event[1], event[2])
         elif event[1] != self._generation:
             return  # from a client we already dropped
         elif kind == "puback":
@@ -170,21 +196,24 @@ class ChirpStackBackend(Backend):
         elif kind == "disconnect":
             self._on_lost(f"connection lost ({event[2]})")
         elif kind == "command":
-            self.counters.commands_received += 1
-            LOGGER.debug("command on %s ignored: not implemented", event[2])
+            self.commands.handle(event[2].rsplit("/", 1)[-1], event[3])
 
     def _connect(self) -> None:
         assert self.gateway_id is not None
         self._generation += 1
         gen = self._generation
         client_id = self.mqtt.client_id or self.gateway_id
+        websocket_path = self.mqtt.websocket_path
         client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            clean_session=True,
+            clean_session=self.mqtt.clean_session,
             protocol=mqtt.MQTTv311,
+            transport="tcp" if websocket_path is None else "websockets",
             reconnect_on_failure=False,
         )
+        if websocket_path is not None:
+            client.ws_set_options(path=websocket_path)
         client.max_inflight_messages_set(MAX_INFLIGHT)
         # paho callbacks only signal: the sender thread does the work
         client.on_connect = lambda _c, _u, _f, rc, _p: self._events.put(("connack", gen, rc))
@@ -193,15 +222,10 @@ class ChirpStackBackend(Backend):
         client.on_message = lambda _c, _u, msg: self._on_message(gen, msg)
         if self.mqtt.username is not None:
             client.username_pw_set(self.mqtt.username, self.mqtt.password)
-        if self.mqtt.tls:
-            client.tls_set(
-                ca_certs=self.mqtt.ca_cert,
-                certfile=self.mqtt.tls_cert,
-                keyfile=self.mqtt.tls_key,
-                cert_reqs=ssl.CERT_REQUIRED,
-            )
         client.will_set(self._topic("state/conn"), self._conn_state(False), self.mqtt.qos, True)
         try:
+            if self.mqtt.tls:  # never a passphrase prompt; a key problem backs off like a refusal
+                client.tls_set_context(tls.client_context(self.mqtt))
             client.connect(self.mqtt.host, self.mqtt.port, keepalive=self.mqtt.keepalive_s)
         except (OSError, ValueError) as exc:
             self.counters.connect_failures += 1
@@ -225,6 +249,7 @@ class ChirpStackBackend(Backend):
         self.store.rewind()
         self.counters.connects += 1
         self._backoff_s = self.mqtt.reconnect_min_s
+        self._outage_since = None
         self.connected.set()
         LOGGER.info(
             "%s: connected to %s as gateway %s (%d uplinks pending)",
@@ -243,9 +268,15 @@ class ChirpStackBackend(Backend):
         self._schedule_retry(why)
 
     def _schedule_retry(self, why: str) -> None:
-        delay = self._backoff_s * random.uniform(0.5, 1.0)
-        self._backoff_s = min(self.mqtt.reconnect_max_s, self._backoff_s * 2)
-        self._next_attempt = time.monotonic() + delay
+        now = time.monotonic()
+        if self._outage_since is None:
+            self._outage_since = now
+        if now - self._outage_since < FAST_RETRY_WINDOW_S:
+            delay = self.mqtt.reconnect_min_s  # the forwarder's steady 1 s at first
+        else:
+            delay = self._backoff_s * random.uniform(0.5, 1.0)
+            self._backoff_s = min(self.mqtt.reconnect_max_s, self._backoff_s * 2)
+        self._next_attempt = now + delay
         LOGGER.warning("%s: %s; retrying in %.1fs", self.name, why, delay)
 
     def _drop_client(self) -> None:
@@ -300,17 +331,53 @@ class ChirpStackBackend(Backend):
                 LOGGER.warning("OFFLINE state not confirmed: %s", exc)
         self.connected.clear()
         self._drop_client()
+        self.commands.close()
         LOGGER.info("%s: disconnected from %s", self.name, self.mqtt.server)
 
     def _on_message(self, gen: int, msg: Any) -> None:
-        """paho thread: hand ``command/down`` to the downlink sink, the rest to the sender."""
+        """paho thread: hand ``command/down`` to the downlink sink, the rest to the sender;
+        retained commands and garbage downlinks go nowhere (counted, logged)."""
+        self.counters.commands_received += 1
+        if msg.retain:
+            self._retained(msg.topic)
+            return
         sink = self.downlink_sink
         if sink is not None and msg.topic.endswith("/command/down"):
-            self.counters.commands_received += 1
+            payload = bytes(msg.payload)
+            why = codec.downlink_garbage(payload, self.mqtt.marshaler)
+            if why is not None:
+                self._garbage(why, len(payload))
+                return
             self.link.downlinks_received += 1
-            sink(self, bytes(msg.payload))
+            sink(self, payload)
         else:
-            self._events.put(("command", gen, msg.topic))
+            self._events.put(("command", gen, msg.topic, bytes(msg.payload)))
+
+    def _retained(self, topic: str) -> None:
+        """A retained command is stale by nature: the broker replays it at every subscription."""
+        self.counters.commands_retained += 1
+        if topic not in self._retained_logged:
+            self._retained_logged.add(topic)
+            LOGGER.warning(
+                "%s: retained message on %s ignored (commands are never retained; clear it with "
+                "an empty retained publish); further ones on this topic are only counted",
+                self.name,
+                topic,
+            )
+
+    def _garbage(self, why: str, size: int) -> None:
+        self.counters.downlinks_garbage += 1
+        now = time.monotonic()
+        last = self._garbage_logged_at
+        if last is None or now - last >= GARBAGE_LOG_INTERVAL_S:
+            self._garbage_logged_at = now
+            LOGGER.warning(
+                "%s: command/down payload (%d bytes) is %s: not acked (%d such payloads so far)",
+                self.name,
+                size,
+                why,
+                self.counters.downlinks_garbage,
+            )
 
     def _publish_event(self, suffix: str, payload: bytes) -> None:
         client = self._client
@@ -337,4 +404,6 @@ class ChirpStackBackend(Backend):
             "uplinks_published": self.counters.uplinks_published,
             "uplinks_acked": self.counters.uplinks_acked,
             "uplinks_unconfirmed": self.counters.uplinks_unconfirmed,
+            "downlinks_garbage": self.counters.downlinks_garbage,
+            "commands_retained": self.counters.commands_retained,
         }

@@ -82,21 +82,19 @@ def uplink_frame(
     return frame
 
 
-def _buffered_mark() -> bytes:
-    frame = gw.UplinkFrame()
-    frame.rx_info.metadata[BUFFERED_KEY] = "true"
-    return frame.SerializeToString()
-
-
-#: an encoded gw.UplinkFrame holding only ``rx_info.metadata["buffered"] = "true"``. Protobuf
-#: merges concatenated messages (map entries are added, every other field kept), so appending it
-#: to an encoded frame marks the uplink without decoding it; gw_time stays the reception time.
-BUFFERED_MARK = _buffered_mark()
-
-
 def mark_buffered(payload: bytes) -> bytes:
-    """Return the stored ``UplinkFrame`` bytes with ``rx_info.metadata["buffered"] = "true"``."""
-    return payload + BUFFERED_MARK
+    """Return the stored ``UplinkFrame`` bytes with ``rx_info.metadata["buffered"] = "true"``.
+
+    Decoded, marked and encoded again: ONE well-formed message. Appending a second encoded
+    ``rx_info`` would rely on protobuf's merge of repeated singular message fields, which
+    google-protobuf (the JavaScript ``@chirpstack/chirpstack-api``) does not apply: it keeps
+    the last ``rx_info`` only, with an empty gateway id and context. ``gw_time`` stays the
+    reception time.
+    """
+    frame = gw.UplinkFrame.FromString(payload)
+    frame.rx_info.metadata[BUFFERED_KEY] = "true"
+    marked: bytes = frame.SerializeToString()
+    return marked
 
 
 def gateway_stats(
@@ -112,6 +110,8 @@ def gateway_stats(
     )
     _set_seconds(msg.time, now)
     msg.rx_packets_per_frequency.update(stats.rx_packets_per_frequency)
+    for key, count in stats.rx_packets_per_modulation.items():
+        _per_modulation(msg.rx_packets_per_modulation.add(count=count), key)
     msg.tx_packets_per_frequency.update(stats.tx_packets_per_frequency)
     msg.tx_packets_per_status.update(stats.tx_packets_per_status)
     for key, count in stats.tx_packets_per_modulation.items():
@@ -209,6 +209,21 @@ def decode_frame(payload: bytes, marshaler: str) -> gw.DownlinkFrame:
 
 #: what ``decode_frame`` raises on a payload that is neither valid protobuf nor JSON
 DECODE_ERRORS = (DecodeError, json_format.ParseError, UnicodeDecodeError, ValueError)
+
+
+def downlink_garbage(payload: bytes, marshaler: str) -> str | None:
+    """Why a ``command/down`` payload cannot be answered (None when it can): not a
+    DownlinkFrame, an empty one (empty bytes, unknown fields only) or one without downlink id.
+    ChirpStack logs an error for an ack of a downlink it never sent, so these get none."""
+    try:
+        frame = decode_frame(payload, marshaler)
+    except DECODE_ERRORS as exc:
+        return f"not a DownlinkFrame: {exc}"
+    if not frame.ListFields():
+        return "an empty DownlinkFrame" if not payload else "a DownlinkFrame of unknown fields only"
+    if frame.downlink_id == 0:
+        return "a DownlinkFrame without downlink id"
+    return None
 
 
 def item_to_request(downlink_id: int, item: gw.DownlinkFrameItem) -> DownlinkRequest:
