@@ -229,9 +229,23 @@ class GpsTable:
     )
 
 
+_ARGV_RULE = Rule(min_len=1, max_len=64, what="a non-empty array of strings (argv, no shell)")
+
+
+@json_shape(
+    {
+        "type": "object",
+        "additionalProperties": {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": _ARGV_RULE.min_len,
+            "maxItems": _ARGV_RULE.max_len,
+        },
+    }
+)
 def _commands(value: Any, key: str) -> dict[str, tuple[str, ...]]:
     """``[commands]``: name -> argv (non-empty array of strings), the ``command/exec`` allowlist."""
-    argv_rule = Rule(min_len=1, max_len=64, what="a non-empty array of strings (argv, no shell)")
+    argv_rule = _ARGV_RULE
     return {
         name: convert(tuple[str, ...], argv, join_key(key, name), argv_rule)
         for name, argv in check_table(value, key).items()

@@ -57,7 +57,23 @@ def test_check_prints_every_key_with_defaults_and_masks_the_password(
         "eu868",
     )
     assert partner["keepalive_interval_s"] == 10.0
+    assert "tls_key_password" not in chirpstack  # unset keys without a default are absent
     assert partner["filters"]["forward_crc_ok"] is True
+
+
+def test_a_tls_key_passphrase_is_masked_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("gw.crt", "gw.key"):
+        (tmp_path / name).write_text("-----BEGIN-----\n")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[mqtt]\nserver = "mqtts://h:8883"\ntls_cert = "{tmp_path / "gw.crt"}"\n'
+        f'tls_key = "{tmp_path / "gw.key"}"\ntls_key_password = "k3y-secret"\n'
+    )
+    code, out, _err = check(path, capsys)
+    assert code == 0 and "k3y-secret" not in out
+    assert tomllib.loads(out)["backend"][0]["tls_key_password"] == "********"
 
 
 def test_the_printed_configuration_loads_back_to_the_same_one(
