@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "edge_agent.diag.cli",
     "edge_agent.cmd_status",
     "edge_agent.cmd_service",
+    "edge_agent.schemas.cli",
 )
 #: the sub-commands each module registers: a run imports only the module of its command
 #: (``edge-agent --version`` and ``edge-agent run`` skip the others' imports; issue 15)
