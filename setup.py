@@ -10,5 +10,9 @@ setup(
         "edge_agent.systemd",
     ],
     package_dir={"edge_agent.systemd": "systemd"},
-    package_data={"edge_agent.systemd": ["edge-agent.service", "edge-agent.sysusers"]},
+    package_data={
+        "edge_agent.systemd": ["edge-agent.service", "edge-agent.sysusers"],
+        # the published JSON Schemas (edge_agent.schemas; the same files as docs/schemas/)
+        "edge_agent.schemas": ["data/*.json"],
+    },
 )

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "edge_agent.diag.cli",
     "edge_agent.cmd_status",
     "edge_agent.cmd_service",
+    "edge_agent.schemas.cli",
 )
 
 EXIT_OK = 0

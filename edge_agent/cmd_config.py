@@ -355,21 +355,9 @@ def _run_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_check(args: argparse.Namespace) -> int:
-    """Load and validate the configuration: one line either way, exit 2 on an error."""
-    from edge_agent.config import load_config
-
-    try:
-        names = [f"{b.name} ({b.type})" for b in load_config(args.config).backends]
-    except ConfigError as exc:
-        print(f"edge-agent: configuration error: {exc}", file=sys.stderr)
-        return 2
-    print(f"edge-agent: {args.config}: configuration OK; backends: {', '.join(names) or 'none'}")
-    return 0
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``config import-global-conf`` (joining an existing ``config`` command if present)."""
+    """Add ``config import-global-conf``, ``init`` and ``check`` (joining an existing ``config``
+    command if present)."""
     existing = subparsers.choices.get("config")
     actions = None
     if existing is not None:
@@ -385,10 +373,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("file", help="sx1302_hal packet forwarder global_conf.json")
     imp.add_argument("-o", "--output", help="write the TOML here instead of stdout")
     imp.set_defaults(func=_run_import)
-    check = actions.add_parser(
-        "check", help="validate a configuration file (one line; exit 2 on an error)"
-    )
-    check.add_argument(
-        "-c", "--config", default="/etc/edge-agent/config.toml", help="TOML configuration file"
-    )
-    check.set_defaults(func=_run_check)
+    from edge_agent.cmd_config_init import add_check, add_init
+
+    add_init(actions)
+    add_check(actions)

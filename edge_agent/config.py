@@ -33,7 +33,16 @@ from edge_agent.config_backends import (
     split_url,
 )
 from edge_agent.config_plan import ChannelsTable, explicit_plan, radio_table, with_tx_gain_lut
-from edge_agent.config_schema import Rule, check_table, convert, join_key, load, rule, shown
+from edge_agent.config_schema import (
+    Rule,
+    check_table,
+    convert,
+    join_key,
+    json_shape,
+    load,
+    rule,
+    shown,
+)
 from edge_agent.errors import ConfigError
 from edge_agent.spool_config import SpoolConfig
 from packet_forwarder.errors import PlanError
@@ -75,6 +84,7 @@ def _check_url_scheme(url: str, key: str) -> None:
         )
 
 
+@json_shape({"minLength": 1})
 def _gps_tty(value: Any, key: str) -> str:
     """A serial device path, ``gpsd://HOST:PORT``, or ``sim://gps`` (the simulator's GPS)."""
     tty: str = convert(str, value, key, Rule(min_len=1))
@@ -219,9 +229,23 @@ class GpsTable:
     )
 
 
+_ARGV_RULE = Rule(min_len=1, max_len=64, what="a non-empty array of strings (argv, no shell)")
+
+
+@json_shape(
+    {
+        "type": "object",
+        "additionalProperties": {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": _ARGV_RULE.min_len,
+            "maxItems": _ARGV_RULE.max_len,
+        },
+    }
+)
 def _commands(value: Any, key: str) -> dict[str, tuple[str, ...]]:
     """``[commands]``: name -> argv (non-empty array of strings), the ``command/exec`` allowlist."""
-    argv_rule = Rule(min_len=1, max_len=64, what="a non-empty array of strings (argv, no shell)")
+    argv_rule = _ARGV_RULE
     return {
         name: convert(tuple[str, ...], argv, join_key(key, name), argv_rule)
         for name, argv in check_table(value, key).items()

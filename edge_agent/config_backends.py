@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from edge_agent.config_schema import check_table, convert, join_key, load, rule, rule_of, shown
+from edge_agent.config_schema import (
+    check_table,
+    convert,
+    join_key,
+    json_shape,
+    load,
+    rule,
+    rule_of,
+    shown,
+)
 from edge_agent.errors import ConfigError
 from packet_forwarder.lorawan import DEV_ADDR_BITS, EUI_BITS, parse_prefix
 
@@ -50,6 +59,7 @@ def split_url(url: str, key: str) -> SplitResult:
     return parts
 
 
+@json_shape({"pattern": f"^(?:{'|'.join([*_PLAIN_SCHEMES, *_TLS_SCHEMES])})://[^/?#]+/?$"})
 def _mqtt_server(value: Any, key: str) -> str:
     server: str = convert(str, value, key)
     parts = split_url(server, key)
@@ -64,6 +74,7 @@ def _mqtt_server(value: Any, key: str) -> str:
     return server
 
 
+@json_shape({"pattern": "^udp://[^/?#]+:[0-9]+$"})
 def _udp_server(value: Any, key: str) -> str:
     server: str = convert(str, value, key)
     parts = split_url(server, key)
@@ -75,6 +86,10 @@ def _udp_server(value: Any, key: str) -> str:
 def _prefixes(width_bits: int, example: str) -> Any:
     """A parser of ``"HEX/BITS"`` strings, normalised to lower-case hex with explicit bits."""
 
+    digits = width_bits // 4
+    item = {"type": "string", "pattern": f"^\\s*[0-9A-Fa-f]{{{digits}}}(?:/[0-9]+)?\\s*$"}
+
+    @json_shape({"maxItems": MAX_PREFIXES, "items": item})
     def parse(value: Any, key: str) -> tuple[str, ...]:
         items: tuple[str, ...] = convert(tuple[str, ...], value, key)
         if len(items) > MAX_PREFIXES:
@@ -91,6 +106,17 @@ def _prefixes(width_bits: int, example: str) -> Any:
     return parse
 
 
+@json_shape(
+    {
+        "type": "array",
+        "items": {
+            "anyOf": [
+                {"type": "string", "pattern": "^[0-9A-Fa-f]{6}$"},
+                {"type": "integer", "minimum": 0, "maximum": 0xFFFFFF},
+            ]
+        },
+    }
+)
 def _net_ids(value: Any, key: str) -> tuple[int, ...]:
     """24-bit NetIDs: 6 hex digits as a string (``"000013"``) or an integer."""
     if not isinstance(value, list):

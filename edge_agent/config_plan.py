@@ -20,8 +20,16 @@ from drivers.sx1302.plan import (
     RadioPlan,
     TxGain,
 )
-from drivers.tx_gain_tables import validate_lut
-from edge_agent.config_schema import EXTERNAL_RULES, Rule, check_table, convert, load, rule
+from drivers.tx_gain_tables import MAX_ENTRIES, validate_lut
+from edge_agent.config_schema import (
+    EXTERNAL_RULES,
+    Rule,
+    check_table,
+    convert,
+    json_shape,
+    load,
+    rule,
+)
 from edge_agent.errors import ConfigError
 
 MULTI_SF_CHAINS = 8
@@ -33,6 +41,7 @@ _RADIO = Rule(choices=(0, 1))
 _FREQ_HZ = Rule(ge=0, le=1_000_000_000)
 
 
+@json_shape({"minItems": 1, "maxItems": MAX_ENTRIES})
 def tx_gain_lut(value: Any, key: str) -> tuple[TxGain, ...]:
     """A ``tx_gain_lut`` array of {rf_power_dbm, pa_gain, pwr_idx} tables, checked against the
     HAL's limits (``drivers.tx_gain_tables.validate_lut``: 1..16 entries, rising power)."""
@@ -97,6 +106,15 @@ class ChannelsTable:
     fine_timestamp: bool | None = None
 
 
+def _radio_table_shape(radio: dict[str, Any]) -> dict[str, Any]:
+    """A whole radio, or a table holding only ``tx_gain_lut`` (the preset's radio is kept)."""
+    lut = {"type": "array", "items": {"$ref": "#/$defs/TxGain"}, "minItems": 1}
+    lut["maxItems"] = MAX_ENTRIES
+    lut_only = {"type": "object", "properties": {"tx_gain_lut": lut}}
+    return {"anyOf": [radio, {**lut_only, "additionalProperties": False}]}
+
+
+@json_shape(_radio_table_shape)
 def radio_table(value: Any, key: str) -> RadioPlan | None:
     """One ``[concentrator.radio_N]`` table as a RadioPlan; None keeps the preset's radio (an
     empty table, or one holding only ``tx_gain_lut``, which ``with_tx_gain_lut`` applies)."""

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from edge_agent.errors import ConfigError
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: strings longer than this are refused unless a key says otherwise (a path fits)
 MAX_STRING_LENGTH = 4096
@@ -77,6 +78,21 @@ _DEFAULT_RULE = Rule()
 
 #: rules for dataclasses defined outside edge_agent: {class: {field name: Rule}}
 EXTERNAL_RULES: dict[type, dict[str, Rule]] = {}
+
+
+def json_shape(shape: Any) -> Callable[[F], F]:
+    """Declare what a ``Rule.parse`` function accepts, for the generated JSON Schema.
+
+    ``shape`` is a dict of JSON Schema keywords (replacing the schema the field's annotation
+    gives when it holds ``type``, ``anyOf`` or ``$ref``, else added to it), or a function of
+    that annotation schema returning the schema (``edge_agent.schemas.config``).
+    """
+
+    def mark(parse: F) -> F:
+        parse.json_schema = shape  # type: ignore[attr-defined]
+        return parse
+
+    return mark
 
 
 def rule(**kwargs: Any) -> dict[str, Rule]:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from edge_agent.config_schema import load, rule, shown
+from edge_agent.config_schema import json_shape, load, rule, shown
 from edge_agent.errors import ConfigError
 
 MIB = 1024 * 1024
@@ -22,6 +22,24 @@ _SIZE_ALLOWED = (
 )
 
 
+def _any_case(word: str) -> str:
+    """A regular expression matching ``word`` in any letter case (JSON Schema has no flags)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
+_SIZE_PATTERN = (
+    r"^\s*[0-9]+\s*(?:" + "|".join(_any_case(u) for u in sorted(_SIZE_UNITS) if u) + r")?\s*$"
+)
+
+
+@json_shape(
+    {
+        "anyOf": [
+            {"type": "integer", "minimum": MIN_MAX_BYTES, "maximum": MAX_MAX_BYTES},
+            {"type": "string", "pattern": _SIZE_PATTERN},
+        ]
+    }
+)
 def _parse_size(value: object, key: str) -> int:
     """An int of bytes, or a string like ``"64MiB"`` / ``"512 KiB"``."""
     if isinstance(value, bool):

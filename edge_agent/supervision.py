@@ -20,10 +20,18 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from edge_agent import __version__, logs, sdnotify
 from edge_agent.errors import ConfigError, StatusError
+from edge_agent.models.spool import SpoolLiveStats
+from edge_agent.models.status import (
+    BackendStatus,
+    DownlinkStatus,
+    GpsStatus,
+    RadioStatus,
+    StatusDocument,
+)
 from edge_agent.status import StatusClient, StatusServer
 
 if TYPE_CHECKING:
@@ -122,7 +130,7 @@ class Supervisor:
                 "another daemon answers on %s: this one runs without a status socket", path
             )
         else:
-            server = StatusServer(path, self.document)
+            server = StatusServer(path, lambda: dict(self.document()))
             try:
                 server.start()
                 self.status_server = server
@@ -195,18 +203,18 @@ class Supervisor:
             f"{svc.uplinks.pending()} pending"
         )
 
-    def document(self) -> dict[str, Any]:
-        """The status socket's JSON document (keys in docs/technician-guide.md)."""
+    def document(self) -> StatusDocument:
+        """The status socket's JSON document (declared in edge_agent.models.status)."""
         svc = self.service
         return {
             "version": __version__,
             "gateway_id": svc.gateway_id,
             "uptime_s": round(time.monotonic() - self.started_at, 1),
             "radio": self._radio(),
-            "spool": svc.uplinks.stats(),
-            "backends": {backend.name: backend.status() for backend in svc.backends},
-            "downlinks": svc.downlinks.snapshot(),
-            "gps": self._gps(),
+            "spool": cast(SpoolLiveStats, svc.uplinks.stats()),
+            "backends": {b.name: cast(BackendStatus, b.status()) for b in svc.backends},
+            "downlinks": cast(DownlinkStatus, svc.downlinks.snapshot()),
+            "gps": cast(GpsStatus, self._gps()),
             "reloads": self.reloads,
             "pending_restart": dict(self.pending_restart),
         }
@@ -230,7 +238,7 @@ class Supervisor:
             "time_valid": False,
         }
 
-    def _radio(self) -> dict[str, Any]:
+    def _radio(self) -> RadioStatus:
         svc = self.service
         radio: dict[str, Any] = svc.health.snapshot()
         radio["state"] = self.radio_state()
@@ -258,7 +266,7 @@ class Supervisor:
         radio["bad_records"] = dict(stats.get("bad_records", {}))
         radio["rx"] = svc.rx.snapshot()
         radio["last_uplink"] = radio["rx"]["last_uplink"]
-        return radio
+        return cast(RadioStatus, radio)
 
     # -- reload ----------------------------------------------------------------------------
 

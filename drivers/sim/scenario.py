@@ -14,7 +14,9 @@ every transfer fail for ``duration_ms``, ``chip_reset`` power-cycles the chip (c
 lost), ``unplug`` removes the device for ``duration_ms`` (opening it fails; the chip is unpowered).
 
 Every field is checked; a malformed line raises ``ScenarioError`` naming the file and line number.
-Blank lines are skipped. Keys starting with ``_`` are comments and ignored.
+Blank lines are skipped. Keys starting with ``_`` are comments and ignored. The kinds of line and
+their keys are declared once, in ``LINE_SHAPES``: the parser checks them and
+``edge_agent.schemas`` publishes them as a JSON Schema (docs/schemas/scenario-line.v1.schema.json).
 """
 
 from __future__ import annotations
@@ -34,12 +36,13 @@ CRC_STATES = ("ok", "bad", "none")
 MAX_PAYLOAD = 255
 FIFO_SIZE = 4096
 
-_PACKET_KEYS = frozenset(
-    {"at_ms", "freq_hz", "sf", "bw_hz", "cr", "rssi_dbm", "snr_db", "crc", "phy"}
-)
-_RAW_KEYS = frozenset({"at_ms", "fifo_hex"})
 #: fault kind -> whether the line carries ``duration_ms``
 FAULT_KINDS = {"spi_error": True, "chip_reset": False, "unplug": True}
+_FAULT_DOCS = {
+    "spi_error": "every transfer fails for duration_ms",
+    "chip_reset": "the chip is power-cycled (its configuration is lost)",
+    "unplug": "the device is gone for duration_ms (opening it fails; the chip is unpowered)",
+}
 
 
 class ScenarioError(DriverError, ValueError):
@@ -103,6 +106,105 @@ class Scenario:
         return len(self.items)
 
 
+@dataclass(frozen=True, slots=True)
+class LineField:
+    """One key of a scenario line: its kind (``int``, ``number``, ``choice``, ``hex``) and
+    bounds. The parser checks it with ``check``; ``edge_agent.schemas`` publishes it."""
+
+    name: str
+    kind: str
+    doc: str
+    lo: int | None = None
+    hi: int | None = None
+    choices: tuple[Any, ...] = ()
+    #: ``hex``: how many bytes it may hold
+    min_bytes: int = 0
+    max_bytes: int = 0
+
+    def check(self, obj: dict[str, Any]) -> Any:
+        """The checked value of this key in ``obj``; ValueError saying what is wrong."""
+        if self.kind == "int":
+            return _int(obj, self.name, self.lo or 0, self.hi)
+        if self.kind == "number":
+            return _float(obj, self.name)
+        if self.kind == "choice":
+            return _choice(obj, self.name, self.choices)
+        data = _hex(obj, self.name, self.max_bytes)
+        if len(data) < self.min_bytes:
+            raise ValueError(f"{self.name} must not be empty")
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class LineShape:
+    """One kind of scenario line: the key that marks it (None: the default kind), its keys in
+    the order they are checked, and what it stands for."""
+
+    name: str
+    marker: str | None
+    fields: tuple[LineField, ...]
+    doc: str
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """The keys a line of this kind carries (all required)."""
+        return frozenset(f.name for f in self.fields)
+
+    def values(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Each field checked, by name, in declaration order."""
+        return {f.name: f.check(obj) for f in self.fields}
+
+
+_AT_MS = LineField("at_ms", "int", "when it happens: ms after the scenario starts", lo=0)
+PACKET_LINE = LineShape(
+    "packet",
+    None,
+    (
+        _AT_MS,
+        LineField("freq_hz", "int", "centre frequency, Hz", lo=1),
+        LineField("sf", "int", "spreading factor", lo=5, hi=12),
+        LineField("bw_hz", "choice", "bandwidth, Hz", choices=BANDWIDTHS_HZ),
+        LineField("cr", "choice", "coding rate", choices=CODING_RATES),
+        LineField("rssi_dbm", "number", "received signal strength, dBm"),
+        LineField("snr_db", "number", "signal to noise ratio, dB"),
+        LineField("crc", "choice", "payload CRC status", choices=CRC_STATES),
+        LineField("phy", "hex", "the PHY payload, hex", max_bytes=MAX_PAYLOAD),
+    ),
+    "one LoRa packet on the air",
+)
+FIFO_LINE = LineShape(
+    "fifo",
+    "fifo_hex",
+    (
+        LineField(
+            "fifo_hex",
+            "hex",
+            "raw bytes appended to the RX FIFO as if the chip wrote them, hex",
+            min_bytes=1,
+            max_bytes=FIFO_SIZE,
+        ),
+        _AT_MS,
+    ),
+    "raw bytes written to the RX FIFO (malformed records for the driver's checks)",
+)
+#: one shape per fault kind: the ``fault`` key holds the kind (``drivers.sim.faults``)
+FAULT_LINES: dict[str, LineShape] = {
+    kind: LineShape(
+        f"{kind}_fault",
+        "fault",
+        (
+            *([LineField("duration_ms", "int", "how long the fault lasts, ms", lo=1)] * timed),
+            _AT_MS,
+            LineField("fault", "choice", "the fault", choices=(kind,)),
+        ),
+        f"a fault of the simulated hardware: {_FAULT_DOCS[kind]}",
+    )
+    for kind, timed in FAULT_KINDS.items()
+}
+#: every kind of line, the marked kinds first (a line holding a marker key is of that kind)
+LINE_SHAPES: tuple[LineShape, ...] = (*FAULT_LINES.values(), FIFO_LINE, PACKET_LINE)
+
+
 def _int(obj: dict[str, Any], key: str, lo: int, hi: int | None = None) -> int:
     value = obj[key]
     if isinstance(value, bool) or not isinstance(value, int):
@@ -142,16 +244,15 @@ def _hex(obj: dict[str, Any], key: str, max_len: int) -> bytes:
 
 def _fault(obj: dict[str, Any], keys: set[str]) -> ScenarioFault:
     kind = _choice(obj, "fault", tuple(FAULT_KINDS))
-    allowed = {"at_ms", "fault", "duration_ms"} if FAULT_KINDS[kind] else {"at_ms", "fault"}
-    extra, missing = keys - allowed, allowed - keys
+    shape = FAULT_LINES[kind]
+    extra, missing = keys - shape.keys, shape.keys - keys
     if extra or missing:
         raise ValueError(
-            f"a {kind} fault line carries exactly {', '.join(sorted(allowed))}"
+            f"a {kind} fault line carries exactly {', '.join(sorted(shape.keys))}"
             + (f"; unexpected: {', '.join(sorted(extra))}" if extra else "")
             + (f"; missing: {', '.join(sorted(missing))}" if missing else "")
         )
-    duration_ms = _int(obj, "duration_ms", 1) if FAULT_KINDS[kind] else 0
-    return ScenarioFault(at_ms=_int(obj, "at_ms", 0), fault=kind, duration_ms=duration_ms)
+    return ScenarioFault(**shape.values(obj))
 
 
 def parse_line(obj: Any) -> ScenarioItem | ScenarioFault:
@@ -161,35 +262,23 @@ def parse_line(obj: Any) -> ScenarioItem | ScenarioFault:
     keys = {k for k in obj if not k.startswith("_")}
     if "fault" in keys:
         return _fault(obj, keys)
-    if "fifo_hex" in keys:
-        extra, missing = keys - _RAW_KEYS, _RAW_KEYS - keys
+    if FIFO_LINE.marker in keys:
+        extra, missing = keys - FIFO_LINE.keys, FIFO_LINE.keys - keys
         if extra or missing:
             raise ValueError(
                 "a fifo_hex line carries exactly at_ms and fifo_hex"
                 + (f"; unexpected: {', '.join(sorted(extra))}" if extra else "")
                 + (f"; missing: {', '.join(sorted(missing))}" if missing else "")
             )
-        data = _hex(obj, "fifo_hex", FIFO_SIZE)
-        if not data:
-            raise ValueError("fifo_hex must not be empty")
-        return ScenarioFifoBytes(at_ms=_int(obj, "at_ms", 0), data=data)
-    missing = _PACKET_KEYS - keys
+        raw = FIFO_LINE.values(obj)
+        return ScenarioFifoBytes(at_ms=raw["at_ms"], data=raw["fifo_hex"])
+    missing = PACKET_LINE.keys - keys
     if missing:
         raise ValueError(f"missing field(s): {', '.join(sorted(missing))}")
-    extra = keys - _PACKET_KEYS
+    extra = keys - PACKET_LINE.keys
     if extra:
         raise ValueError(f"unknown field(s): {', '.join(sorted(extra))}")
-    return ScenarioPacket(
-        at_ms=_int(obj, "at_ms", 0),
-        freq_hz=_int(obj, "freq_hz", 1),
-        sf=_int(obj, "sf", 5, 12),
-        bw_hz=_choice(obj, "bw_hz", BANDWIDTHS_HZ),
-        cr=_choice(obj, "cr", CODING_RATES),
-        rssi_dbm=_float(obj, "rssi_dbm"),
-        snr_db=_float(obj, "snr_db"),
-        crc=_choice(obj, "crc", CRC_STATES),
-        phy=_hex(obj, "phy", MAX_PAYLOAD),
-    )
+    return ScenarioPacket(**PACKET_LINE.values(obj))
 
 
 def parse_scenario(lines: Iterable[str], source: str = "<scenario>") -> Scenario:

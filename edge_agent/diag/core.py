@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from edge_agent.errors import ConfigError, StatusBusy, StatusError
+from edge_agent.models.diag import DIAG_SCHEMA_VERSION, CheckResultDoc, DiagReport, DiagSummary
 
 LOGGER = logging.getLogger(__name__)
 
@@ -42,9 +43,9 @@ class CheckResult:
     detail: str
     hint: str = ""
 
-    def to_dict(self) -> dict[str, str]:
-        """The JSON form: ``{"name", "status", "detail", "hint"}``."""
-        return asdict(self)
+    def to_dict(self) -> CheckResultDoc:
+        """The JSON form: ``{"name", "status", "detail", "hint"}`` (edge_agent.models.diag)."""
+        return CheckResultDoc(**asdict(self))  # type: ignore[typeddict-item]
 
 
 def passed(name: str, detail: str) -> CheckResult:
@@ -208,17 +209,14 @@ def run_checks(ctx: DiagContext, names: Sequence[str] = ()) -> list[CheckResult]
     return out
 
 
-def summary(results: Sequence[CheckResult]) -> dict[str, int]:
+def summary(results: Sequence[CheckResult]) -> DiagSummary:
     """Counts by status plus the total."""
     counts = {PASS: 0, WARN: 0, FAIL: 0}
     for r in results:
         counts[r.status] += 1
-    return {
-        "total": len(results),
-        "passed": counts[PASS],
-        "warned": counts[WARN],
-        "failed": counts[FAIL],
-    }
+    return DiagSummary(
+        total=len(results), passed=counts[PASS], warned=counts[WARN], failed=counts[FAIL]
+    )
 
 
 def exit_code(results: Sequence[CheckResult]) -> int:
@@ -227,8 +225,12 @@ def exit_code(results: Sequence[CheckResult]) -> int:
 
 
 def write_json(results: Sequence[CheckResult], out: TextIO) -> None:
-    """One JSON object: ``{"checks": [...], "summary": {...}}``."""
-    document = {"checks": [r.to_dict() for r in results], "summary": summary(results)}
+    """One JSON object: ``{"schema_version", "checks": [...], "summary": {...}}``."""
+    document = DiagReport(
+        schema_version=DIAG_SCHEMA_VERSION,
+        checks=[r.to_dict() for r in results],
+        summary=summary(results),
+    )
     out.write(json.dumps(document, indent=2) + "\n")
 
 

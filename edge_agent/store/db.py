@@ -15,9 +15,10 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from edge_agent.errors import SpoolError
+from edge_agent.models.spool import SpoolFileStats
 from edge_agent.store import files as spool_files
 from edge_agent.store import rows as spool_rows
 
@@ -224,9 +225,10 @@ def existing_spool(path: str | Path) -> Iterator[sqlite3.Connection]:
 
 def file_stats(
     path: str | Path, *, now: float | None = None, max_bytes: int = 64 * 1024 * 1024
-) -> dict[str, Any]:
-    """The committed view of a spool file: pending, bytes, oldest_age_s, dropped, per backend;
-    ``quarantined`` (rows set aside) and ``bad_rows`` (not yet set aside: no daemon opened it)."""
+) -> SpoolFileStats:
+    """The committed view of a spool file (``spool stats --json``; edge_agent.models.spool):
+    pending, bytes, oldest_age_s, dropped, per backend; ``quarantined`` (rows set aside) and
+    ``bad_rows`` (not yet set aside: no daemon opened it)."""
     now = time.time() if now is None else now
     limit = spool_rows.row_limit(max_bytes, RECORD_OVERHEAD)
     with existing_spool(path) as conn:
@@ -267,7 +269,7 @@ def file_stats(
     stats["quarantined"] = quarantined
     stats["bad_rows"] = bad_rows
     stats["backends"] = backends
-    return stats
+    return cast(SpoolFileStats, stats)
 
 
 #: decodes one stored payload to a JSON-ready dict, or None when it cannot
