@@ -106,6 +106,7 @@ def test_the_runnable_blocks_run_on_the_simulator(tmp_path: Path, broker: object
     assert "PASS  broker-auth" in text, text
     assert "WARN  broker-pubsub  chirpstack: gateway id unknown" in text
     assert re.search(r"\d+ passed, \d+ warnings?, 0 failed", text)
+    assert "WARN  gps            aucun démon ne répond" in text
     assert 'dev_addr_prefixes = ["00800000/10"]' in text
     config = (root / "etc" / "edge-agent" / "config.toml").read_text()
     assert config.count("[[backend]]") == 2
