@@ -824,4 +824,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "broker.connected_anonymous": ("connected (anonymous)", "connecté (anonyme)"),
     "broker.connected_as_user": ("connected as {user}", "connecté en tant que {user}"),
+    "radio.gps_facts": (
+        "{sentences} sentences, fix {fix}, {satellites} satellites, PPS {pps}",
+        "{sentences} trames NMEA, fix {fix}, {satellites} satellites, PPS {pps}",
+    ),
+    "radio.tx_gain_table": (
+        "radio A TX gain table ({source}): {entries}",
+        "table de gain TX de la radio A ({source}) : {entries}",
+    ),
+    "radio.no_tx_gain_table": (
+        "radio A has no TX gain table: no downlink can be sent",
+        "la radio A n'a pas de table de gain TX : aucune trame descendante ne peut être émise",
+    ),
+    "radio.tx_power_gap": ("TX power: {gap}", "puissance d'émission : {gap}"),
 }
