@@ -29,6 +29,12 @@ def register(sub: Any) -> None:
         "--seconds", type=float, default=10.0, help="duration of the receive test (rx)"
     )
     parser.add_argument("--timeout", type=float, default=5.0, help="network timeout per step")
+    parser.add_argument(
+        "--lang",
+        choices=("en", "fr"),
+        default="en",
+        help="language of the details and hints (default en; fr: français)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -36,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the checks and print the report."""
     import edge_agent.diag as diag
     from edge_agent.diag.core import unknown_checks, write_json, write_text
+    from edge_agent.diag.i18n import localise
 
     unknown = unknown_checks(args.checks)
     if unknown:
@@ -49,6 +56,6 @@ def run(args: argparse.Namespace) -> int:
         print("edge-agent diag: --seconds must be positive", file=sys.stderr)
         return EXIT_USAGE
     ctx = diag.DiagContext(config_path=args.config, rx_seconds=args.seconds, timeout_s=args.timeout)
-    results = diag.run_checks(ctx, args.checks)
+    results = [localise(r, args.lang) for r in diag.run_checks(ctx, args.checks)]
     (write_json if args.json else write_text)(results, sys.stdout)
     return diag.exit_code(results)
