@@ -1,5 +1,5 @@
 """Issue 14.3: under ``exit_when_done`` a scenario that cannot be loaded is fatal at start: exit 2
-with one line naming the file and the line, instead of a daemon retrying a radio that never starts."""
+with one line naming the file and the line, instead of retrying a radio that never starts."""
 
 from __future__ import annotations
 
