@@ -50,6 +50,10 @@ LATENCY_SAMPLES = 10_000
 INBOX_MAX = 256
 #: at most one log line per this many seconds about a full inbox (every drop is counted)
 INBOX_LOG_INTERVAL_S = 10.0
+#: downlink messages decoded and scheduled per second at most (a token bucket of one second's
+#: worth): one radio emits a few dozen packets a second at best, and each message costs a
+#: counter read under the concentrator lock the radio thread needs for uplinks
+HANDLE_RATE_PER_S = 200.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +118,8 @@ class DownlinkPipeline:
         self.latencies: deque[Latency] = deque(maxlen=LATENCY_SAMPLES)
         self.counters = {"frames": 0, "malformed": 0, "refused": 0, "acks": 0, "inbox_dropped": 0}
         self._full_log = LogThrottle(INBOX_LOG_INTERVAL_S)
+        self._tokens = HANDLE_RATE_PER_S
+        self._refill_at = time.monotonic()
         #: acknowledged items by TxStatus since start (the status document's ``downlinks``)
         self.by_status: dict[str, int] = {status.value: 0 for status in TxStatus}
         self._arrivals: dict[tuple[str, int], Latency] = {}
@@ -158,13 +164,19 @@ class DownlinkPipeline:
     # -- downlink thread -----------------------------------------------------------------------
 
     def handle_once(self, concentrator: Any, timeout: float = 0.1) -> int:
-        """Handle every queued message (waiting up to ``timeout`` for the first); how many."""
+        """Handle every queued message (waiting up to ``timeout`` for the first) within the rate
+        budget (``HANDLE_RATE_PER_S``; past it the inbox fills and drops); how many."""
         handled = 0
         block = True
         while True:
+            if not self._take_token():
+                if block:  # nothing handled yet: wait for the next token, within ``timeout``
+                    time.sleep(min(timeout, 1.0 / HANDLE_RATE_PER_S))
+                return handled
             try:
                 arrived, backend, payload = self.inbox.get(block=block, timeout=timeout)
             except queue.Empty:
+                self._tokens += 1.0  # not spent
                 return handled
             block = False
             try:
@@ -172,6 +184,17 @@ class DownlinkPipeline:
             except Exception:  # a bad frame or a radio error must not stop the thread
                 LOGGER.exception("%s: downlink handling failed", backend.name)
             handled += 1
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(
+            HANDLE_RATE_PER_S, self._tokens + (now - self._refill_at) * HANDLE_RATE_PER_S
+        )
+        self._refill_at = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
 
     def _handle(self, arrived: float, backend: Backend, payload: bytes, concentrator: Any) -> None:
         self.counters["frames"] += 1

@@ -103,8 +103,8 @@ def scenario_error(cfg: AgentConfig) -> str | None:
     url = urlsplit(conc.url)
     if not conc.sim.exit_when_done or url.scheme.removeprefix("spy+") != "sim":
         return None
-    path = conc.sim.scenario or (parse_qs(url.query).get("scenario") or [None])[0]
-    if path is None:
+    path = conc.sim.scenario or next(iter(parse_qs(url.query).get("scenario", [])), None)
+    if not path:
         return None
     from drivers.sim.scenario import ScenarioError, load_scenario
 

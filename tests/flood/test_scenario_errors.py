@@ -44,3 +44,13 @@ def test_unreadable_scenario_exits_2(tmp_path: Path) -> None:
     out = run_to_completion(config)
     assert out.returncode == 2, out.stderr
     assert "cannot read scenario" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_scenario_named_in_the_url_is_checked_too(tmp_path: Path) -> None:
+    config = scenario_config(tmp_path, "tcp://127.0.0.1:1", [GOOD, {**GOOD, "cr": "4/9"}])
+    scenario = tmp_path / "scenario.jsonl"
+    text = config.read_text().replace(f'scenario = "{scenario}"\n', "")
+    config.write_text(text.replace('url = "sim://"', f'url = "sim://?scenario={scenario}"'))
+    out = run_to_completion(config)
+    assert out.returncode == 2, out.stderr
+    assert f"{scenario} line 2:" in out.stderr
