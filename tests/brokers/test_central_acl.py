@@ -47,6 +47,7 @@ def gateway_config(tmp_path: Path, server: str) -> Path:
     ).replace(GW_ID, DOC_GW)
     path = tmp_path / "agent.toml"
     path.write_text(text)
+    path.chmod(0o600)  # it holds a password: the agent refuses a world-readable one
     return path
 
 

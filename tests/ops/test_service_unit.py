@@ -68,6 +68,7 @@ def test_unit_has_the_required_service_settings() -> None:
         "WatchdogSec=30s",
         "TimeoutStopSec=30s",
         "Restart=on-failure",
+        "RestartPreventExitStatus=2",
         "ExecStart=/opt/edge-agent/bin/edge-agent run -c /etc/edge-agent/config.toml",
         "StateDirectory=edge-agent",
         "ConfigurationDirectory=edge-agent",
