@@ -28,10 +28,14 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=10_000, help="command/down frames per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="flood duration")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--lead", type=float, default=2.0, help="uplink-only seconds before")
+    parser.add_argument("--tail", type=float, default=4.0, help="seconds after, at least")
     args = parser.parse_args()
     rows = []
     for _ in range(args.runs):
-        r = run_flood(rate_per_s=args.rate, flood_s=args.seconds)
+        r = run_flood(
+            rate_per_s=args.rate, flood_s=args.seconds, lead_s=args.lead, tail_s=args.tail
+        )
         backend = next(iter((r.status.get("backends") or {"": {}}).values()))
         row = {
             "uplinks_sent": r.sent_uplinks,
@@ -49,7 +53,6 @@ def main() -> int:
             "rss_after_mb": round(r.rss_after_kb / 1024, 1),
             "cpu_cores_during_flood": round(r.cpu_flood_s / max(r.flood_s, 1e-9), 2),
             "downlinks": r.status.get("downlinks", {}),
-            "status_keys": sorted(r.status),
             "backend": {k: v for k, v in backend.items() if "ack" in k or "inbox" in k},
         }
         rows.append(row)

@@ -25,6 +25,18 @@ COMMAND_MODULES: tuple[str, ...] = (
     "edge_agent.cmd_status",
     "edge_agent.cmd_service",
 )
+#: the sub-commands each module registers: a run imports only the module of its command
+#: (``edge-agent --version`` and ``edge-agent run`` skip the others' imports; issue 15)
+COMMANDS: dict[str, str] = {
+    "run": "edge_agent.cmd_run",
+    "spool": "edge_agent.cmd_spool",
+    "firmware": "edge_agent.cmd_firmware",
+    "config": "edge_agent.cmd_config",
+    "diag": "edge_agent.diag.cli",
+    "status": "edge_agent.cmd_status",
+    "install-service": "edge_agent.cmd_service",
+    "uninstall-service": "edge_agent.cmd_service",
+}
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -37,8 +49,21 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (AgentError, DriverError, For
 DEBUG_HELP = "on an error, also print the traceback"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every sub-command registered."""
+def _modules_for(argv: Sequence[str] | None) -> tuple[str, ...]:
+    """The command modules ``argv`` needs: its command's, none for ``--version`` or ``version``
+    alone, all of them otherwise (help, an unknown command: argparse lists every choice)."""
+    if argv is None:
+        return COMMAND_MODULES
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    if command in COMMANDS:
+        return (COMMANDS[command],)
+    if command == "version" or (command is None and "--version" in argv):
+        return ()
+    return COMMAND_MODULES
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every sub-command, or only those ``argv`` needs when it is given."""
     parser = argparse.ArgumentParser(
         prog="edge-agent",
         description="LoRaWAN gateway agent for SX1302/SX1303 concentrators.",
@@ -48,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     version = sub.add_parser("version", help="print the version and exit")
     version.set_defaults(func=lambda _args: print(f"edge-agent {__version__}") or EXIT_OK)
-    for name in COMMAND_MODULES:
+    for name in _modules_for(argv):
         importlib.import_module(name).register(sub)
     _accept_debug_everywhere(sub)
     return parser
@@ -99,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     prog, debug = "edge-agent", "--debug" in argv
     try:
-        parser = build_parser()
+        parser = build_parser(argv)
         args = parser.parse_args(argv)
         debug = args.debug
         if not getattr(args, "func", None):

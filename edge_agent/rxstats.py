@@ -7,6 +7,7 @@ restart on reload, unlike the concentrator's own counters); the status socket se
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import Counter, deque
@@ -19,87 +20,100 @@ from packet_forwarder.model import CrcStatus, Modulation, Uplink
 RATE_WINDOW_S = 60.0
 
 
-class _Spread:
-    """min / max / mean of a stream of floats."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.total = 0.0
-        self.low: float | None = None
-        self.high: float | None = None
-
-    def add(self, value: float) -> None:
-        self.count += 1
-        self.total += value
-        self.low = value if self.low is None else min(self.low, value)
-        self.high = value if self.high is None else max(self.high, value)
-
-    def as_dict(self) -> dict[str, float | None]:
-        mean = round(self.total / self.count, 2) if self.count else None
-        low = None if self.low is None else round(self.low, 2)
-        high = None if self.high is None else round(self.high, 2)
-        return {"min": low, "max": high, "mean": mean}
-
-
 def sf_label(uplink: Uplink) -> str:
     """``"7"``…``"12"`` for LoRa, ``"FSK"`` otherwise (the ``by_sf`` keys)."""
     return str(uplink.sf) if uplink.modulation is Modulation.LORA else "FSK"
 
 
+def _spread(count: int, total: float, low: float, high: float) -> dict[str, float | None]:
+    if not count:
+        return {"min": None, "max": None, "mean": None}
+    return {"min": round(low, 2), "max": round(high, 2), "mean": round(total / count, 2)}
+
+
 class RxTracker:
-    """Thread-safe receive counters; ``add()`` from the radio thread, ``snapshot()`` from any."""
+    """Thread-safe receive counters; ``add()`` from the radio thread, ``snapshot()`` from any.
+
+    ``add()`` runs for every uplink, so it only bumps plain integers: one count per (frequency,
+    modulation, SF, CRC status), one per frequency in the current second, sums and extremes of
+    RSSI and SNR. The per-channel, per-SF and per-minute views are built in ``snapshot()``.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._crc: Counter[CrcStatus] = Counter()
-        self._by_channel: Counter[int] = Counter()
-        self._by_sf: Counter[str] = Counter()
-        self._recent: deque[tuple[float, int]] = deque()
-        self._rssi = _Spread()
-        self._snr = _Spread()
+        self._counts: dict[tuple[int, Modulation, int, CrcStatus], int] = {}
+        #: whole seconds of the last minute, oldest first: (second, {freq_hz: packets})
+        self._seconds: deque[tuple[int, dict[int, int]]] = deque()
+        self._count = 0
+        self._rssi_total = self._snr_total = 0.0
+        self._rssi_low = self._snr_low = math.inf
+        self._rssi_high = self._snr_high = -math.inf
         self._last_uplink: float | None = None
 
     def add(self, uplink: Uplink) -> None:
         """Count one received packet."""
-        now = self._clock()
+        second = int(self._clock())
+        freq_hz, rssi, snr = uplink.freq_hz, uplink.rssi_dbm, uplink.snr_db
+        key = (freq_hz, uplink.modulation, uplink.sf, uplink.crc_status)
         with self._lock:
-            self._crc[uplink.crc_status] += 1
-            self._by_channel[uplink.freq_hz] += 1
-            self._by_sf[sf_label(uplink)] += 1
-            self._recent.append((now, uplink.freq_hz))
-            self._expire(now)
-            self._rssi.add(uplink.rssi_dbm)
-            self._snr.add(uplink.snr_db)
+            counts = self._counts
+            counts[key] = counts.get(key, 0) + 1
+            seconds = self._seconds
+            if not seconds or seconds[-1][0] != second:
+                seconds.append((second, {}))
+                self._expire(second)
+            bucket = seconds[-1][1]
+            bucket[freq_hz] = bucket.get(freq_hz, 0) + 1
+            self._count += 1
+            self._rssi_total += rssi
+            self._snr_total += snr
+            if rssi < self._rssi_low:
+                self._rssi_low = rssi
+            if rssi > self._rssi_high:
+                self._rssi_high = rssi
+            if snr < self._snr_low:
+                self._snr_low = snr
+            if snr > self._snr_high:
+                self._snr_high = snr
             self._last_uplink = uplink.gw_time
 
     def _expire(self, now: float) -> None:
-        while self._recent and self._recent[0][0] < now - RATE_WINDOW_S:
-            self._recent.popleft()
+        while self._seconds and self._seconds[0][0] < now - RATE_WINDOW_S:
+            self._seconds.popleft()
 
     @property
     def total(self) -> int:
         """Packets counted so far."""
         with self._lock:
-            return sum(self._crc.values())
+            return self._count
 
     def snapshot(self) -> dict[str, Any]:
         """The ``radio.rx`` document (keys as in docs/technician-guide.md)."""
         with self._lock:
             self._expire(self._clock())
-            ok, bad = self._crc[CrcStatus.OK], self._crc[CrcStatus.BAD]
-            rates = Counter(freq for _t, freq in self._recent)
+            crc: Counter[CrcStatus] = Counter()
+            by_channel: Counter[int] = Counter()
+            by_sf: Counter[str] = Counter()
+            for (freq_hz, modulation, sf, status), n in self._counts.items():
+                crc[status] += n
+                by_channel[freq_hz] += n
+                by_sf[str(sf) if modulation is Modulation.LORA else "FSK"] += n
+            rates: Counter[int] = Counter()
+            for _second, bucket in self._seconds:
+                rates.update(bucket)
+            ok, bad = crc[CrcStatus.OK], crc[CrcStatus.BAD]
             return {
-                "total": sum(self._crc.values()),
+                "total": self._count,
                 "crc_ok": ok,
                 "crc_bad": bad,
-                "crc_none": self._crc[CrcStatus.NONE],
+                "crc_none": crc[CrcStatus.NONE],
                 "crc_ratio": round(ok / (ok + bad), 4) if ok + bad else None,
-                "by_channel": {str(f): n for f, n in sorted(self._by_channel.items())},
-                "by_sf": dict(sorted(self._by_sf.items(), key=lambda kv: _sf_order(kv[0]))),
+                "by_channel": {str(f): n for f, n in sorted(by_channel.items())},
+                "by_sf": dict(sorted(by_sf.items(), key=lambda kv: _sf_order(kv[0]))),
                 "rate_per_min": {str(f): n for f, n in sorted(rates.items())},
-                "rssi_dbm": self._rssi.as_dict(),
-                "snr_db": self._snr.as_dict(),
+                "rssi_dbm": _spread(self._count, self._rssi_total, self._rssi_low, self._rssi_high),
+                "snr_db": _spread(self._count, self._snr_total, self._snr_low, self._snr_high),
                 "last_uplink": _iso(self._last_uplink),
             }
 

@@ -412,7 +412,8 @@ class AgentService:
                     # checked after an empty poll: everything read before was routed by this thread
                     if self._concentrator is not None and self._concentrator.exhausted:
                         self.drained.set()
-                    self._stop.wait(POLL_INTERVAL_S)
+                    delay = getattr(self._concentrator, "next_poll_delay_s", None)  # adaptive
+                    self._stop.wait(delay() if delay is not None else POLL_INTERVAL_S)
             self._stop_concentrator()
 
     def _stop_concentrator(self) -> None:

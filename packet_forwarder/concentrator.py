@@ -1,8 +1,16 @@
 """The concentrator: one chip, polled step by step into ``Uplink`` objects (docs/uplinks.md).
 
-``poll_once()`` is the whole receive step (counter read, FIFO fetch, conversion); the daemon's
-radio thread repeats it on a fixed period. ``lock`` serialises every chip access, so the JIT
-dispatcher can share the chip between polls.
+``poll_once()`` is the whole receive step (FIFO byte count, fetch, counter, conversion); the
+daemon's radio thread repeats it, sleeping ``next_poll_delay_s()`` after an empty poll. ``lock``
+serialises every chip access, so the JIT dispatcher can share the chip between polls.
+
+The poll is adaptive (docs/performance.md): an empty poll reads only the FIFO byte count (one
+SPI transaction; the counter is read when records came, at least every ``COUNTER_REFRESH_S``
+for its wrap tracking, and at every poll in fine-timestamp mode); the delay to the next poll is
+``ACTIVE_POLL_S`` while packets arrive and ``QUIET_POLL_S`` once the air has been quiet for
+``QUIET_AFTER_S``. The wait for the next poll is most of an uplink's latency, so
+``ACTIVE_POLL_S`` bounds it under traffic and ``QUIET_POLL_S`` bounds it for the first packet
+after a silence.
 """
 
 from __future__ import annotations
@@ -35,6 +43,18 @@ LOGGER = logging.getLogger(__name__)
 DEFAULT_TEMPERATURE_C = 25.0
 #: at most one warning per kind of bad data in this many seconds
 LOG_INTERVAL_S = 60.0
+#: poll period while packets arrive (the C packet forwarder polls every 10 ms)
+ACTIVE_POLL_S = 0.006
+#: poll period once the air has been quiet for QUIET_AFTER_S: a wake of the radio thread costs
+#: 100-200 µs of CPU on a busy 2-core VM (cold caches), so 25 wakes/s keep idle under 1 % of a
+#: core; the first packet after a silence waits at most this long (RX1 opens 1 s after it)
+QUIET_POLL_S = 0.040
+#: a silence this long switches to QUIET_POLL_S: at 50 uplinks/s (random arrivals) one gap in
+#: 1,800 is longer, at 5/s half of them (issue 15 sets latency limits at 50 and 400/s)
+QUIET_AFTER_S = 0.15
+#: an empty poll still reads the counter this often (wrap tracking needs one read per half wrap,
+#: 67 s); in fine-timestamp mode every poll reads it (the PPS history keeps every edge)
+COUNTER_REFRESH_S = 0.5
 
 
 class RateLimitedLog:
@@ -86,6 +106,7 @@ class Concentrator:
         clock: Callable[[], float] = time.time,
         chip_factory: Callable[[Transport], Any] | None = None,
         on_close: Callable[[], None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.lock = threading.RLock()
         self._transport = transport
@@ -93,6 +114,9 @@ class Concentrator:
         self._plan = plan
         self._temperature_source = temperature_c
         self._clock = clock
+        self._monotonic = monotonic
+        self._counter_read_at = -math.inf
+        self._packet_at = -math.inf  # when a poll last found bytes in the FIFO
         self._chip_factory = chip_factory or _default_chip_factory
         self._chip: Any = None
         self._session_id = 0
@@ -104,11 +128,10 @@ class Concentrator:
         self._last_fetch_empty = False
         self._log = RateLimitedLog(LOGGER)
         self._rx_received = 0
-        self._rx_by_status: Counter[CrcStatus] = Counter()
         self._bad_records: Counter[str] = Counter()
-        self._per_frequency: Counter[int] = Counter()
-        self._per_channel: Counter[int] = Counter()
-        self._per_sf: Counter[str] = Counter()
+        #: packets per (status, frequency, channel, modulation, SF): one count per uplink,
+        #: the per-status/frequency/channel/SF views are summed in ``stats()``
+        self._rx_counts: dict[tuple[CrcStatus, int, int, Modulation, int], int] = {}
         self._last_uplink: float | None = None
         self._closed = False
 
@@ -243,14 +266,27 @@ class Concentrator:
         with self.lock:
             self._require_chip().send(program)
 
+    def next_poll_delay_s(self) -> float:
+        """How long the radio loop may sleep after an empty poll (see the module docstring)."""
+        if self._monotonic() - self._packet_at < QUIET_AFTER_S:
+            return ACTIVE_POLL_S
+        return QUIET_POLL_S
+
     def poll_once(self) -> list[Uplink]:
-        """One receive step: read the counter, drain the FIFO, convert every record."""
+        """One receive step: drain the FIFO, convert every record (the counter is read after a
+        non-empty fetch, and every ``COUNTER_REFRESH_S`` anyway)."""
         with self.lock:
             chip = self._require_chip()
             gw_time = self._clock()
-            chip.read_counter()
-            parse = chip.fetch_rx()
+            now = self._monotonic()
+            # fine timestamps: every poll, as before (the PPS history must see every edge)
+            if self._plan.fine_timestamp or now - self._counter_read_at >= COUNTER_REFRESH_S:
+                chip.read_counter()
+                self._counter_read_at = now
+            parse = chip.fetch_rx()  # reads the counter again after a non-empty fetch
             self._last_fetch_empty = not parse.records and not parse.bytes_read
+            if parse.bytes_read:
+                self._packet_at = self._counter_read_at = now
             self._count_parse_errors(parse.errors)
             if not parse.records:
                 return []
@@ -286,15 +322,24 @@ class Concentrator:
     def stats(self) -> dict[str, Any]:
         """Counters since construction (a snapshot; the daemon derives intervals from it)."""
         with self.lock:
+            by_status: Counter[CrcStatus] = Counter()
+            per_frequency: Counter[int] = Counter()
+            per_channel: Counter[int] = Counter()
+            per_sf: Counter[str] = Counter()
+            for (status, freq_hz, channel, modulation, sf), n in self._rx_counts.items():
+                by_status[status] += n
+                per_frequency[freq_hz] += n
+                per_channel[channel] += n
+                per_sf[f"SF{sf}" if modulation is Modulation.LORA else "FSK"] += n
             return {
                 "rx_received": self._rx_received,
-                "rx_ok": self._rx_by_status[CrcStatus.OK],
-                "rx_bad_crc": self._rx_by_status[CrcStatus.BAD],
-                "rx_no_crc": self._rx_by_status[CrcStatus.NONE],
+                "rx_ok": by_status[CrcStatus.OK],
+                "rx_bad_crc": by_status[CrcStatus.BAD],
+                "rx_no_crc": by_status[CrcStatus.NONE],
                 "bad_records": dict(self._bad_records),
-                "rx_per_frequency": dict(self._per_frequency),
-                "rx_per_channel": dict(self._per_channel),
-                "rx_per_sf": dict(self._per_sf),
+                "rx_per_frequency": dict(per_frequency),
+                "rx_per_channel": dict(per_channel),
+                "rx_per_sf": dict(per_sf),
                 "last_uplink": self._last_uplink,
                 "temperature_c": self._temperature_c,
                 "session_id": self._session_id,
@@ -327,9 +372,6 @@ class Concentrator:
 
     def _count(self, uplink: Uplink) -> None:
         self._rx_received += 1
-        self._rx_by_status[uplink.crc_status] += 1
-        self._per_frequency[uplink.freq_hz] += 1
-        self._per_channel[uplink.channel] += 1
-        label = f"SF{uplink.sf}" if uplink.modulation is Modulation.LORA else "FSK"
-        self._per_sf[label] += 1
+        key = (uplink.crc_status, uplink.freq_hz, uplink.channel, uplink.modulation, uplink.sf)
+        self._rx_counts[key] = self._rx_counts.get(key, 0) + 1
         self._last_uplink = uplink.gw_time

@@ -12,6 +12,7 @@ records with ``timing_set`` get ``fine_timestamp_ns`` once the PPS history is fu
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from drivers.sx1302.convert import (
@@ -38,6 +39,8 @@ MULTI_SF_BANDWIDTH_HZ = 125_000
 CODE_RATES = {1: "4/5", 2: "4/6", 3: "4/7", 4: "4/8"}
 #: sx1302_hal merge_packets: two packets this close (µs) can be one packet demodulated twice
 DUAL_DEMOD_WINDOW_US = 24
+#: per record, but the temperature changes slowly: computed once per (radio, temperature)
+_temperature_offset_db = lru_cache(maxsize=256)(rssi_temperature_offset_db)
 
 
 def unmappable_reason(record: RxRecord, plan: ChipPlan) -> str | None:
@@ -90,7 +93,7 @@ def record_to_uplink(
         return None
     chain = plan.chain(record.if_chain)
     radio = plan.radios[chain.radio]
-    t_comp_db = rssi_temperature_offset_db(radio.rssi_tcomp, temperature_c)
+    t_comp_db = _temperature_offset_db(radio.rssi_tcomp, temperature_c)
     crc_status = record_crc_status(record, plan)
     common: dict[str, Any] = {
         "phy_payload": record.payload,

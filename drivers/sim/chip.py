@@ -42,6 +42,7 @@ from drivers.sim.population import Population
 from drivers.sim.reception import (
     LORA_SERVICE_MODEM_ID,
     MULTI_SF_DEMODULATORS,
+    Chain,
     FineTiming,
     RadioCalibration,
     build_record,
@@ -240,6 +241,7 @@ class SimChip:
         self._faults: deque[str] = deque()
         self._next_modem = 0
         self._overrunning = False
+        self._chains: list[Chain] | None = None  # programmed_chains(), until a write changes it
         #: elapsed µs (on self.clock) when the scenario started: the first read of 0x58C8
         self.started_at_us: int | None = None
         if scenario is not None and not isinstance(scenario, Scenario):
@@ -337,6 +339,7 @@ class SimChip:
             radio.reset()
         self.fifo.clear()
         self._next_modem = 0
+        self._chains = None
 
     def set_radio_busy(self, rf_chain: int, busy: bool = True) -> None:
         """Make the chain's TX status read EMITTING (``busy``) until called with False."""
@@ -458,6 +461,7 @@ class SimChip:
                 )
             old = self.mem[addr]
             self.mem[addr] = value
+            self._chains = None
             self.mcus.on_write(addr, old, value)
             if addr == REG_OTP_ADDR:
                 self.mem[REG_OTP_DATA] = self._otp(value)
@@ -503,6 +507,7 @@ class SimChip:
             self.stats["radio_frames_ignored"] += 1
             return bytes(miso)
         opcode, params = frame[1], frame[2:]
+        self._chains = None  # a radio command may change its frequency or mode
         if opcode not in _MIN_PARAMS:
             raise SimUnsupportedError(f"SX1250 opcode {opcode:#04x} is not implemented")
         if len(params) < _MIN_PARAMS[opcode]:
@@ -529,8 +534,15 @@ class SimChip:
         return bytes(miso)
 
     # ---------------------------------------------------------------- reception
+    def _programmed_chains(self) -> list[Chain]:
+        """The receiving chains, recomputed only after a register write or radio command."""
+        if self._chains is None:
+            freqs, modes = self._radio_freqs(), self._radio_modes()
+            self._chains = programmed_chains(self.mem, freqs, modes, self.plan)
+        return self._chains
+
     def _channels(self) -> list[int]:
-        chains = programmed_chains(self.mem, self._radio_freqs(), self._radio_modes(), self.plan)
+        chains = self._programmed_chains()
         return [int(round(c.centre_hz, -3)) for c in chains if c.if_chain < 8 and 7 in c.sfs]
 
     def _radio_freqs(self) -> tuple[int | None, int | None]:
@@ -581,8 +593,7 @@ class SimChip:
                     packet.at_ms,
                 )
             return
-        chains = programmed_chains(self.mem, self._radio_freqs(), self._radio_modes(), self.plan)
-        chain = select_chain(chains, packet)
+        chain = select_chain(self._programmed_chains(), packet)
         if chain is None:
             self.stats["not_received"] += 1
             LOGGER.debug(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from drivers.sim.scenario import ScenarioPacket
 from drivers.sx1302.convert import (
@@ -143,14 +144,20 @@ class RadioCalibration:
 
     def raw_rssi(self, rssi_dbm: float) -> int:
         """The raw RSSI byte the host turns back into ``rssi_dbm`` (clipped to 0..255)."""
-        t_db = rssi_temperature_offset_db(self.rssi_tcomp, self.temperature_c)
+        t_db = _temperature_offset_db(self.rssi_tcomp, self.temperature_c)
         return max(0, min(255, round(rssi_dbm - self.rssi_offset_db - t_db)))
+
+
+# Both depend on a handful of plan values, and the simulator needs them for every packet: they
+# are computed once per distinct argument set (a few dozen in any scenario).
+_temperature_offset_db = lru_cache(maxsize=64)(rssi_temperature_offset_db)
+_legacy_correction_us = lru_cache(maxsize=1024)(legacy_timestamp_correction_us)
 
 
 def latch_delay_us(packet: ScenarioPacket) -> int:
     """How long after the packet's count_us the chip latches its timestamp (end of packet)."""
     crc_en = packet.crc != "none"
-    return -legacy_timestamp_correction_us(
+    return -_legacy_correction_us(
         packet.sf, packet.bw_hz, packet.coding_rate, crc_en, len(packet.phy)
     )
 

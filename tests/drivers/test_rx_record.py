@@ -113,3 +113,25 @@ def test_out_of_range_field_is_refused() -> None:
     record = RxRecord.from_bytes(bytes.fromhex(VALID[0]["buffer_hex"]))
     with pytest.raises(ValueError, match="out of range"):
         replace(record, sf=16).to_bytes()
+
+
+@given(st.binary(min_size=6, max_size=6), st.binary(max_size=40), st.binary(min_size=12,
+       max_size=12), st.integers(0, 8), st.data())  # fmt: skip
+def test_any_well_framed_bytes_parse_and_re_encode_to_themselves(
+    head: bytes, payload: bytes, tail: bytes, pairs: int, data: st.DataObject
+) -> None:
+    """Every bit of the packed bytes (rate, flags, deltas, reserved bits) survives the arithmetic
+    split of the flat schema: bytes -> RxRecord -> the very same bytes."""
+    metrics = data.draw(st.binary(min_size=2 * pairs, max_size=2 * pairs))
+    body = b"\xa5\xc0" + bytes([len(payload)]) + head
+    body += payload + tail + bytes([pairs]) + metrics
+    raw = body + bytes([sum(body) & 0xFF])
+    record = RxRecord.from_bytes(raw)
+    assert record.to_bytes() == raw
+    assert (record.sf, record.coding_rate, record.crc_en) == (
+        raw[4] >> 4, raw[4] >> 1 & 7, bool(raw[4] & 1)
+    )  # fmt: skip
+    flags = raw[9 + len(payload)]
+    assert (record.timing_set, record.header_error, record.sync_error, record.crc_error) == (
+        bool(flags & 0x10), bool(flags & 0x08), bool(flags & 0x04), bool(flags & 0x01)
+    )  # fmt: skip
