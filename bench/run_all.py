@@ -53,6 +53,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str] | None, int]] = {
     "radio_path": ("radio_path.py", [], ["--uplinks", "200"], RUNS),
     "usb_round_trips": ("usb_round_trips.py", [], ["--downlinks", "3"], 1),
     "dutycycle": ("dutycycle_check.py", [], ["--sizes", "1000"], RUNS),
+    "downlink_flood": ("downlink_flood.py", [],
+                       ["--seconds", "1", "--rate", "1000", "--lead", "0.5", "--tail", "1"], RUNS),
     "status_clients": ("status_clients.py", ["--held", "0,1,4,8,16"],
                        ["--held", "0,8", "--queries", "5"], RUNS),
 }  # fmt: skip
@@ -329,6 +331,20 @@ def _details(results: dict[str, list[dict[str, Any]]]) -> str:
             "\nBefore the concurrent status server (main at 82ab7a8, one client at a time with a "
             "2 s timeout, issue 14.5): 0.003 s with none held, 1.7 s with one, 7.7 s with four."
         )
+    flood = [row for run in results.get("downlink_flood", []) for row in run.get("runs", [])]
+    if flood:  # issue 14.1; the figures are discussed in docs/downlinks.md ("Floods")
+        out.append("\n### Downlink flood (`bench/downlink_flood.py`)\n\n" + _header(
+            "run", "uplinks received/sent, in order", "lateness p50 / p99 / max ms",
+            "flood frames sent", "RSS before / peak / after MiB", "daemon CPU (cores)",
+            "inbox dropped", "acks seen / dropped"))  # fmt: skip
+        for n, row in enumerate(flood, 1):
+            out.append(f"| {n} | {row['uplinks_received']}/{row['uplinks_sent']}, "
+                       f"{'yes' if row['in_order'] else 'NO'} | {row['lateness_p50_ms']} / "
+                       f"{row['lateness_p99_ms']} / {row['lateness_max_ms']} "
+                       f"| {row['flood_sent']:,} | {row['rss_before_mb']} / {row['rss_peak_mb']}"
+                       f" / {row['rss_after_mb']} | {row['cpu_cores_during_flood']} "
+                       f"| {row['downlinks'].get('inbox_dropped', '—')} | {row['acks_seen']} "
+                       f"/ {row['backend'].get('acks_dropped', '—')} |")  # fmt: skip
     return "\n".join(out)
 
 

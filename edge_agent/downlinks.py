@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drivers.sx1302.tx import program
-from edge_agent.backends.base import Backend, DownlinkCommand, DownlinkDecodeError
+from edge_agent.backends.base import Backend, DownlinkCommand, DownlinkDecodeError, LogThrottle
 from edge_agent.config import AgentConfig
 from edge_agent.errors import ConfigError
 from packet_forwarder import downlink
@@ -45,6 +45,15 @@ LOGGER = logging.getLogger(__name__)
 DISPATCH_MARGIN_US = 300
 #: most recent latency samples kept (seconds), for the bench and the logs
 LATENCY_SAMPLES = 10_000
+#: raw downlink messages waiting for the downlink thread; past it they are dropped and counted
+#: (a network server sends a few a second; a flood must not grow the process or delay uplinks)
+INBOX_MAX = 256
+#: at most one log line per this many seconds about a full inbox (every drop is counted)
+INBOX_LOG_INTERVAL_S = 10.0
+#: downlink messages decoded and scheduled per second at most (a token bucket of one second's
+#: worth): one radio emits a few dozen packets a second at best, and each message costs a
+#: counter read under the concentrator lock the radio thread needs for uplinks
+HANDLE_RATE_PER_S = 200.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +114,12 @@ class DownlinkPipeline:
         self._session_id = session_id
         self._gps_to_count_us = gps_to_count_us
         self.scheduler = make_scheduler(cfg, session_id, gps_to_count_us)
-        self.inbox: queue.Queue[tuple[float, Backend, bytes]] = queue.Queue()
+        self.inbox: queue.Queue[tuple[float, Backend, bytes]] = queue.Queue(INBOX_MAX)
         self.latencies: deque[Latency] = deque(maxlen=LATENCY_SAMPLES)
-        self.counters = {"frames": 0, "malformed": 0, "refused": 0, "acks": 0}
+        self.counters = {"frames": 0, "malformed": 0, "refused": 0, "acks": 0, "inbox_dropped": 0}
+        self._full_log = LogThrottle(INBOX_LOG_INTERVAL_S)
+        self._tokens = HANDLE_RATE_PER_S
+        self._refill_at = time.monotonic()
         #: acknowledged items by TxStatus since start (the status document's ``downlinks``)
         self.by_status: dict[str, int] = {status.value: 0 for status in TxStatus}
         self._arrivals: dict[tuple[str, int], Latency] = {}
@@ -118,19 +130,53 @@ class DownlinkPipeline:
     # -- a backend's receiving thread: signal only --------------------------------------------
 
     def submit(self, backend: Backend, payload: bytes) -> None:
-        """Queue one raw downlink message of ``backend`` (called from its receiving thread)."""
-        self.inbox.put((time.perf_counter(), backend, payload))
+        """Queue one raw downlink message of ``backend`` (called from its receiving thread).
+
+        A full inbox drops the message (counted ``inbox_dropped``, logged once per interval) and,
+        when the backend's ack budget has room, answers it QUEUE_FULL.
+        """
+        try:
+            self.inbox.put_nowait((time.perf_counter(), backend, payload))
+        except queue.Full:
+            self._inbox_full(backend, payload)
+
+    def _inbox_full(self, backend: Backend, payload: bytes) -> None:
+        self.counters["inbox_dropped"] += 1
+        if self._full_log.due():
+            LOGGER.warning(
+                "%s: downlink inbox full (%d messages): downlink dropped, answered QUEUE_FULL "
+                "while the ack budget allows (%d dropped so far)",
+                backend.name,
+                INBOX_MAX,
+                self.counters["inbox_dropped"],
+            )
+        if not backend.ack_room():
+            return  # the ack would be dropped anyway: spare the decode
+        try:
+            command = backend.decode_downlink(payload)
+        except DownlinkDecodeError:
+            return
+        statuses = (TxStatus.QUEUE_FULL,) * len(command.items)
+        with self._lock:
+            self.by_status[TxStatus.QUEUE_FULL.value] += len(statuses)
+        backend.publish_ack(TxAck(command.downlink_id, statuses))
 
     # -- downlink thread -----------------------------------------------------------------------
 
     def handle_once(self, concentrator: Any, timeout: float = 0.1) -> int:
-        """Handle every queued message (waiting up to ``timeout`` for the first); how many."""
+        """Handle every queued message (waiting up to ``timeout`` for the first) within the rate
+        budget (``HANDLE_RATE_PER_S``; past it the inbox fills and drops); how many."""
         handled = 0
         block = True
         while True:
+            if not self._take_token():
+                if block:  # nothing handled yet: wait for the next token, within ``timeout``
+                    time.sleep(min(timeout, 1.0 / HANDLE_RATE_PER_S))
+                return handled
             try:
                 arrived, backend, payload = self.inbox.get(block=block, timeout=timeout)
             except queue.Empty:
+                self._tokens += 1.0  # not spent
                 return handled
             block = False
             try:
@@ -138,6 +184,17 @@ class DownlinkPipeline:
             except Exception:  # a bad frame or a radio error must not stop the thread
                 LOGGER.exception("%s: downlink handling failed", backend.name)
             handled += 1
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(
+            HANDLE_RATE_PER_S, self._tokens + (now - self._refill_at) * HANDLE_RATE_PER_S
+        )
+        self._refill_at = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
 
     def _handle(self, arrived: float, backend: Backend, payload: bytes, concentrator: Any) -> None:
         self.counters["frames"] += 1

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import tenacity
 
@@ -93,6 +94,25 @@ def transport_options(cfg: AgentConfig) -> dict[str, Any]:
         options["tx_log"] = conc.sim.tx_log
     options["plan"] = conc.plan  # the simulator decodes TX power through its TX gain tables
     return options
+
+
+def scenario_error(cfg: AgentConfig) -> str | None:
+    """Under ``exit_when_done``, why the ``sim://`` scenario cannot be played (file and line, one
+    line), else None: such a run plays nothing, so the error is fatal at start (issue 14.3)."""
+    conc = cfg.concentrator
+    url = urlsplit(conc.url)
+    if not conc.sim.exit_when_done or url.scheme.removeprefix("spy+") != "sim":
+        return None
+    path = conc.sim.scenario or next(iter(parse_qs(url.query).get("scenario", [])), None)
+    if not path:
+        return None
+    from drivers.sim.scenario import ScenarioError, load_scenario
+
+    try:
+        load_scenario(path)
+    except ScenarioError as exc:
+        return str(exc).replace("\r", "\\r").replace("\n", "\\n")
+    return None
 
 
 def open_concentrator(cfg: AgentConfig, *, world: Any = None) -> ConcentratorLike:
@@ -314,7 +334,12 @@ class AgentService:
         return self.radio_ready.is_set() and self.drained.is_set() and self.uplinks.pending() == 0
 
     def run(self) -> int:
-        """Run until SIGTERM/SIGINT or, with ``exit_when_done``, until the scenario is done."""
+        """Run until SIGTERM/SIGINT or, with ``exit_when_done``, until the scenario is done
+        (exit 2 at once when that scenario cannot be loaded)."""
+        error = scenario_error(self.cfg)
+        if error is not None:
+            print(f"edge-agent: scenario error: {error}", file=sys.stderr, flush=True)
+            return 2
         handler = lambda signum, _frame: self._on_signal(signum)  # noqa: E731
         signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
         old = {s: signal.signal(s, handler) for s in signals}

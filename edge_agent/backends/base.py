@@ -87,6 +87,24 @@ class LinkCounters:
     stats_sent: int = 0
     downlinks_received: int = 0
     acks_sent: int = 0
+    #: acks past the backend's ack budget (its queue full): never sent
+    acks_dropped: int = 0
+
+
+class LogThrottle:
+    """True at most once per ``interval_s`` (for "counted; logged once per interval" warnings)."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._last: float | None = None
+
+    def due(self) -> bool:
+        """Whether a line may be logged now (then not again for ``interval_s``)."""
+        now = time.monotonic()
+        if self._last is not None and now - self._last < self.interval_s:
+            return False
+        self._last = now
+        return True
 
 
 #: receives (backend, raw downlink message) from the backend's receiving thread; only signals
@@ -179,9 +197,15 @@ class Backend:
         return payload
 
     def publish_ack(self, ack: TxAck) -> None:
-        """Answer one of this backend's downlinks."""
-        self.link.acks_sent += 1
-        self._send_ack(ack)
+        """Answer one of this backend's downlinks (dropped and counted past its ack budget)."""
+        if self._send_ack(ack) is False:
+            self.link.acks_dropped += 1
+        else:
+            self.link.acks_sent += 1
+
+    def ack_room(self) -> bool:
+        """Whether an ack queued now would be sent (False: past the backend's ack budget)."""
+        return True
 
     def decode_downlink(self, payload: bytes) -> DownlinkCommand:
         """Decode one raw downlink message; ``DownlinkDecodeError`` when it cannot be."""
@@ -214,6 +238,8 @@ class Backend:
             "last_ack_age_s": None if last_ack is None else round(time.time() - last_ack, 3),
             "rtt_ms": _ms(self.link.rtt_s),
             "rtt_avg_ms": _ms(self.link.rtt_smoothed_s),
+            "acks_sent": self.link.acks_sent,
+            "acks_dropped": self.link.acks_dropped,
             "forwarded": self.filter.forwarded,
             "filtered": dict(self.filter.filtered),
             **self.stats(),
@@ -267,7 +293,8 @@ class Backend:
     def _send_stats(self, report: StatsReport) -> bytes:
         raise NotImplementedError
 
-    def _send_ack(self, ack: TxAck) -> None:
+    def _send_ack(self, ack: TxAck) -> bool | None:
+        """Queue or send the ack; False when the ack budget dropped it."""
         raise NotImplementedError
 
     def _decode_downlink(self, payload: bytes) -> DownlinkCommand:

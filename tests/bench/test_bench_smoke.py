@@ -30,7 +30,8 @@ def test_run_all_smoke_runs_every_benchmark_and_writes_the_report(tmp_path: Path
     for figure in ("idle CPU", "CPU at 50 uplinks/s", "latency p99 at 50/s", "RSS growth",
                    "start to READY", "edge-agent --version", "daemon alone / raw paho",
                    "bytes written per uplink", "downlink handling p99", "FIFO parse per record",
-                   "USB round trips", "Duty-cycle check", "Status socket under load"):  # fmt: skip
+                   "USB round trips", "Duty-cycle check", "Status socket under load",
+                   "Downlink flood"):  # fmt: skip
         assert figure in report
     results = json.loads(out.with_suffix(".json").read_text())
     assert set(results) == {
@@ -46,6 +47,7 @@ def test_run_all_smoke_runs_every_benchmark_and_writes_the_report(tmp_path: Path
         "status_clients",
         "usb_round_trips",
         "dutycycle",
+        "downlink_flood",
     }
     rate = results["rate50"][0]
     assert rate["received"] == rate["sent"] > 0

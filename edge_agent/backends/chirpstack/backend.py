@@ -7,6 +7,13 @@ or websockets), so the only queue of unconfirmed uplinks is our ``UplinkStore``:
 reconnect it rewinds the store and republishes in order (at-least-once), and paho never replays
 a stale copy of its own. paho callbacks only put events on a queue; the sender thread acks the
 store when a PUBACK arrives.
+
+Uplinks never wait behind downlink traffic (issue 14): every step publishes uplinks first (their
+window of ``MAX_INFLIGHT``), then acks within their budget: at most ``ACK_QUEUE_MAX`` waiting
+(more are dropped and counted ``acks_dropped``), ``ACK_WINDOW`` unconfirmed at once and
+``ACK_RATE_PER_S`` a second. paho's own window holds both, so paho never queues a message; its
+queue is capped at ``PAHO_QUEUE_MAX`` and every ``publish()`` result is checked: an uplink
+that paho refuses is kept, with the rest of its batch, and published first at the next step.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import logging
 import queue
 import random
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,16 +30,33 @@ import paho.mqtt.client as mqtt
 
 import edge_agent.backends.chirpstack.codec as codec
 from edge_agent import tls
-from edge_agent.backends.base import Backend, DownlinkCommand, DownlinkDecodeError, StatsReport
+from edge_agent.backends.base import (
+    Backend,
+    DownlinkCommand,
+    DownlinkDecodeError,
+    LogThrottle,
+    StatsReport,
+)
 from edge_agent.backends.chirpstack.commands import CommandHandler
 from edge_agent.backends.chirpstack.plan_command import plan_metadata
-from edge_agent.store.protocol import UplinkStore
+from edge_agent.store.protocol import QueuedUplink, UplinkStore
 from packet_forwarder.model import TxAck, Uplink
 
 LOGGER = logging.getLogger(__name__)
 
-#: unconfirmed QoS 1/2 publishes in flight at once
+#: unconfirmed QoS 1/2 uplink publishes in flight at once
 MAX_INFLIGHT = 100
+#: acks waiting for the sender; past it an ack is dropped and counted (ChirpStack tolerates a
+#: missing ack, it times out; late uplinks are worse)
+ACK_QUEUE_MAX = 200
+#: unconfirmed QoS 1/2 ack publishes in flight at once
+ACK_WINDOW = 10
+#: acks published per second at most (a token bucket of one second's worth)
+ACK_RATE_PER_S = 500.0
+#: paho's in-flight window: uplinks, acks, and room for stats, state and command replies
+PAHO_INFLIGHT = MAX_INFLIGHT + ACK_WINDOW + 40
+#: paho refuses a publish past this many queued messages (MQTT_ERR_QUEUE_SIZE) instead of growing
+PAHO_QUEUE_MAX = 1000
 #: for this long after a connection is lost (or the first attempt fails) the backend retries every
 #: ``reconnect_min_s`` (1 s by default, like the ChirpStack MQTT Forwarder), then backs off
 FAST_RETRY_WINDOW_S = 60.0
@@ -56,6 +81,9 @@ class BackendCounters:
     downlinks_garbage: int = 0
     #: retained command/* messages (the broker replays them at every subscription): ignored
     commands_retained: int = 0
+    acks_published: int = 0
+    #: publish() calls paho refused (queue full, no connection): uplinks are kept and retried
+    publish_failures: int = 0
 
 
 class ChirpStackBackend(Backend):
@@ -76,9 +104,16 @@ class ChirpStackBackend(Backend):
         self._connecting = False
         #: monotonic time the current outage began (None while connected)
         self._outage_since: float | None = None
-        self._garbage_logged_at: float | None = None
+        self._garbage_log = LogThrottle(GARBAGE_LOG_INTERVAL_S)
         self._retained_logged: set[str] = set()
         self.commands = CommandHandler(self)
+        self._acks: deque[bytes] = deque()
+        self._ack_mids: set[int] = set()
+        self._ack_tokens = ACK_RATE_PER_S
+        self._ack_refill_at = time.monotonic()
+        #: taken uplinks whose publish paho refused: published first, in order, at the next step
+        self._retry: deque[QueuedUplink] = deque()
+        self._failure_log = LogThrottle(GARBAGE_LOG_INTERVAL_S)
 
     @property
     def server(self) -> str:
@@ -121,8 +156,18 @@ class ChirpStackBackend(Backend):
         self._events.put(("stats", payload))
         return payload
 
-    def _send_ack(self, ack: TxAck) -> None:
-        self._events.put(("ack", codec.tx_ack(ack, self.gateway_id or "", self.mqtt.marshaler)))
+    def ack_room(self) -> bool:
+        """Whether the ack queue has room (a full one drops the next ack)."""
+        return len(self._acks) < ACK_QUEUE_MAX
+
+    def _send_ack(self, ack: TxAck) -> bool:
+        if not self.ack_room():
+            return False
+        was_empty = not self._acks
+        self._acks.append(codec.tx_ack(ack, self.gateway_id or "", self.mqtt.marshaler))
+        if was_empty:
+            self._wake()  # one wake-up per batch of acks, not one per ack
+        return True
 
     def _decode_downlink(self, payload: bytes) -> DownlinkCommand:
         try:
@@ -159,7 +204,7 @@ class ChirpStackBackend(Backend):
         if self._client is None and not self._stopping and now >= self._next_attempt:
             self._connect()
         self._publish_pending()
-        wait = timeout
+        wait = min(timeout, self._publish_acks())
         if self._client is None:
             wait = max(0.0, min(timeout, self._next_attempt - time.monotonic()))
         try:
@@ -173,6 +218,7 @@ class ChirpStackBackend(Backend):
             except queue.Empty:
                 break
         self._publish_pending()
+        self._publish_acks()
 
     def _handle(self, event: tuple[Any, ...]) -> None:
         kind = event[0]
@@ -180,15 +226,15 @@ class ChirpStackBackend(Backend):
             pass
         elif kind == "stats":
             self._publish_stats(event[1])
-        elif kind == "ack":
-            self._publish_event("event/ack", event[1])
         elif kind == "publish":
             self._publish_event(event[1], event[2])
         elif event[1] != self._generation:
             return  # from a client we already dropped
         elif kind == "puback":
             sent = self._inflight.pop(event[2], None)
-            if sent is not None:
+            if sent is None:
+                self._ack_mids.discard(event[2])
+            else:
                 self._delivered(*sent)
                 self.counters.uplinks_acked += 1
         elif kind == "connack":
@@ -214,7 +260,8 @@ class ChirpStackBackend(Backend):
         )
         if websocket_path is not None:
             client.ws_set_options(path=websocket_path)
-        client.max_inflight_messages_set(MAX_INFLIGHT)
+        client.max_inflight_messages_set(PAHO_INFLIGHT)
+        client.max_queued_messages_set(PAHO_QUEUE_MAX)
         # paho callbacks only signal: the sender thread does the work
         client.on_connect = lambda _c, _u, _f, rc, _p: self._events.put(("connack", gen, rc))
         client.on_disconnect = lambda _c, _u, _f, rc, _p: self._events.put(("disconnect", gen, rc))
@@ -246,6 +293,8 @@ class ChirpStackBackend(Backend):
         client.subscribe(self._topic("command/+"), qos=self.mqtt.qos)
         client.publish(self._topic("state/conn"), self._conn_state(True), self.mqtt.qos, True)
         self._inflight.clear()
+        self._ack_mids.clear()
+        self._retry.clear()  # the rewind makes them takeable again, in order
         self.store.rewind()
         self.counters.connects += 1
         self._backoff_s = self.mqtt.reconnect_min_s
@@ -284,6 +333,7 @@ class ChirpStackBackend(Backend):
         self._generation += 1  # late events from that client are ignored
         self.counters.uplinks_unconfirmed += len(self._inflight)
         self._inflight.clear()
+        self._ack_mids.clear()
         self._connecting = False
         if client is not None:
             client.disconnect()
@@ -297,14 +347,19 @@ class ChirpStackBackend(Backend):
         if room <= 0:
             return
         topic = self._topic("event/up")
-        for record in self.store.take(room):
+        batch = [self._retry.popleft() for _ in range(min(room, len(self._retry)))]
+        if len(batch) < room:
+            batch += self.store.take(room - len(batch))
+        for i, record in enumerate(batch):
             payload = codec.uplink_payload(
                 record.payload, self.mqtt.marshaler, buffered=record.buffered
             )
             info = client.publish(topic, payload, qos=self.mqtt.qos)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                LOGGER.debug("publish of uplink %d failed (%s); will retry", record.seq, info.rc)
-                return  # the disconnect event follows; the store rewinds on reconnect
+                # kept in order, ahead of anything newer: published again at the next step
+                self._retry.extendleft(reversed(batch[i:]))
+                self._publish_failed(f"uplink {record.seq}", info.rc)
+                return
             self.counters.uplinks_published += 1
             if self.mqtt.qos == 0:
                 self._delivered(record.seq, None)
@@ -317,8 +372,55 @@ class ChirpStackBackend(Backend):
         if client is None or not self.connected.is_set():
             LOGGER.debug("not connected: stats of this interval not published")
             return
-        client.publish(self._topic("event/stats"), payload, qos=self.mqtt.qos)
+        info = client.publish(self._topic("event/stats"), payload, qos=self.mqtt.qos)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            self._publish_failed("stats", info.rc)
+            return
         self.counters.stats_published += 1
+
+    def _publish_acks(self) -> float:
+        """Publish queued acks within their budget, after the uplinks; seconds until more may go
+        (the sender's longest wait)."""
+        if not self._acks:
+            return 1.0
+        client = self._client
+        if client is None or not self.connected.is_set():
+            return 1.0  # kept until the connection is back (bounded by ACK_QUEUE_MAX)
+        now = time.monotonic()
+        self._ack_tokens = min(
+            ACK_RATE_PER_S, self._ack_tokens + (now - self._ack_refill_at) * ACK_RATE_PER_S
+        )
+        self._ack_refill_at = now
+        topic = self._topic("event/ack")
+        qos = self.mqtt.qos
+        while self._acks and self._ack_tokens >= 1.0:
+            if qos > 0 and len(self._ack_mids) >= ACK_WINDOW:
+                return 1.0  # a PUBACK wakes the sender
+            info = client.publish(topic, self._acks[0], qos=qos)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                self._publish_failed("ack", info.rc)
+                return 0.05
+            self._acks.popleft()
+            self._ack_tokens -= 1.0
+            self.counters.acks_published += 1
+            if qos > 0:
+                self._ack_mids.add(info.mid)
+        if not self._acks:
+            return 1.0
+        return (1.0 - self._ack_tokens) / ACK_RATE_PER_S
+
+    def _publish_failed(self, what: str, rc: int) -> None:
+        """paho refused a publish: counted, logged at most once per interval."""
+        self.counters.publish_failures += 1
+        if self._failure_log.due():
+            LOGGER.warning(
+                "%s: paho refused the publish of %s (%s); %d refusals so far (uplinks are kept "
+                "and published again first)",
+                self.name,
+                what,
+                mqtt.error_string(rc),
+                self.counters.publish_failures,
+            )
 
     def _shutdown(self) -> None:
         client = self._client
@@ -367,10 +469,7 @@ class ChirpStackBackend(Backend):
 
     def _garbage(self, why: str, size: int) -> None:
         self.counters.downlinks_garbage += 1
-        now = time.monotonic()
-        last = self._garbage_logged_at
-        if last is None or now - last >= GARBAGE_LOG_INTERVAL_S:
-            self._garbage_logged_at = now
+        if self._garbage_log.due():
             LOGGER.warning(
                 "%s: command/down payload (%d bytes) is %s: not acked (%d such payloads so far)",
                 self.name,
@@ -384,7 +483,9 @@ class ChirpStackBackend(Backend):
         if client is None or not self.connected.is_set():
             LOGGER.warning("not connected: %s not published", suffix)
             return
-        client.publish(self._topic(suffix), payload, qos=self.mqtt.qos)
+        info = client.publish(self._topic(suffix), payload, qos=self.mqtt.qos)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            self._publish_failed(suffix, info.rc)
 
     def _conn_state(self, online: bool) -> bytes:
         assert self.gateway_id is not None
@@ -406,4 +507,7 @@ class ChirpStackBackend(Backend):
             "uplinks_unconfirmed": self.counters.uplinks_unconfirmed,
             "downlinks_garbage": self.counters.downlinks_garbage,
             "commands_retained": self.counters.commands_retained,
+            "acks_published": self.counters.acks_published,
+            "acks_queued": len(self._acks),
+            "publish_failures": self.counters.publish_failures,
         }
