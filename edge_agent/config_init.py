@@ -162,8 +162,8 @@ def render(answers: InitAnswers, *, command: str = "edge-agent config init") -> 
     if not url.startswith("sim:"):
         firmware = answers.firmware_dir or "/var/lib/edge-agent/firmware"
         _key(lines, "firmware_dir", firmware, "AGC/ARB images of 'edge-agent firmware import'")
-    for server in answers.chirpstack:
-        lines += _chirpstack(server, _name("chirpstack", answers.chirpstack.index(server)))
+    for index, server in enumerate(answers.chirpstack):
+        lines += _chirpstack(server, _name("chirpstack", index))
     for index, udp in enumerate(answers.udp):
         lines += [
             "",

@@ -187,3 +187,22 @@ def test_init_refuses_bad_answers_with_one_line(
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
     assert not out.exists()
+
+
+def test_init_names_two_identical_chirpstack_servers_apart(tmp_path: Path) -> None:
+    """Two networks on the same broker (a partner's tenant) get two backend names."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "config.toml"
+    args = ["--board", "rak2287", "--region", "EU868", "--url", "sim://", "--non-interactive"]
+    server = ["--chirpstack", "tcp://127.0.0.1:1883"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "edge_agent.cli", "config", "init", *args, *server, *server,
+         "-o", str(out)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    from edge_agent.config import load_config
+
+    assert [b.name for b in load_config(out).backends] == ["chirpstack", "chirpstack-2"]
