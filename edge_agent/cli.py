@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "status": "edge_agent.cmd_status",
     "install-service": "edge_agent.cmd_service",
     "uninstall-service": "edge_agent.cmd_service",
+    "schemas": "edge_agent.schemas.cli",
 }
 
 EXIT_OK = 0
