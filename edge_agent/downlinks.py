@@ -48,6 +48,8 @@ LATENCY_SAMPLES = 10_000
 #: raw downlink messages waiting for the downlink thread; past it they are dropped and counted
 #: (a network server sends a few a second; a flood must not grow the process or delay uplinks)
 INBOX_MAX = 256
+#: the downlink thread's wait with nothing queued: frames and ``wake()`` end it at once
+IDLE_WAIT_S = 1.0
 #: at most one log line per this many seconds about a full inbox (every drop is counted)
 INBOX_LOG_INTERVAL_S = 10.0
 #: downlink messages decoded and scheduled per second at most (a token bucket of one second's
@@ -114,7 +116,7 @@ class DownlinkPipeline:
         self._session_id = session_id
         self._gps_to_count_us = gps_to_count_us
         self.scheduler = make_scheduler(cfg, session_id, gps_to_count_us)
-        self.inbox: queue.Queue[tuple[float, Backend, bytes]] = queue.Queue(INBOX_MAX)
+        self.inbox: queue.Queue[tuple[float, Backend, bytes] | None] = queue.Queue(INBOX_MAX)
         self.latencies: deque[Latency] = deque(maxlen=LATENCY_SAMPLES)
         self.counters = {"frames": 0, "malformed": 0, "refused": 0, "acks": 0, "inbox_dropped": 0}
         self._full_log = LogThrottle(INBOX_LOG_INTERVAL_S)
@@ -174,16 +176,26 @@ class DownlinkPipeline:
                     time.sleep(min(timeout, 1.0 / HANDLE_RATE_PER_S))
                 return handled
             try:
-                arrived, backend, payload = self.inbox.get(block=block, timeout=timeout)
+                item = self.inbox.get(block=block, timeout=timeout)
             except queue.Empty:
+                item = None
+            if item is None:  # nothing came, or ``wake()``
                 self._tokens += 1.0  # not spent
                 return handled
+            arrived, backend, payload = item
             block = False
             try:
                 self._handle(arrived, backend, payload, concentrator)
             except Exception:  # a bad frame or a radio error must not stop the thread
                 LOGGER.exception("%s: downlink handling failed", backend.name)
             handled += 1
+
+    def wake(self) -> None:
+        """End the downlink thread's wait now (stop, a restarted radio)."""
+        try:
+            self.inbox.put_nowait(None)
+        except queue.Full:  # a full inbox wakes it anyway
+            pass
 
     def _take_token(self) -> bool:
         now = time.monotonic()
@@ -286,14 +298,17 @@ class DownlinkPipeline:
                 return self._arrivals.pop(key)
         return None
 
-    def idle_timeout_s(self, concentrator: Any, longest_s: float = 0.1) -> float:
+    def idle_timeout_s(
+        self, concentrator: Any, longest_s: float = 0.1, empty_s: float = IDLE_WAIT_S
+    ) -> float:
         """How long the downlink thread may wait for frames before the next JIT window opens.
 
         The downlink thread dispatches right after that wait, so a due packet is programmed
-        ~1 ms into its window instead of up to one radio poll period (10 ms) later.
+        ~1 ms into its window instead of up to one radio poll period (10 ms) later. With nothing
+        queued (or no radio) it waits ``empty_s``: a frame or ``wake()`` ends the wait at once.
         """
         if concentrator is None or not any(len(q) for q in self.scheduler.queues.values()):
-            return longest_s
+            return empty_s
         try:
             with concentrator.lock:
                 now_us = concentrator.counter_us()

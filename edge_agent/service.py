@@ -49,6 +49,9 @@ LOGGER = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.010
 #: SIGTERM: how long pending uplinks may take to reach the broker (TimeoutStopSec is 30 s)
 DRAIN_TIMEOUT_S = 10.0
+#: the main thread's period when no scenario run waits for its end (reloads and stops are also
+#: signalled; a state change reaches systemd's STATUS within this)
+MAIN_TICK_S = 0.25
 #: at most one logged poll error per this many seconds (they are all counted)
 ERROR_LOG_INTERVAL_S = 10.0
 
@@ -318,6 +321,7 @@ class AgentService:
     def stop(self, drain_timeout_s: float = 0.0) -> None:
         """Stop the radio, optionally wait for pending uplinks, publish OFFLINE. Idempotent."""
         self._stop.set()
+        self.downlinks.wake()
         for thread in self._threads:
             thread.join(5.0)
         self._threads.clear()
@@ -348,7 +352,11 @@ class AgentService:
             self.start()
             supervisor.start()
             exit_when_done = self.cfg.concentrator.sim.exit_when_done
-            while not self._stop.wait(0.05):
+            # the main thread only reloads, reports state changes and ends scenario runs: a
+            # signal wakes it (``_on_signal`` sets these events), so it ticks at 4 Hz, 20 Hz only
+            # while a scenario run waits for its end
+            tick_s = 0.05 if exit_when_done else MAIN_TICK_S
+            while not self._stop.wait(tick_s):
                 if self._reload.is_set():
                     self._reload.clear()
                     supervisor.reload(self.config_path)
@@ -402,24 +410,27 @@ class AgentService:
                     return  # stopping before the radio ever came up
                 self._concentrator = None  # reloaded while retrying: start over from the new cfg
                 continue
+            delay = getattr(self._concentrator, "next_poll_delay_s", None)  # adaptive
             while not self._stop.is_set() and not self._radio_restart.is_set():
                 count = self.radio_once()  # beats the heartbeat when the poll succeeded
                 self._dispatch_downlinks()
                 if self.health.restart_due():  # failing too long, or the chip lost its setup
                     self._radio_restart.set()
                     break
-                if count == 0:
-                    # checked after an empty poll: everything read before was routed by this thread
-                    if self._concentrator is not None and self._concentrator.exhausted:
-                        self.drained.set()
-                    delay = getattr(self._concentrator, "next_poll_delay_s", None)  # adaptive
-                    self._stop.wait(delay() if delay is not None else POLL_INTERVAL_S)
+                if count == 0 and self._concentrator is not None and self._concentrator.exhausted:
+                    # after an empty poll: everything read before was routed by this thread
+                    self.drained.set()
+                # a plain sleep, also after a non-empty poll (what arrives meanwhile waits in the
+                # FIFO, read in one batch): time.sleep wakes for a fraction of Event.wait's CPU,
+                # and stop is noticed within one period (issue 15, docs/performance.md)
+                time.sleep(delay() if delay is not None else POLL_INTERVAL_S)
             self._stop_concentrator()
 
     def _stop_concentrator(self) -> None:
         # stopping, reloading or restarting after a fault: this concentrator is done, so its
         # device is closed (a vanished USB device is reopened by the next start)
         self.radio_ready.clear()
+        self.downlinks.wake()  # its wait began with this radio: the next one waits without it
         self._close_concentrator()
         if self._radio_restart.is_set():  # the next start opens a new one from cfg
             self._concentrator = None
@@ -479,6 +490,7 @@ class AgentService:
         self.heartbeat.beat()
         self.health.started()
         self.radio_ready.set()
+        self.downlinks.wake()  # its wait began without a radio: take frames with this one
 
     def radio_once(self) -> int:
         """Poll the concentrator once and route what it received; returns how many packets.

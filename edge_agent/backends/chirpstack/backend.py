@@ -5,8 +5,15 @@ One sender thread owns the connection. It creates a fresh paho client for every 
 attempt (``reconnect_on_failure=False``; a clean session unless ``clean_session = false``; TCP
 or websockets), so the only queue of unconfirmed uplinks is our ``UplinkStore``: after a
 reconnect it rewinds the store and republishes in order (at-least-once), and paho never replays
-a stale copy of its own. paho callbacks only put events on a queue; the sender thread acks the
-store when a PUBACK arrives.
+a stale copy of its own.
+
+The sender thread is also paho's network loop (paho's external-loop API: ``socket()``,
+``loop_read()``, ``loop_write()``, ``loop_misc()``; no ``loop_start()`` thread). One
+``select()`` waits on the MQTT socket and on the ``Mailbox`` other threads put events in, so an
+uplink costs one wake-up to publish it (written to the socket at once, from this thread) and one
+when its PUBACK arrives; paho's callbacks run on this thread and only record events, handled
+right after the read (issue 15: the paho thread and its hand-offs cost about half of each
+uplink's CPU).
 
 Uplinks never wait behind downlink traffic (issue 14): every step publishes uplinks first (their
 window of ``MAX_INFLIGHT``), then acks within their budget: at most ``ACK_QUEUE_MAX`` waiting
@@ -19,8 +26,8 @@ that paho refuses is kept, with the rest of its batch, and published first at th
 from __future__ import annotations
 
 import logging
-import queue
 import random
+import select
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -39,6 +46,7 @@ from edge_agent.backends.base import (
 )
 from edge_agent.backends.chirpstack.commands import CommandHandler
 from edge_agent.backends.chirpstack.plan_command import plan_metadata
+from edge_agent.backends.mailbox import Mailbox
 from edge_agent.store.protocol import QueuedUplink, UplinkStore
 from packet_forwarder.model import TxAck, Uplink
 
@@ -95,7 +103,11 @@ class ChirpStackBackend(Backend):
         self.mqtt = cfg.mqtt
         super().__init__(cfg, store)
         self.counters = BackendCounters()
-        self._events: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        #: events from other threads (new uplinks, stats, command replies, stop)
+        self._events = Mailbox()
+        #: events paho's callbacks recorded on this thread, handled after the network step
+        self._local: deque[tuple[Any, ...]] = deque()
+        self._mail_ready = False
         self._client: mqtt.Client | None = None
         self._generation = 0
         self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (store seq, sent monotonic)
@@ -199,26 +211,58 @@ class ChirpStackBackend(Backend):
         self.poll_once(timeout)
 
     def poll_once(self, timeout: float = 1.0) -> None:
-        """One step: connect when due, handle queued events, publish what the window allows."""
+        """One step: connect when due, handle events, publish what the window allows, then wait
+        up to ``timeout`` for the socket or the mailbox and do the network's work."""
         now = time.monotonic()
         if self._client is None and not self._stopping and now >= self._next_attempt:
             self._connect()
+        self._handle_events()
         self._publish_pending()
         wait = min(timeout, self._publish_acks())
         if self._client is None:
             wait = max(0.0, min(timeout, self._next_attempt - time.monotonic()))
-        try:
-            event = self._events.get(timeout=wait)
-        except queue.Empty:
-            return
-        self._handle(event)
-        while True:  # drain whatever else arrived, without blocking
-            try:
-                self._handle(self._events.get_nowait())
-            except queue.Empty:
-                break
+        self._network_step(wait)
+        self._handle_events()
         self._publish_pending()
         self._publish_acks()
+
+    def _handle_events(self) -> None:
+        """What paho's callbacks recorded, then what other threads sent, in arrival order."""
+        local = self._local
+        while local:
+            self._handle(local.popleft())
+        if self._mail_ready or len(self._events):  # a readable pipe is read even when empty
+            self._mail_ready = False
+            for event in self._events.drain():
+                self._handle(event)
+                while local:  # a handler may read the socket (shutdown) and record more
+                    self._handle(local.popleft())
+
+    def _network_step(self, timeout: float) -> None:
+        """Wait up to ``timeout`` for the MQTT socket or the mailbox, then read, write and keep
+        the connection alive (paho's callbacks fire here, on this thread)."""
+        client = self._client
+        sock = client.socket() if client is not None else None
+        if client is None or sock is None:
+            if timeout > 0 and not len(self._events):
+                self._mail_ready = bool(select.select([self._events], [], [], timeout)[0])
+            return
+        pending = sock.pending() if hasattr(sock, "pending") else 0  # TLS: decrypted, unread
+        if pending or len(self._events) or self._local:
+            timeout = 0.0
+        readers: list[Any] = [sock, self._events]
+        writers: list[Any] = [sock] if client.want_write() else []
+        try:
+            readable, writable, _ = select.select(readers, writers, [], timeout)
+        except (OSError, ValueError, TypeError):  # closed under us: the read reports the loss
+            readable, writable = [sock], []
+        self._mail_ready = self._events in readable
+        if pending or sock in readable:
+            client.loop_read()
+        if client.socket() is not None and (writable or client.want_write()):
+            client.loop_write()
+        if client.socket() is not None:
+            client.loop_misc()  # keep-alive: PINGREQ when due, a silent broker is dropped
 
     def _handle(self, event: tuple[Any, ...]) -> None:
         kind = event[0]
@@ -262,10 +306,11 @@ class ChirpStackBackend(Backend):
             client.ws_set_options(path=websocket_path)
         client.max_inflight_messages_set(PAHO_INFLIGHT)
         client.max_queued_messages_set(PAHO_QUEUE_MAX)
-        # paho callbacks only signal: the sender thread does the work
-        client.on_connect = lambda _c, _u, _f, rc, _p: self._events.put(("connack", gen, rc))
-        client.on_disconnect = lambda _c, _u, _f, rc, _p: self._events.put(("disconnect", gen, rc))
-        client.on_publish = lambda _c, _u, mid, _rc, _p: self._events.put(("puback", gen, mid))
+        # paho calls back on this thread, inside loop_read(): record, handle after the read
+        local = self._local
+        client.on_connect = lambda _c, _u, _f, rc, _p: local.append(("connack", gen, rc))
+        client.on_disconnect = lambda _c, _u, _f, rc, _p: local.append(("disconnect", gen, rc))
+        client.on_publish = lambda _c, _u, mid, _rc, _p: local.append(("puback", gen, mid))
         client.on_message = lambda _c, _u, msg: self._on_message(gen, msg)
         if self.mqtt.username is not None:
             client.username_pw_set(self.mqtt.username, self.mqtt.password)
@@ -280,7 +325,6 @@ class ChirpStackBackend(Backend):
             return
         self._client = client
         self._connecting = True
-        client.loop_start()
 
     def _on_connected(self, reason: Any) -> None:
         if reason.is_failure:
@@ -336,8 +380,10 @@ class ChirpStackBackend(Backend):
         self._ack_mids.clear()
         self._connecting = False
         if client is not None:
-            client.disconnect()
-            client.loop_stop()
+            client.disconnect()  # written at once when the socket takes it (paho then closes it)
+            sock = client.socket()
+            if sock is not None:  # not written (a dead link): close it, the client is dropped
+                sock.close()
 
     def _publish_pending(self) -> None:
         client = self._client
@@ -427,13 +473,22 @@ class ChirpStackBackend(Backend):
         if client is not None and self.connected.is_set() and self.gateway_id is not None:
             topic = self._topic("state/conn")
             info = client.publish(topic, self._conn_state(False), self.mqtt.qos, retain=True)
+            deadline = time.monotonic() + 2.0
             try:
-                info.wait_for_publish(timeout=2.0)
+                while not info.is_published() and client.socket() is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._network_step(min(left, 0.1))  # this thread is paho's loop
+                    self._handle_events()
+                if not info.is_published():
+                    LOGGER.warning("OFFLINE state not confirmed within 2 s")
             except (RuntimeError, ValueError) as exc:
                 LOGGER.warning("OFFLINE state not confirmed: %s", exc)
         self.connected.clear()
         self._drop_client()
         self.commands.close()
+        self._events.close()
         LOGGER.info("%s: disconnected from %s", self.name, self.mqtt.server)
 
     def _on_message(self, gen: int, msg: Any) -> None:
