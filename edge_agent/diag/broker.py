@@ -26,6 +26,7 @@ from edge_agent.diag.core import (
     CheckResult,
     DiagContext,
     check,
+    combine,
     failed,
     needs_config,
     passed,
@@ -79,9 +80,6 @@ class _ConfigView:
         return getattr(self._cfg, name)
 
 
-_WORST = {"pass": 0, "warn": 1, "fail": 2}
-
-
 def _for(ctx: DiagContext, backend: Any) -> DiagContext:
     """``ctx`` as seen by the checks of one chirpstack backend."""
     return cast(DiagContext, _BackendContext(ctx, backend.mqtt))
@@ -96,11 +94,7 @@ def per_backend(
     backends = [b for b in ctx.config.backends if b.type == kind]
     if not backends:
         return passed(name, f"no {kind} backend configured")
-    results = [(b.name, one(b)) for b in backends]
-    worst = max((r for _n, r in results), key=lambda r: _WORST.get(r.status, 0))
-    detail = "; ".join(f"{n}: {r.detail}" for n, r in results)
-    hints = [f"{n}: {r.hint}" if len(results) > 1 else r.hint for n, r in results if r.hint]
-    return CheckResult(name, worst.status, detail, " ".join(hints))
+    return combine(name, [(b.name, one(b)) for b in backends])
 
 
 def _target(ctx: DiagContext) -> BrokerTarget:

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the checks and print the report."""
     import edge_agent.diag as diag
     from edge_agent.diag.core import unknown_checks, write_json, write_text
-    from edge_agent.diag.i18n import localise
+    from edge_agent.diag.i18n import localise, summary_line
 
     unknown = unknown_checks(args.checks)
     if unknown:
@@ -57,5 +57,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     ctx = diag.DiagContext(config_path=args.config, rx_seconds=args.seconds, timeout_s=args.timeout)
     results = [localise(r, args.lang) for r in diag.run_checks(ctx, args.checks)]
-    (write_json if args.json else write_text)(results, sys.stdout)
+    if args.json:
+        write_json(results, sys.stdout)
+    else:
+        write_text(results, sys.stdout, lambda rs: summary_line(rs, args.lang))
     return diag.exit_code(results)

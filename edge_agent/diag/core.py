@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -42,10 +42,18 @@ class CheckResult:
     status: str
     detail: str
     hint: str = ""
+    #: a per-backend check's results, by backend name (``combine``): not in the JSON form, kept
+    #: so that ``diag --lang`` translates each backend's text on its own
+    parts: tuple[tuple[str, CheckResult], ...] = field(default=(), compare=False, repr=False)
 
     def to_dict(self) -> CheckResultDoc:
         """The JSON form: ``{"name", "status", "detail", "hint"}`` (edge_agent.models.diag)."""
-        return CheckResultDoc(**asdict(self))  # type: ignore[typeddict-item]
+        return CheckResultDoc(
+            name=self.name,
+            status=self.status,  # type: ignore[typeddict-item]
+            detail=self.detail,
+            hint=self.hint,
+        )
 
 
 def passed(name: str, detail: str) -> CheckResult:
@@ -165,6 +173,24 @@ class DiagContext:
         return self._daemon
 
 
+_WORST = {PASS: 0, WARN: 1, FAIL: 2}
+
+
+def combine(
+    name: str,
+    results: Sequence[tuple[str, CheckResult]],
+    punctuation: tuple[str, str, str] = (": ", "; ", " "),
+) -> CheckResult:
+    """One result for several backends' (``(backend name, result)``): the worst status, each
+    detail named (``town: connected as 'gw1'; city: …``), the hints named when there are
+    several. ``punctuation``: after a name, between details, between hints."""
+    colon, sep, hint_sep = punctuation
+    worst = max((r for _n, r in results), key=lambda r: _WORST.get(r.status, 0))
+    detail = sep.join(f"{n}{colon}{r.detail}" for n, r in results)
+    hints = [f"{n}{colon}{r.hint}" if len(results) > 1 else r.hint for n, r in results if r.hint]
+    return CheckResult(name, worst.status, detail, hint_sep.join(hints), tuple(results))
+
+
 def needs_config(name: str, ctx: DiagContext) -> CheckResult | None:
     """A WARN "skipped" result when the config did not load, else None."""
     if ctx.config is None:
@@ -234,12 +260,22 @@ def write_json(results: Sequence[CheckResult], out: TextIO) -> None:
     out.write(json.dumps(document, indent=2) + "\n")
 
 
-def write_text(results: Sequence[CheckResult], out: TextIO) -> None:
-    """One line per check (``PASS name  detail``), hints indented below WARN and FAIL lines."""
+def summary_line(results: Sequence[CheckResult]) -> str:
+    """``17 passed, 2 warnings, 0 failed``."""
+    s = summary(results)
+    return f"{s['passed']} passed, {s['warned']} warnings, {s['failed']} failed"
+
+
+def write_text(
+    results: Sequence[CheckResult],
+    out: TextIO,
+    footer: Callable[[Sequence[CheckResult]], str] = summary_line,
+) -> None:
+    """One line per check (``PASS name  detail``), hints indented below WARN and FAIL lines,
+    then the ``footer`` (the counts; ``diag --lang`` gives its own)."""
     width = max((len(r.name) for r in results), default=0)
     for r in results:
         out.write(f"{r.status.upper():4}  {r.name:<{width}}  {r.detail}\n")
         if r.status != PASS and r.hint:
             out.write(f"      {'':<{width}}  → {r.hint}\n")
-    s = summary(results)
-    out.write(f"\n{s['passed']} passed, {s['warned']} warnings, {s['failed']} failed\n")
+    out.write(f"\n{footer(results)}\n")

@@ -256,8 +256,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{model} version 0x{version}, EUI {eui}",
     ),
     "radio.tx_power": (
-        "{detail}; TX power: {p1}",
-        "{detail} ; puissance d'émission : {p1}",
+        "{detail}; TX power: {gaps}",
+        "{detail} ; puissance d'émission : {gaps}",
     ),
     "radio.temperature_source": (
         "{celsius} °C ({source})",
@@ -332,8 +332,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "aucun GPS configuré (classe B et géolocalisation indisponibles)",
     ),
     "radio.gps_reader": (
-        "GPS reader {p0} ({p1}): {p2}",
-        "lecteur GPS {p0} ({p1}) : {p2}",
+        "GPS reader {p0} ({p1}): {error}",
+        "lecteur GPS {p0} ({p1}) : {error}",
     ),
     "radio.daemon_restarts_reader_with_backoff": (
         (
@@ -371,12 +371,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "le démon ne donne pas l'état des radios",
     ),
     "radio.daemon_reports": (
-        "daemon reports {p0}",
-        "le démon signale {p0}",
+        "daemon reports {problems}",
+        "le démon signale {problems}",
     ),
     "radio.states_from_daemon": (
-        "{states} (daemon){p1}",
-        "{states} (démon){p1}",
+        "{states} (daemon){gain}",
+        "{states} (démon){gain}",
     ),
     "radio.no_host_side_sensor_daemon": (
         (
@@ -484,8 +484,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{path} n'est pas une base SQLite lisible : {exc}",
     ),
     "system.user_in_groups": (
-        "user {user} in {p1}",
-        "utilisateur {user} dans {p1}",
+        "user {user} in {names}",
+        "utilisateur {user} dans {names}",
     ),
     "system.present_openable": (
         "{path} present and openable",
@@ -496,8 +496,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{p0} présent ; {p1} accessible",
     ),
     "system.firmware_dir_facts": (
-        "{fw_dir}: {p1}",
-        "{fw_dir} : {p1}",
+        "{fw_dir}: {problems}",
+        "{fw_dir} : {problems}",
     ),
     "system.clock_reason_detail": (
         "{reason}{detail}",
@@ -691,7 +691,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         ),
         (
             "l'ACL du broker doit autoriser cette passerelle à lire et écrire {p0}/# (voir l'ACL "
-            "Mosquitto dans docs/operator-guide.md)"
+            "Mosquitto dans docs/fr/operator-guide.md)"
         ),
     ),
     "broker.check_broker_tls_listener_settings": (
@@ -731,7 +731,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
             "faults); if it stays down, check power, the cable and 'journalctl -u edge-agent'"
         ),
         (
-            "le démon relance le concentrateur de lui-même (docs/technician-guide.md, pannes "
+            "le démon relance le concentrateur de lui-même (docs/fr/technician-guide.md, pannes "
             "radio) ; s'il reste arrêté, vérifiez l'alimentation, le câble et 'journalctl -u "
             "edge-agent'"
         ),
@@ -837,4 +837,218 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "la radio A n'a pas de table de gain TX : aucune trame descendante ne peut être émise",
     ),
     "radio.tx_power_gap": ("TX power: {gap}", "puissance d'émission : {gap}"),
+    # parts of texts: the values the templates above put in their {source}, {problem}, …
+    "radio.radio_states": (
+        "radio A: {a}, radio B: {b}",
+        "radio A : {a}, radio B : {b}",
+    ),
+    "radio.source_daemon": ("daemon", "démon"),
+    "system.config_backend": ("backend {name} {server}", "backend {name} {server}"),
+    "radio.source_from_running_daemon": (
+        " (from the running daemon)",
+        " (selon le démon en service)",
+    ),
+    "radio.source_stts751": (
+        "STTS751 at 0x{address} on {bus_path}",
+        "STTS751 à l'adresse 0x{address} sur {bus_path}",
+    ),
+    "radio.source_stts751_after_silent": (
+        "STTS751 at 0x{address} on {bus_path}, no answer at {addresses}",
+        "STTS751 à l'adresse 0x{address} sur {bus_path}, pas de réponse en {addresses}",
+    ),
+    "radio.no_stts751": (
+        "no STTS751 at {addresses} on {bus_path}",
+        "aucun STTS751 en {addresses} sur {bus_path}",
+    ),
+    "radio.gain_source_board": ("board {board}, {file}", "carte {board}, {file}"),
+    "radio.gain_source_region_preset": (
+        "region {region} preset, Semtech Corecell reference",
+        "préréglage de la région {region}, référence Semtech Corecell",
+    ),
+    "radio.radio_power_gap": ("radio {radio}: {gap}", "radio {radio} : {gap}"),
+    "radio.power_gap": (
+        (
+            "{region} sub-band {band} ({low}-{high} MHz) allows {eirp} dBm EIRP: with {gain} dBi "
+            "antenna gain the radio may emit at most {conducted} dBm, below the TX gain table's "
+            "lowest entry ({lowest} dBm); add entries at or below {top} dBm (for example "
+            "{range} dBm) to tx_gain_lut"
+        ),
+        (
+            "{region}, sous-bande {band} ({low}-{high} MHz) : {eirp} dBm PIRE autorisés ; avec "
+            "un gain d'antenne de {gain} dBi la radio peut émettre au plus {conducted} dBm, "
+            "sous l'entrée la plus basse de la table de gain TX ({lowest} dBm) : ajoutez à "
+            "tx_gain_lut des entrées à {top} dBm ou moins (par exemple {range} dBm)"
+        ),
+    ),
+    "radio.rx_facts": (
+        (
+            "{total} packets in {seconds} s; per channel {channels}; per SF {sfs}; "
+            "RSSI {rssi_min}..{rssi_max} dBm, SNR {snr_min}..{snr_max} dB; "
+            "CRC ok {crc_ok}, bad {crc_bad}"
+        ),
+        (
+            "{total} paquets en {seconds} s ; par canal {channels} ; par SF {sfs} ; "
+            "RSSI {rssi_min}..{rssi_max} dBm, SNR {snr_min}..{snr_max} dB ; "
+            "CRC bons {crc_ok}, mauvais {crc_bad}"
+        ),
+    ),
+    "radio.rx_facts_daemon": (
+        (
+            "{total} packets in {seconds} s; per channel {channels}; per SF {sfs}; "
+            "RSSI {rssi_min}..{rssi_max} dBm, SNR {snr_min}..{snr_max} dB; "
+            "CRC ok {crc_ok}, bad {crc_bad} (from the running daemon)"
+        ),
+        (
+            "{total} paquets en {seconds} s ; par canal {channels} ; par SF {sfs} ; "
+            "RSSI {rssi_min}..{rssi_max} dBm, SNR {snr_min}..{snr_max} dB ; "
+            "CRC bons {crc_ok}, mauvais {crc_bad} (selon le démon en service)"
+        ),
+    ),
+    "radio.radio_down": (
+        "daemon reports radio {state}{when}: {error} ({restarts} restarts, {starts} starts)",
+        (
+            "le démon signale la radio {state}{when} : {error} ({restarts} redémarrages, "
+            "{starts} démarrages)"
+        ),
+    ),
+    "radio.radio_down_since": (" since {time}", " depuis le {time}"),
+    "radio.no_detail": ("no detail", "aucun détail"),
+    "radio.busy_holds_device": ("it holds {device}", "il occupe {device}"),
+    "radio.status_busy": (
+        "a process holds {path} but did not answer within {timeout} s (busy)",
+        "un processus tient {path} mais n'a pas répondu en {timeout} s (occupé)",
+    ),
+    "radio.device_busy": (
+        (
+            "{path} is in use by another process (a running edge-agent, diag or packet "
+            "forwarder holds its lock)"
+        ),
+        (
+            "{path} est utilisé par un autre processus (un edge-agent, un diag ou un packet "
+            "forwarder en service tient son verrou)"
+        ),
+    ),
+    "system.gpiod_missing": (
+        "the gpiod Python package is not installed",
+        "le paquet Python gpiod n'est pas installé",
+    ),
+    "system.gpiod_v1": (
+        "gpiod {version} is the libgpiod v1 API (v2 needed)",
+        "gpiod {version} est l'API libgpiod v1 (la v2 est nécessaire)",
+    ),
+    "system.gpiod_install": (
+        (
+            "install the libgpiod v2 Python bindings into the agent's environment: "
+            "sudo /opt/edge-agent/bin/pip install 'gpiod>=2.1' (armv7 builds it: apt install gcc "
+            "python3-dev first), or apt install python3-libgpiod on a release that ships version 2 "
+            "(Debian 13, Raspberry Pi OS based on it) with a venv made --system-site-packages"
+        ),
+        (
+            "installez les bindings Python libgpiod v2 dans l'environnement de l'agent : "
+            "sudo /opt/edge-agent/bin/pip install 'gpiod>=2.1' (sur armv7 il est compilé : "
+            "apt install gcc python3-dev d'abord), ou apt install python3-libgpiod sur une "
+            "version qui fournit la v2 (Debian 13, Raspberry Pi OS qui en dérive) avec un venv "
+            "créé avec --system-site-packages"
+        ),
+    ),
+    "system.firmware_missing": ("{name} missing", "{name} absent"),
+    "system.firmware_unreadable": (
+        "{name} unreadable ({strerror})",
+        "{name} illisible ({strerror})",
+    ),
+    "system.firmware_wrong_size": (
+        "{name} is {size} bytes, expected {expected}",
+        "{name} fait {size} octets au lieu de {expected}",
+    ),
+    "system.no_extra_groups": ("no extra groups", "aucun groupe supplémentaire"),
+    "system.group_for_device": ("{group} (for {path})", "{group} (pour {path})"),
+    "system.config_refused": (
+        "{detail} (the daemon refuses to start with it)",
+        "{detail} (le démon refuse de démarrer avec)",
+    ),
+    "system.file_owned_by_other": (
+        "{role} {path}: owned by {owner}, not root or edge-agent: its owner controls the gateway",
+        (
+            "{role} {path} : appartient à {owner}, ni root ni edge-agent : son propriétaire "
+            "contrôle la passerelle"
+        ),
+    ),
+    "system.file_writable_by_everyone": (
+        "{role} {path}: writable by everyone (mode {mode})",
+        "{role} {path} : modifiable par tous (mode {mode})",
+    ),
+    "system.file_readable_by_everyone": (
+        "{role} {path}: is readable by everyone (mode {mode})",
+        "{role} {path} : lisible par tous (mode {mode})",
+    ),
+    "system.file_password_readable_by_everyone": (
+        "{role} {path}: holds a password and is readable by everyone (mode {mode})",
+        "{role} {path} : contient un mot de passe et est lisible par tous (mode {mode})",
+    ),
+    "system.file_writable_by_group": (
+        "{role} {path}: writable by its group (mode {mode})",
+        "{role} {path} : modifiable par son groupe (mode {mode})",
+    ),
+    "system.config_not_found": (
+        "{path}: configuration file not found",
+        "{path} : fichier de configuration introuvable",
+    ),
+    "system.config_cannot_read": (
+        "{path}: cannot read: {exc}",
+        "{path} : lecture impossible : {exc}",
+    ),
+    "system.config_too_large": (
+        "{path}: larger than {size} bytes: not a config",
+        "{path} : plus de {size} octets : ce n'est pas une configuration",
+    ),
+    "system.config_invalid_toml": ("{path}: invalid TOML: {exc}", "{path} : TOML invalide : {exc}"),
+    "core.config_does_not_exist": ("{path} does not exist", "{path} n'existe pas"),
+    "core.config_module_missing": (
+        "the config module is not available: {exc}",
+        "le module de configuration est indisponible : {exc}",
+    ),
+    "core.config_os_error": ("cannot read {path}: {error}", "impossible de lire {path} : {error}"),
+    "broker.who_user": ("user {user}", "utilisateur {user}"),
+    "broker.who_anonymous": ("anonymous access", "accès anonyme"),
+    "broker.why_closed": ("connection closed", "connexion fermée"),
+    "broker.why_timeout": ("timeout", "délai dépassé"),
+    "spool.generic_facts": ("{path} ({kib} KiB) ok", "{path} ({kib} Kio) correct"),
+    "spool.generic_rows": ("rows {tables}", "lignes {tables}"),
+    "spool.generic_no_rows": ("rows none", "aucune ligne"),
+    "spool.generic_oldest": ("oldest {age} min", "la plus ancienne depuis {age} min"),
+    "spool.symlink": (
+        (
+            "spool {path} is a symbolic link (to {target}); the spool never follows links: "
+            "replace it with the real file or point [spool] path at the real location"
+        ),
+        (
+            "le spool {path} est un lien symbolique (vers {target}) ; le spool ne suit jamais "
+            "les liens : remplacez-le par le vrai fichier ou faites pointer [spool] path vers "
+            "le vrai emplacement"
+        ),
+    ),
+    "spool.cannot_check": (
+        "spool {path}: cannot check it: {exc}",
+        "spool {path} : vérification impossible : {exc}",
+    ),
+    "spool.not_regular_file": (
+        "spool {path} is not a regular file; remove it or change the path",
+        "le spool {path} n'est pas un fichier ordinaire ; supprimez-le ou changez le chemin",
+    ),
+    "spool.cannot_read": (
+        "spool {path}: cannot read: {exc}",
+        "spool {path} : lecture impossible : {exc}",
+    ),
+    "spool.no_file": ("no spool file at {path}", "aucun fichier de spool à {path}"),
+    "broker.timed_out": ("timed out", "délai dépassé"),
+    "system.clock_no_timedatectl_reason": (
+        "timedatectl did not answer (no systemd: container?)",
+        "timedatectl n'a pas répondu (pas de systemd : conteneur ?)",
+    ),
+    "system.libc_not_found": ("libc not found", "libc introuvable"),
+    "system.adjtimex_failed": ("adjtimex failed: {error}", "échec d'adjtimex : {error}"),
+    "system.adjtimex_unavailable": (
+        "adjtimex unavailable: {exc}",
+        "adjtimex indisponible : {exc}",
+    ),
 }
