@@ -51,6 +51,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str] | None, int]] = {
               ["--backlog", "500", "--online-s", "0.5", "--json"], RUNS),
     "downlink": ("downlink_latency.py", ["--downlinks", "60"], ["--downlinks", "3"], RUNS),
     "radio_path": ("radio_path.py", [], ["--uplinks", "200"], RUNS),
+    "wake_cost": ("wake_cost.py", [], ["--cycles", "10"], RUNS),
     "usb_round_trips": ("usb_round_trips.py", [], ["--downlinks", "3"], 1),
     "dutycycle": ("dutycycle_check.py", [], ["--sizes", "1000"], RUNS),
     "downlink_flood": ("downlink_flood.py", [],
@@ -218,6 +219,12 @@ def render(results: dict[str, list[dict[str, Any]]], seconds: float, smoke: bool
     lim.add("radio path per uplink, no threads: host in all", [
         run["us_per_uplink"]["total"] - run["us_per_uplink"]["sim"] for run in radio
     ], None, "µs", fmt="{:.1f}")  # fmt: skip
+    wake = r("wake_cost")
+    for period in ("6ms", "40ms"):
+        lim.add(f"empty poll after a {period} sleep (as the radio thread runs it)",
+                _get(wake, period, "poll_cold"), None, "µs", fmt="{:.0f}")  # fmt: skip
+        lim.add(f"the same poll hot / woken, {period}: cold ÷ hot",
+                _get(wake, period, "cold_over_hot"), None, "")  # fmt: skip
     lim.add("downlink handling p99", _get(r("downlink"), "handling_ms", "p99"), 5.0, "ms")
     lim.add("downlink dispatch p99", _get(r("downlink"), "dispatch_ms", "p99"), 5.0, "ms")
     return TEMPLATE.format(
@@ -299,6 +306,18 @@ def _details(results: dict[str, list[dict[str, Any]]]) -> str:
             out.append(f"| {n} | {run['uplinks_per_s']} | {run['acked']}/{run['downlinks_sent']} "
                        f"| {h['p50']:.2f} / {h['p99']:.2f} | {d['p50']:.2f} / {d['p99']:.2f} "
                        f"| {e['p50']:.1f} / {e['p99']:.1f} |")  # fmt: skip
+    wake = results.get("wake_cost", [])
+    if wake:
+        out.append("\n### Wake-up cost (`bench/wake_cost.py`, thread CPU µs, medians per run)\n\n"
+                   + _header("run", "period", "sleep", "no-op after it", "empty poll after it",
+                             "a second one at once", "empty poll hot (200 in a row)",
+                             "cold ÷ hot"))  # fmt: skip
+        for n, run in enumerate(wake, 1):
+            for period in ("6ms", "40ms"):
+                w = run.get(period, {})
+                out.append(f"| {n} | {period} | {w.get('sleep')} | {w.get('noop_cold')} "
+                           f"| {w.get('poll_cold')} | {w.get('poll_second')} | {w.get('poll_hot')} "
+                           f"| {w.get('cold_over_hot')} |")  # fmt: skip
     usb = results.get("usb_round_trips", [])
     if usb:
         out.append("\n### USB round trips (`bench/usb_round_trips.py`, virtual time)\n\n```")
@@ -409,6 +428,8 @@ Semtech's C forwarder on these machines (issue 15): idle 0.78 % of a core, 1.2 %
   written per uplink from `/proc/self/io`, backlog drain against raw SQLite read + raw paho),
   **radio path** (`bench/radio_path.py`: driver and concentrator on a virtual-clock simulator,
   one thread, the simulator's and the parser's CPU split out),
+  **wake-up cost** (`bench/wake_cost.py`: the same empty poll right after a sleep and back to
+  back, the gap being what waking costs on this machine),
   **downlink latency** (`bench/downlink_latency.py`), **USB round trips**
   (`bench/usb_round_trips.py`) and the **duty-cycle check** (`bench/dutycycle_check.py`): as
   described in each script's docstring; sizes reduced to fit the budget (5,000 uplinks; a

@@ -157,7 +157,11 @@ def open_sim_transport(url: str = "sim://", *, world: SimWorld | None = None, **
         """The simulated bus, failing while a scenario fault says so."""
 
         def xfer2(self, data: list[int]) -> list[int]:
-            schedule.before_transfer()
+            if schedule.faults:
+                schedule.before_transfer()
+            else:  # no fault scheduled: only what before_transfer does last
+                with chip._lock:
+                    chip._advance()
             return super().xfer2(data)
 
     class SimSpiTransport(SpiTransport):

@@ -167,6 +167,8 @@ class SimTransmitter:
 
     def advance(self) -> None:
         """Record every packet whose start has passed; forget those that have ended."""
+        if not self._pending:  # nothing scheduled: the common case, at every SPI transfer
+            return
         now = self.clock.elapsed_us()
         for rf_chain, pending in sorted(self._pending.items(), key=lambda kv: kv[1].start_us):
             if not pending.recorded and now >= pending.start_us:

@@ -31,7 +31,7 @@ def test_run_all_smoke_runs_every_benchmark_and_writes_the_report(tmp_path: Path
                    "start to READY", "edge-agent --version", "daemon alone / raw paho",
                    "bytes written per uplink", "downlink handling p99", "FIFO parse per record",
                    "USB round trips", "Duty-cycle check", "Status socket under load",
-                   "Downlink flood"):  # fmt: skip
+                   "Downlink flood", "Wake-up cost", "empty poll after a 6ms sleep"):  # fmt: skip
         assert figure in report
     results = json.loads(out.with_suffix(".json").read_text())
     assert set(results) == {
@@ -44,6 +44,7 @@ def test_run_all_smoke_runs_every_benchmark_and_writes_the_report(tmp_path: Path
         "spool",
         "downlink",
         "radio_path",
+        "wake_cost",
         "status_clients",
         "usb_round_trips",
         "dutycycle",
