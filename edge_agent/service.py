@@ -517,8 +517,17 @@ class AgentService:
         self.health.poll_ok()
         if lost is not None:
             self.health.reset_detected(lost)
-        for uplink in uplinks:
-            self.route(uplink)
+        if len(uplinks) == 1:
+            self.route(uplinks[0])
+        elif uplinks:  # one wake-up per backend for the whole batch, after it is queued
+            taken = [False] * len(self.backends)
+            try:
+                for uplink in uplinks:
+                    self.route(uplink, wake=False, taken=taken)
+            finally:
+                for backend, took in zip(self.backends, taken, strict=True):
+                    if took:
+                        backend.wake()
         return len(uplinks)
 
     @staticmethod
@@ -526,19 +535,23 @@ class AgentService:
         check = getattr(conc, "configuration_lost", None)
         return check() if callable(check) else None
 
-    def route(self, uplink: Uplink) -> bool:
+    def route(self, uplink: Uplink, *, wake: bool = True, taken: list[bool] | None = None) -> bool:
         """Count one received packet and hand it to every backend whose filter admits it;
-        True when at least one did."""
+        True when at least one did. ``wake=False``: the senders are not woken (the caller wakes
+        each backend once, those whose index is marked in ``taken``)."""
         self.counters.received += 1
         self.rx.add(uplink)
         self.intervals.count_rx(uplink, uplink.crc_status is CrcStatus.OK)
         assert self.gateway_id is not None
         backends = self.backends
         header = parse_header(uplink.phy_payload) if self._parse_headers else None
-        taken = False
-        for backend in backends:
-            taken = backend.offer(uplink, header) or taken
-        if not taken:
+        any_taken = False
+        for index, backend in enumerate(backends):
+            if backend.offer(uplink, header, wake=wake):
+                any_taken = True
+                if taken is not None:
+                    taken[index] = True
+        if not any_taken:
             self.counters.filtered += 1
             return False
         self.counters.forwarded += 1

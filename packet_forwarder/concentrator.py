@@ -46,9 +46,10 @@ LOG_INTERVAL_S = 60.0
 #: poll period while packets arrive (the C packet forwarder polls every 10 ms)
 ACTIVE_POLL_S = 0.006
 #: poll period once the air has been quiet for QUIET_AFTER_S: a wake of the radio thread costs
-#: 100-200 µs of CPU on a busy 2-core VM (cold caches), so 25 wakes/s keep idle under 1 % of a
-#: core; the first packet after a silence waits at most this long (RX1 opens 1 s after it)
-QUIET_POLL_S = 0.040
+#: 200-300 µs of CPU on a busy 2-core VM (cold caches, bench/wake_cost.py), so 20 wakes/s keep
+#: idle under 1 % of a core; the first packet after a silence waits at most this long (RX1
+#: opens 1 s after it; downlinks are programmed by the downlink thread, not by this poll)
+QUIET_POLL_S = 0.050
 #: a silence this long switches to QUIET_POLL_S: at 50 uplinks/s (random arrivals) one gap in
 #: 1,800 is longer, at 5/s half of them (issue 15 sets latency limits at 50 and 400/s)
 QUIET_AFTER_S = 0.15

@@ -172,23 +172,31 @@ class Backend:
         """True while the sender thread is alive (between ``start()`` and ``stop()``)."""
         return self._thread is not None and self._thread.is_alive()
 
-    def offer(self, uplink: Uplink, header: PhyHeader | None) -> bool:
+    def offer(self, uplink: Uplink, header: PhyHeader | None, *, wake: bool = True) -> bool:
         """Queue ``uplink`` if this backend's filter admits it; returns whether it did."""
         if not self.filter.accept(uplink, header):
             return False
-        self.submit(uplink)
+        self.submit(uplink, wake=wake)
         return True
 
-    def submit(self, uplink: Uplink) -> int:
-        """Encode and queue one uplink; buffered when the server is not reachable now."""
+    def submit(self, uplink: Uplink, *, wake: bool = True) -> int:
+        """Encode and queue one uplink; buffered when the server is not reachable now.
+
+        ``wake=False`` leaves the sender asleep: the caller queues a batch (what one radio poll
+        read), then calls ``wake()`` once."""
         assert self.gateway_id is not None, "start() first: uplinks carry the gateway id"
         seq = self.store.append(
             self._encode_uplink(uplink),
             received_at=uplink.gw_time,
             buffered=not self.connected.is_set(),
         )
-        self._wake()
+        if wake:
+            self._wake()
         return seq
+
+    def wake(self) -> None:
+        """Make the sender look at its queue now (after ``submit(..., wake=False)``)."""
+        self._wake()
 
     def publish_stats(self, report: StatsReport) -> bytes:
         """Encode and send one stats report (dropped when not connected); returns its bytes."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import random
 import select
+import socket
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -68,6 +69,8 @@ PAHO_QUEUE_MAX = 1000
 #: for this long after a connection is lost (or the first attempt fails) the backend retries every
 #: ``reconnect_min_s`` (1 s by default, like the ChirpStack MQTT Forwarder), then backs off
 FAST_RETRY_WINDOW_S = 60.0
+#: Linux holds corked data until uncorked: a batch of publishes leaves as one segment
+TCP_CORK: int | None = getattr(socket, "TCP_CORK", None)
 #: at most one log line per this many seconds for garbage downlinks (every one is counted)
 GARBAGE_LOG_INTERVAL_S = 10.0
 
@@ -325,6 +328,7 @@ class ChirpStackBackend(Backend):
             return
         self._client = client
         self._connecting = True
+        self._sockopt(socket.TCP_NODELAY, 1)  # no Nagle wait behind an unacked segment
 
     def _on_connected(self, reason: Any) -> None:
         if reason.is_failure:
@@ -396,6 +400,27 @@ class ChirpStackBackend(Backend):
         batch = [self._retry.popleft() for _ in range(min(room, len(self._retry)))]
         if len(batch) < room:
             batch += self.store.take(room - len(batch))
+        if len(batch) > 1:  # one TCP segment for the batch, not one send() path each
+            self._sockopt(TCP_CORK, 1)
+            try:
+                self._publish_batch(client, topic, batch)
+            finally:
+                self._sockopt(TCP_CORK, 0)
+        elif batch:
+            self._publish_batch(client, topic, batch)
+
+    def _sockopt(self, option: int | None, value: int) -> None:
+        """Set a TCP option on the connection's socket where it has one (not websockets)."""
+        get_socket = getattr(self._client, "socket", None)  # None: no client (or a stand-in)
+        setsockopt = getattr(get_socket(), "setsockopt", None) if get_socket else None
+        if option is None or setsockopt is None:
+            return
+        try:
+            setsockopt(socket.IPPROTO_TCP, option, value)
+        except OSError:  # a closing socket: the read reports it
+            pass
+
+    def _publish_batch(self, client: mqtt.Client, topic: str, batch: list[QueuedUplink]) -> None:
         for i, record in enumerate(batch):
             payload = codec.uplink_payload(
                 record.payload, self.mqtt.marshaler, buffered=record.buffered
