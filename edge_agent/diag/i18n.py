@@ -6,6 +6,9 @@ its English template, and the translation is rendered with the same values. A te
 recognises stays in English, unchanged. Compound texts (parts joined with ``; ``, a
 value that is itself a text the checks write) are translated part by part; a per-backend check's
 result is put together again from each backend's translated result (``CheckResult.parts``).
+The configuration loader's errors (``KEY: must be {allowed}, got {got}``) carry phrases of their
+own ("an integer", "between 1 and 65535"): a small phrase table (``i18n_fr.PHRASES``) translates
+those values only (``PHRASE_PARAMS``).
 """
 
 from __future__ import annotations
@@ -26,8 +29,14 @@ BACKEND_PREFIX = re.compile(r"([\w.-]{1,64}): (.+)", re.S)
 #: recognises it (an error the project raises), else left as it is (a path, the system's error)
 TEXT_PARAMS = frozenset(
     {"detail", "gw_id", "problem", "problems", "source", "gain", "gaps", "gap", "holds", "who"}
-    | {"why", "when", "names", "backends"}
+    | {"why", "when", "names", "backends", "allowed"}
 )
+#: placeholders of a configuration error (``must be {allowed}, got {got}``) whose value is a
+#: phrase of the loader ("an integer", "between 1 and 65535"): translated by the phrase table
+#: (``i18n_fr.PHRASES``) only, so that its short templates never match a check's text
+PHRASE_PARAMS = frozenset({"allowed", "got"})
+#: placeholders of a phrase that stand for identifiers (keys, choices), kept as they are
+IDENTIFIER_PARAMS = frozenset({"choices", "schemes", "units"})
 
 
 def _pattern(english: str) -> re.Pattern[str]:
@@ -50,20 +59,31 @@ def literal_text(template: str) -> str:
     return PLACEHOLDER.sub("", template)
 
 
-@cache
-def _compiled(lang: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
+def _compile(table: dict[str, tuple[str, str]]) -> tuple[tuple[str, re.Pattern[str], str], ...]:
     """(id, pattern, translation), most specific first; templates with no words are skipped."""
-    from edge_agent.diag.i18n_fr import CATALOGUE
-
-    if lang != "fr":
-        return ()
     entries = [
         (msg_id, _pattern(english), translated)
-        for msg_id, (english, translated) in CATALOGUE.items()
+        for msg_id, (english, translated) in table.items()
         if re.search(r"[A-Za-z]", literal_text(english))
     ]
-    entries.sort(key=lambda e: -len(literal_text(CATALOGUE[e[0]][0])))
+    entries.sort(key=lambda e: -len(literal_text(table[e[0]][0])))
     return tuple(entries)
+
+
+@cache
+def _compiled(lang: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """The catalogue's (id, pattern, translation), most specific first."""
+    from edge_agent.diag.i18n_fr import CATALOGUE
+
+    return _compile(CATALOGUE) if lang == "fr" else ()
+
+
+@cache
+def _compiled_phrases(lang: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """The phrase table's (id, pattern, translation), most specific first."""
+    from edge_agent.diag.i18n_fr import PHRASES
+
+    return _compile(PHRASES) if lang == "fr" else ()
 
 
 @cache
@@ -86,6 +106,23 @@ def match(text: str, lang: str = "fr") -> tuple[str, dict[str, str]] | None:
     return None
 
 
+def _phrase(text: str, lang: str, missed: list[str]) -> str:
+    """A phrase of a configuration error in ``lang`` (``an integer``, ``between 1 and 5``); one
+    the phrase table does not know goes to ``missed`` unless it is pure data. The values of a
+    recognised phrase are phrases too, or identifiers (``IDENTIFIER_PARAMS``)."""
+    for _msg_id, pattern, translated in _compiled_phrases(lang):
+        found = pattern.fullmatch(text)
+        if found:
+            values = {
+                name: value if name in IDENTIFIER_PARAMS else _phrase(value, lang, missed)
+                for name, value in found.groupdict().items()
+            }
+            return _render(translated, values)
+    if not is_data(text):
+        missed.append(text)
+    return text
+
+
 def _translate(text: str, lang: str, missed: list[str]) -> str:
     """``text`` in ``lang``; each part of it that no template recognises and that is not pure
     data goes to ``missed`` (values of a recognised text: only those of ``TEXT_PARAMS``).
@@ -99,7 +136,11 @@ def _translate(text: str, lang: str, missed: list[str]) -> str:
     if found:
         msg_id, values = found
         for name, value in values.items():
-            values[name] = _translate(value, lang, whole_missed if name in TEXT_PARAMS else [])
+            sink = whole_missed if name in TEXT_PARAMS else []
+            if name in PHRASE_PARAMS:
+                values[name] = _phrase(value, lang, sink)
+            else:
+                values[name] = _translate(value, lang, sink)
         whole = _render(_translations(lang)[msg_id], values)
         if not whole_missed:
             return whole

@@ -1051,4 +1051,239 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "adjtimex unavailable: {exc}",
         "adjtimex indisponible : {exc}",
     ),
+    # the configuration loader's errors (ConfigError: "KEY: message"), in the config check's
+    # detail when the file does not validate; {allowed} and {got} are phrases (PHRASES below)
+    "config.must_be_got": (
+        "{key}: must be {allowed}, got {got}",
+        "{key} : doit être {allowed}, trouvé {got}",
+    ),
+    "config.must_be": ("{key}: must be {allowed}", "{key} : doit être {allowed}"),
+    "config.must_be_got_values": (
+        "{key}: must be {allowed}, got {n} values",
+        "{key} : doit être {allowed}, trouvé {n} valeurs",
+    ),
+    "config.must_list_got": (
+        "{key}: must list {allowed}, got {n}",
+        "{key} : doit contenir {allowed}, trouvé {n}",
+    ),
+    "config.length_at_most": (
+        "{key}: must be at most {max_len} characters long, got {n}",
+        "{key} : doit faire au plus {max_len} caractères, trouvé {n}",
+    ),
+    "config.length_between": (
+        "{key}: must be {min_len} to {max_len} characters long, got {n}",
+        "{key} : doit faire de {min_len} à {max_len} caractères, trouvé {n}",
+    ),
+    "config.control_characters": (
+        "{key}: must not contain control characters, got {value}",
+        "{key} : ne doit pas contenir de caractères de contrôle, trouvé {value}",
+    ),
+    "config.unknown_key": (
+        "{key}: unknown key (allowed: {keys})",
+        "{key} : clé inconnue (clés possibles : {keys})",
+    ),
+    "config.alias_set_only_one": (
+        "{key}: is another name of {other}; set only one",
+        "{key} : est un autre nom de {other} ; n'en définissez qu'une",
+    ),
+    "config.required": ("{key}: is required", "{key} : est obligatoire"),
+    "config.required_allowed": (
+        "{key}: is required ({allowed})",
+        "{key} : est obligatoire ({allowed})",
+    ),
+    "config.unknown_scheme": (
+        "{key}: unknown scheme {scheme} in {url}; expected one of {known}",
+        "{key} : schéma {scheme} inconnu dans {url} ; attendu l'un de {known}",
+    ),
+    "config.no_chirpstack_backend": (
+        "{key}: names no chirpstack backend ({known})",
+        "{key} : ne désigne aucun backend chirpstack ({known})",
+    ),
+    "config.no_chirpstack_backend_none": (
+        "{key}: names no chirpstack backend (none)",
+        "{key} : ne désigne aucun backend chirpstack (il n'y en a aucun)",
+    ),
+    "config.needs_board": (
+        "{key}: needs [concentrator] board",
+        "{key} : nécessite la clé 'board' de [concentrator]",
+    ),
+    "config.unknown_board": (
+        "{key}: unknown board {board}; known boards: {boards}",
+        "{key} : carte {board} inconnue ; cartes connues : {boards}",
+    ),
+    "config.unknown_board_settings": (
+        "{key}: unknown board setting(s) {settings}; allowed: {keys}",
+        "{key} : réglage(s) de carte inconnu(s) {settings} ; réglages possibles : {keys}",
+    ),
+    "config.rssi_tcomp_coefficients": (
+        "{key}: rssi_tcomp takes 5 coefficients (a, b, c, d, e)",
+        "{key} : rssi_tcomp prend 5 coefficients (a, b, c, d, e)",
+    ),
+    "config.tx_gain_table_entries": (
+        "{key}: a TX gain table has 1..{max_entries} entries, got {n}",
+        "{key} : une table de gain TX a de 1 à {max_entries} entrées, trouvé {n}",
+    ),
+    "config.tx_gain_field_range": (
+        "{key}: {field} must be 0..{high}, got {n}",
+        "{key} : {field} doit être entre 0 et {high}, trouvé {n}",
+    ),
+    "config.rf_power_must_rise": (
+        "{key}: rf_power must rise from entry to entry, got {powers}",
+        "{key} : rf_power doit augmenter d'une entrée à la suivante, trouvé {powers}",
+    ),
+    "config.malformed_url": (
+        "{key}: malformed URL {url}: {exc}",
+        "{key} : URL mal formée {url} : {exc}",
+    ),
+    "config.url_credentials": (
+        (
+            "{key}: must not contain credentials (user:password@): put them in the username "
+            "and password keys"
+        ),
+        (
+            "{key} : ne doit pas contenir d'identifiants (user:password@) : mettez-les dans les "
+            "clés username et password"
+        ),
+    ),
+    "config.url_port": (
+        "{key}: port must be 1..65535, got {url}",
+        "{key} : le port doit être entre 1 et 65535, trouvé {url}",
+    ),
+    "config.host_name_length": (
+        "{key}: host name must be at most {n} characters",
+        "{key} : le nom d'hôte doit faire au plus {n} caractères",
+    ),
+    "config.prefix_not_hex_bits": (
+        '{key}: prefix {prefix} is not HEX/BITS (like "{example}")',
+        '{key} : le préfixe {prefix} n\'est pas de la forme HEX/BITS (par exemple "{example}")',
+    ),
+    "config.prefix_digits_bits": (
+        '{key}: prefix {prefix} needs {digits} hex digits and 0..{bits} bits (like "{example}")',
+        (
+            "{key} : le préfixe {prefix} demande {digits} chiffres hexadécimaux et de 0 à {bits} "
+            'bits (par exemple "{example}")'
+        ),
+    ),
+    "config.must_be_at_least_key": (
+        "{key}: must be at least {other}",
+        "{key} : doit être au moins égal à {other}",
+    ),
+    "config.needs_key": ("{key}: needs {other}", "{key} : nécessite {other}"),
+    "config.keys_go_together": (
+        "{key}: {first} and {second} go together",
+        "{key} : {first} et {second} vont ensemble",
+    ),
+    "config.set_one_not_both": (
+        "{key}: set {other} or this key, not both",
+        "{key} : définissez {other} ou cette clé, pas les deux",
+    ),
+    "config.needs_mqtts_server": (
+        "{key}: needs an mqtts:// server, got {server}",
+        "{key} : nécessite un serveur mqtts://, trouvé {server}",
+    ),
+    "config.file_not_found": (
+        "{key}: file not found: {path}",
+        "{key} : fichier introuvable : {path}",
+    ),
+    "config.backend_name_used": (
+        "{key}: {name} is already used; names must be unique",
+        "{key} : {name} est déjà pris ; les noms doivent être uniques",
+    ),
+    "config.backend_name_used_mqtt": (
+        "{key}: {name} is already used (the [mqtt] table's backend); names must be unique",
+        (
+            "{key} : {name} est déjà pris (le backend de la table [mqtt]) ; les noms doivent "
+            "être uniques"
+        ),
+    ),
+    "config.unknown_unit": (
+        "{key}: unknown unit {unit}; must be {allowed}",
+        "{key} : unité {unit} inconnue ; doit être {allowed}",
+    ),
+}
+
+#: the phrases a configuration error puts in its ``{allowed}`` and ``{got}`` placeholders
+#: (edge_agent.config_schema: type names, ranges, choices, lengths, and each key's ``what``);
+#: used only for those values (``edge_agent.diag.i18n.PHRASE_PARAMS``). Config values, key
+#: names and Python type names (``int``, ``float``) are data and stay as they are.
+PHRASES: dict[str, tuple[str, str]] = {
+    "config.a_table": ("a table", "une table"),
+    "config.an_array": ("an array", "un tableau"),
+    "config.an_empty_array": ("an empty array", "un tableau vide"),
+    "config.a_string": ("a string", "une chaîne"),
+    "config.a_boolean": ("a boolean", "un booléen"),
+    "config.an_integer": ("an integer", "un entier"),
+    "config.a_number": ("a number", "un nombre"),
+    "config.a_finite_number": ("a finite number", "un nombre fini"),
+    "config.true_or_false": ("true or false", "true ou false"),
+    "config.between": ("between {low} and {high}", "entre {low} et {high}"),
+    "config.greater_than": ("greater than {low}", "supérieur à {low}"),
+    "config.at_least": ("at least {low}", "au moins {low}"),
+    "config.at_most": ("at most {high}", "au plus {high}"),
+    "config.greater_than_at_most": (
+        "greater than {low} and at most {high}",
+        "supérieur à {low} et au plus {high}",
+    ),
+    "config.at_least_at_most": (
+        "at least {low} and at most {high}",
+        "au moins {low} et au plus {high}",
+    ),
+    "config.one_of": ("one of {choices}", "l'une des valeurs {choices}"),
+    "config.numbers_or": ("{choices} or {last}", "{choices} ou {last}"),
+    "config.items": ("{n} items", "{n} éléments"),
+    "config.items_between": ("{low} to {high} items", "de {low} à {high} éléments"),
+    "config.items_at_most": ("at most {high} items", "au plus {high} éléments"),
+    "config.prefixes_at_most": ("at most {high} prefixes", "au plus {high} préfixes"),
+    "config.array_of_values": ("an array of {n} values", "un tableau de {n} valeurs"),
+    "config.hexadecimal_characters": (
+        "{n} hexadecimal characters",
+        "{n} caractères hexadécimaux",
+    ),
+    "config.concentrator_url": (
+        "a URL such as {sim}, {spi} or {usb}",
+        "une URL comme {sim}, {spi} ou {usb}",
+    ),
+    "config.argv": (
+        "a non-empty array of strings (argv, no shell)",
+        "un tableau non vide de chaînes (argv, sans shell)",
+    ),
+    "config.file_path": (
+        "a non-empty string (a file path)",
+        "une chaîne non vide (un chemin de fichier)",
+    ),
+    "config.spool_size": (
+        'an integer {low}..{high} (bytes) or a string like "{example}" ({units})',
+        'un entier de {low} à {high} (octets) ou une chaîne comme "{example}" ({units})',
+    ),
+    "config.commit_interval": (
+        "an integer {low}..{high} (milliseconds; 0 commits every uplink at once)",
+        "un entier de {low} à {high} (millisecondes ; 0 valide chaque uplink aussitôt)",
+    ),
+    "config.topic_prefix": (
+        "a topic prefix that does not start or end with '/' nor contain '+' or '#'",
+        "un préfixe de topic qui ne commence ni ne finit par '/' et ne contient ni '+' ni '#'",
+    ),
+    "config.protobuf_or_json": ('"protobuf" or "json"', '"protobuf" ou "json"'),
+    "config.backend_name": (
+        "1..64 of A-Z a-z 0-9 _ . - (not first: _ . -)",
+        "1 à 64 caractères parmi A-Z a-z 0-9 _ . - (pas en premier : _ . -)",
+    ),
+    "config.rssi_tcomp": ("5 numbers (a, b, c, d, e)", "5 nombres (a, b, c, d, e)"),
+    "config.exactly_chains": ("exactly {n} chains", "exactement {n} chaînes"),
+    "config.gps_tty": (
+        "a device path, {gpsd} or {sim}",
+        "un chemin de périphérique, {gpsd} ou {sim}",
+    ),
+    "config.mqtt_server": (
+        "{tcp}, {mqtts} or {ws} (schemes: {schemes})",
+        "{tcp}, {mqtts} ou {ws} (schémas : {schemes})",
+    ),
+    "config.net_id": (
+        'a 24-bit NetID: 6 hex digits like "{example}" or 0..{high}',
+        'un NetID de 24 bits : 6 chiffres hexadécimaux comme "{example}" ou de 0 à {high}',
+    ),
+    "config.backend_tables": (
+        "[[backend]] tables (an array of tables)",
+        "des tables [[backend]] (un tableau de tables)",
+    ),
 }
