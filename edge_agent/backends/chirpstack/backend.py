@@ -517,8 +517,9 @@ class ChirpStackBackend(Backend):
         LOGGER.info("%s: disconnected from %s", self.name, self.mqtt.server)
 
     def _on_message(self, gen: int, msg: Any) -> None:
-        """paho callback (on the sender thread): hand ``command/down`` to the downlink sink, the rest to the sender;
-        retained commands and garbage downlinks go nowhere (counted, logged)."""
+        """paho callback (on the sender thread): ``command/down`` to the downlink sink, the rest
+        to the sender's events; retained commands and garbage downlinks go nowhere (counted,
+        logged)."""
         self.counters.commands_received += 1
         if msg.retain:
             self._retained(msg.topic)
