@@ -397,12 +397,12 @@ Semtech's C forwarder on these machines (issue 15): idle 0.78 % of a core, 1.2 %
 
 - **CPU and latency at 5, 50, 400 uplinks/s; idle** (`bench/agent_load.py rate|idle`): the
   daemon's own main loop (`AgentService.run()`: supervisor, status socket, radio, downlink,
-  stats, sender, paho threads) on `sim://` in real time, against one mosquitto on loopback,
-  default configuration (QoS 1, spool on). The simulator runs in the daemon's process and is
-  counted in its CPU (on a gateway the chip does that work, so these figures are an upper
-  bound). CPU = the process's user + system time over the traffic window (8 s; idle: 60 s
-  after a 2 s settle), minus the measuring thread's own `thread_time`. "Above idle" subtracts
-  the median idle figure of the same run and divides by the rate.
+  stats and sender threads; the sender is also paho's network loop) on `sim://` in real time,
+  against one mosquitto on loopback, default configuration (QoS 1, spool on). The simulator runs
+  in the daemon's process and is counted in its CPU (on a gateway the chip does that work, so
+  these figures are an upper bound). CPU = the process's user + system time over the traffic
+  window (8 s; idle: 60 s after a 2 s settle), minus the measuring thread's own `thread_time`.
+  "Above idle" subtracts the median idle figure of the same run and divides by the rate.
 - **Latency**: from the moment a packet is due in the simulated RX FIFO (its end on air plus
   the chip's latch delay, the instant the simulator makes its record readable) to the moment a
   separate `mosquitto_sub` process holds the `event/up` message (`-F %U`, CLOCK_REALTIME).

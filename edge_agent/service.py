@@ -1,6 +1,7 @@
 """The daemon: wiring, threads, start/stop.
 
-Threads: one radio thread owns the concentrator (start with retry, ``poll_once`` every 10 ms);
+Threads: one radio thread owns the concentrator (start with retry, ``poll_once`` at the
+concentrator's adaptive period: 6 ms while packets arrive, 50 ms when the air is quiet);
 each backend's sender thread owns its connection; the main thread waits for a signal or,
 with ``[concentrator.sim] exit_when_done``, for the scenario to be played and confirmed. The
 radio may fail and be restarted (``edge_agent.radio_health`` decides; tenacity backoff) while
