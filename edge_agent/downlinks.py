@@ -298,17 +298,15 @@ class DownlinkPipeline:
                 return self._arrivals.pop(key)
         return None
 
-    def idle_timeout_s(
-        self, concentrator: Any, longest_s: float = 0.1, empty_s: float = IDLE_WAIT_S
-    ) -> float:
+    def idle_timeout_s(self, concentrator: Any, longest_s: float = 0.1) -> float:
         """How long the downlink thread may wait for frames before the next JIT window opens.
 
         The downlink thread dispatches right after that wait, so a due packet is programmed
         ~1 ms into its window instead of up to one radio poll period (10 ms) later. With nothing
-        queued (or no radio) it waits ``empty_s``: a frame or ``wake()`` ends the wait at once.
+        queued (or no radio) it waits ``IDLE_WAIT_S``: a frame or ``wake()`` ends the wait at once.
         """
         if concentrator is None or not any(len(q) for q in self.scheduler.queues.values()):
-            return empty_s
+            return IDLE_WAIT_S
         try:
             with concentrator.lock:
                 now_us = concentrator.counter_us()

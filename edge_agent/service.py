@@ -524,17 +524,14 @@ class AgentService:
         self.health.poll_ok()
         if lost is not None:
             self.health.reset_detected(lost)
-        if len(uplinks) == 1:
-            self.route(uplinks[0])
-        elif uplinks:  # one wake-up per backend for the whole batch, after it is queued
-            taken = [False] * len(self.backends)
-            try:
-                for uplink in uplinks:
-                    self.route(uplink, wake=False, taken=taken)
-            finally:
-                for backend, took in zip(self.backends, taken, strict=True):
-                    if took:
-                        backend.wake()
+        taken = [False] * len(self.backends)  # one wake-up per backend for the whole batch
+        try:
+            for uplink in uplinks:
+                self.route(uplink, taken=taken)
+        finally:
+            for backend, took in zip(self.backends, taken, strict=True):
+                if took:
+                    backend.wake()
         return len(uplinks)
 
     @staticmethod
@@ -542,10 +539,10 @@ class AgentService:
         check = getattr(conc, "configuration_lost", None)
         return check() if callable(check) else None
 
-    def route(self, uplink: Uplink, *, wake: bool = True, taken: list[bool] | None = None) -> bool:
+    def route(self, uplink: Uplink, *, taken: list[bool] | None = None) -> bool:
         """Count one received packet and hand it to every backend whose filter admits it;
-        True when at least one did. ``wake=False``: the senders are not woken (the caller wakes
-        each backend once, those whose index is marked in ``taken``)."""
+        True when at least one did. With ``taken`` the senders are not woken: the index of each
+        backend that took it is marked there, and the caller wakes those once per batch."""
         self.counters.received += 1
         self.rx.add(uplink)
         self.intervals.count_rx(uplink, uplink.crc_status is CrcStatus.OK)
@@ -554,7 +551,7 @@ class AgentService:
         header = parse_header(uplink.phy_payload) if self._parse_headers else None
         any_taken = False
         for index, backend in enumerate(backends):
-            if backend.offer(uplink, header, wake=wake):
+            if backend.offer(uplink, header, wake=taken is None):
                 any_taken = True
                 if taken is not None:
                     taken[index] = True

@@ -157,11 +157,7 @@ def open_sim_transport(url: str = "sim://", *, world: SimWorld | None = None, **
         """The simulated bus, failing while a scenario fault says so."""
 
         def xfer2(self, data: list[int]) -> list[int]:
-            if schedule.faults:
-                schedule.before_transfer()
-            else:  # no fault scheduled: only what before_transfer does last
-                with chip._lock:
-                    chip._advance()
+            schedule.before_transfer()
             return super().xfer2(data)
 
     class SimSpiTransport(SpiTransport):

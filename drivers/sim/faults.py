@@ -115,6 +115,10 @@ class FaultSchedule:
 
     def before_transfer(self) -> None:
         """Apply due faults; raise TransportError while transfers fail."""
+        if not self.faults:  # the common case, at every SPI transfer: only the chip's advance
+            with self.chip._lock:
+                self.chip._advance()
+            return
         self._apply(opening=False)
 
     def check_open(self) -> None:
