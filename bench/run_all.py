@@ -220,11 +220,19 @@ def render(results: dict[str, list[dict[str, Any]]], seconds: float, smoke: bool
         run["us_per_uplink"]["total"] - run["us_per_uplink"]["sim"] for run in radio
     ], None, "µs", fmt="{:.1f}")  # fmt: skip
     wake = r("wake_cost")
-    for period in ("6ms", "40ms"):
+    for period in ("6ms", "50ms"):
         lim.add(f"empty poll after a {period} sleep (as the radio thread runs it)",
                 _get(wake, period, "poll_cold"), None, "µs", fmt="{:.0f}")  # fmt: skip
         lim.add(f"the same poll hot / woken, {period}: cold ÷ hot",
                 _get(wake, period, "cold_over_hot"), None, "")  # fmt: skip
+    for layer, what in (
+        ("register_read", "one register read through the driver"),
+        ("simulator_answer", "the simulator alone answering it"),
+    ):
+        lim.add(f"{what}: first thing after a 6ms sleep",
+                _get(wake, "layers", layer, "cold"), None, "µs", fmt="{:.0f}")  # fmt: skip
+        lim.add(f"{what}: hot (200 in a row)",
+                _get(wake, "layers", layer, "hot"), None, "µs", fmt="{:.1f}")  # fmt: skip
     lim.add("downlink handling p99", _get(r("downlink"), "handling_ms", "p99"), 5.0, "ms")
     lim.add("downlink dispatch p99", _get(r("downlink"), "dispatch_ms", "p99"), 5.0, "ms")
     return TEMPLATE.format(
@@ -313,11 +321,16 @@ def _details(results: dict[str, list[dict[str, Any]]]) -> str:
                              "a second one at once", "empty poll hot (200 in a row)",
                              "cold ÷ hot"))  # fmt: skip
         for n, run in enumerate(wake, 1):
-            for period in ("6ms", "40ms"):
+            for period in ("6ms", "50ms"):
                 w = run.get(period, {})
                 out.append(f"| {n} | {period} | {w.get('sleep')} | {w.get('noop_cold')} "
                            f"| {w.get('poll_cold')} | {w.get('poll_second')} | {w.get('poll_hot')} "
                            f"| {w.get('cold_over_hot')} |")  # fmt: skip
+        out.append("\nThe 6 ms poll's layers (cold = first thing after a 6 ms sleep; hot = mean "
+                   "of 200 in a row):\n\n" + _header("run", "layer", "cold", "hot"))  # fmt: skip
+        for n, run in enumerate(wake, 1):
+            for layer, w in run.get("layers", {}).items():
+                out.append(f"| {n} | {layer} | {w.get('cold')} | {w.get('hot')} |")
     usb = results.get("usb_round_trips", [])
     if usb:
         out.append("\n### USB round trips (`bench/usb_round_trips.py`, virtual time)\n\n```")
