@@ -7,7 +7,7 @@ The real driver and ``Concentrator`` on ``sim://`` with a virtual clock (no thre
 40 records, and 9 empty polls per batch as the radio loop does between packets). CPU is this
 thread's ``time.thread_time_ns``; the simulator's share is the time inside the simulated
 ``spidev.xfer2`` (its fault schedule and the chip: what a real chip does, plus the SPI
-emulation), the parse's the time inside ``parse_fifo`` (split, construct parse, checks, payload
+emulation), the parse's the time inside ``parse_fifo`` (split, struct unpack, checks, payload
 CRC). The last line printed is JSON.
 """
 

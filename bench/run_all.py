@@ -212,7 +212,7 @@ def render(results: dict[str, list[dict[str, Any]]], seconds: float, smoke: bool
             10.0, "B")  # fmt: skip
     lim.add("spool drain / ceiling", _get(r("spool"), "drain_ratio"), 0.5, "", at_least=True)
     radio = r("radio_path")
-    lim.add("FIFO parse per record (split, construct, checks, CRC)",
+    lim.add("FIFO parse per record (split, struct unpack, checks, CRC)",
             _get(radio, "us_per_uplink", "parse"), 20.0, "µs", fmt="{:.1f}")  # fmt: skip
     lim.add("radio path per uplink, no threads: simulator", _get(radio, "us_per_uplink", "sim"),
             None, "µs", fmt="{:.1f}")  # fmt: skip

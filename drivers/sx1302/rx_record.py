@@ -11,7 +11,11 @@ payload length, M = number of fine-timestamp metrics, multi-byte fields little-e
     6  freq offset (20 bit)    14+N  sig RSSI deltas
 
 The simulator builds records with ``to_bytes`` and the driver parses them with ``from_bytes``:
-one codec for both sides. Construct containers never leave this module.
+one codec for both sides. The ``construct`` schema below is the layout's reference; both
+directions run on precompiled ``struct`` layouts along it, because they are on the per-packet
+path, and ``_to_bytes_with_construct`` / ``_from_bytes_with_construct`` keep the schema's own
+build and parse for the tests that prove the two equal. Construct containers never leave this
+module.
 """
 
 from __future__ import annotations
@@ -79,6 +83,10 @@ _CODEC = _RECORD.compile()
 # SNR, RSSI chan, RSSI sig, two delta bytes, timestamp, CRC16, M
 _HEAD = struct.Struct("<2sBBBB")
 _TAIL = struct.Struct("<BbBBBBIHB")
+# the parser reads the 24-bit frequency field with the head: as the low 3 bytes of a u32 whose
+# top byte (the payload's first, or the flags) is masked off
+_HEAD_FREQ = struct.Struct("<2sBBBBI")
+_FREQ_MASK = 0xFFFFFF
 
 
 def record_size(payload_len: int, num_ts_metrics: int) -> int:
@@ -89,6 +97,21 @@ def record_size(payload_len: int, num_ts_metrics: int) -> int:
 def checksum(data: bytes) -> int:
     """The record checksum: unsigned 8-bit sum of every byte before it."""
     return sum(data) & 0xFF
+
+
+def _checked_end(data: bytes) -> int:
+    """The record's end in ``data`` once the sync word and every length in it are checked."""
+    if len(data) < MIN_RECORD_SIZE:
+        raise RxDataError(f"record truncated: {len(data)} bytes < {MIN_RECORD_SIZE}")
+    if data[:2] != SYNC:
+        raise RxDataError(f"no sync word at record start: {bytes(data[:2]).hex()}")
+    payload_len = data[2]
+    if len(data) < record_size(payload_len, 0):
+        raise RxDataError(f"record truncated: {len(data)} bytes for a {payload_len}-byte payload")
+    end = record_size(payload_len, data[HEAD_SIZE + payload_len + TAIL_SIZE - 2])
+    if len(data) < end:
+        raise RxDataError(f"record truncated: {len(data)} bytes, the record needs {end}")
+    return end
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,19 +155,36 @@ class RxRecord:
 
         Checks the sync word, the length against ``data``, and the checksum. Trailing bytes
         after the record are ignored (use ``size`` to step over it).
+
+        Unpacked with precompiled ``struct`` layouts along the construct schema, because this
+        runs once per received packet and the compiled construct parse costs about four times
+        as much (issue 15). The schema stays the reference: ``_from_bytes_with_construct``
+        parses through it, and tests/drivers/test_rx_record.py proves the two equal on any
+        well-framed bytes.
         """
-        if len(data) < MIN_RECORD_SIZE:
-            raise RxDataError(f"record truncated: {len(data)} bytes < {MIN_RECORD_SIZE}")
-        if data[:2] != SYNC:
-            raise RxDataError(f"no sync word at record start: {data[:2].hex()}")
-        payload_len = data[2]
-        if len(data) < record_size(payload_len, 0):
+        end = _checked_end(data)
+        _sync, n, if_chain, rate, modem_id, field = _HEAD_FREQ.unpack_from(data, 0)
+        flags, snr, rssi_chan, rssi_sig, chan_delta, sig_delta, timestamp, crc16, pairs = (
+            _TAIL.unpack_from(data, HEAD_SIZE + n)
+        )
+        stored = data[end - 1]
+        if checksum(data[: end - 1]) != stored:
             raise RxDataError(
-                f"record truncated: {len(data)} bytes for a {payload_len}-byte payload"
+                f"record checksum mismatch: computed {checksum(data[: end - 1]):#04x}, "
+                f"stored {stored:#04x}"
             )
-        end = record_size(payload_len, data[HEAD_SIZE + payload_len + TAIL_SIZE - 2])
-        if len(data) < end:
-            raise RxDataError(f"record truncated: {len(data)} bytes, the record needs {end}")
+        at = HEAD_SIZE + n + TAIL_SIZE - 1
+        metrics = struct.unpack_from(f"<{2 * pairs}b", data, at) if pairs else ()
+        return cls._from_fields(
+            bytes(data[HEAD_SIZE : HEAD_SIZE + n]), if_chain, rate, modem_id,
+            field & _FREQ_MASK, flags, snr, rssi_chan, rssi_sig, chan_delta, sig_delta,
+            timestamp, crc16, metrics,
+        )  # fmt: skip
+
+    @classmethod
+    def _from_bytes_with_construct(cls, data: bytes) -> RxRecord:
+        """The reference parser: the construct schema's own parse (for tests)."""
+        end = _checked_end(data)
         try:
             parsed = _CODEC.parse(data[:end])
         except (ConstructError, struct.error) as exc:  # the compiled parser raises struct.error
@@ -154,30 +194,53 @@ class RxRecord:
                 f"record checksum mismatch: computed {checksum(data[: end - 1]):#04x}, "
                 f"stored {parsed.checksum:#04x}"
             )
-        field = parsed.freq_offset_field
+        return cls._from_fields(
+            parsed.payload, parsed.if_chain, parsed.rate, parsed.modem_id,
+            parsed.freq_offset_field, parsed.flags, parsed.snr_raw,
+            parsed.rssi_chan_raw, parsed.rssi_sig_raw, parsed.rssi_chan_delta,
+            parsed.rssi_sig_delta, parsed.timestamp, parsed.crc16, tuple(parsed.ts_metrics),
+        )  # fmt: skip
+
+    @classmethod
+    def _from_fields(
+        cls,
+        payload: bytes,
+        if_chain: int,
+        rate: int,
+        modem_id: int,
+        field: int,
+        flags: int,
+        snr_raw: int,
+        rssi_chan_raw: int,
+        rssi_sig_raw: int,
+        chan_delta: int,
+        sig_delta: int,
+        timestamp: int,
+        crc16: int,
+        ts_metrics: tuple[int, ...],
+    ) -> RxRecord:
+        """Split the packed bytes (rate, flags, deltas, 20-bit offset) into the record's fields."""
         raw = field & ((1 << FREQ_OFFSET_BITS) - 1)
         if raw & (1 << (FREQ_OFFSET_BITS - 1)):
             raw -= 1 << FREQ_OFFSET_BITS
-        rate, flags = parsed.rate, parsed.flags
-        chan_delta, sig_delta = parsed.rssi_chan_delta, parsed.rssi_sig_delta
         return cls(
-            payload=parsed.payload,
-            if_chain=parsed.if_chain,
+            payload=payload,
+            if_chain=if_chain,
             sf=rate >> 4,
             coding_rate=(rate >> 1) & 0x07,
             crc_en=bool(rate & 0x01),
-            modem_id=parsed.modem_id,
+            modem_id=modem_id,
             freq_offset_raw=raw,
             crc_error=bool(flags & FLAG_CRC_ERROR),
             sync_error=bool(flags & FLAG_SYNC_ERROR),
             header_error=bool(flags & FLAG_HEADER_ERROR),
             timing_set=bool(flags & FLAG_TIMING_SET),
-            snr_raw=parsed.snr_raw,
-            rssi_chan_raw=parsed.rssi_chan_raw,
-            rssi_sig_raw=parsed.rssi_sig_raw,
-            timestamp=parsed.timestamp,
-            crc16=parsed.crc16,
-            ts_metrics=tuple(parsed.ts_metrics),
+            snr_raw=snr_raw,
+            rssi_chan_raw=rssi_chan_raw,
+            rssi_sig_raw=rssi_sig_raw,
+            timestamp=timestamp,
+            crc16=crc16,
+            ts_metrics=ts_metrics,
             rssi_chan_max_neg_delta=chan_delta & 0x0F,
             rssi_chan_max_pos_delta=chan_delta >> 4,
             rssi_sig_max_neg_delta=sig_delta & 0x0F,

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drivers.errors import RxDataError
-from drivers.sx1302.rx_record import RxRecord, lora_payload_crc
+from drivers.sx1302.rx_record import MIN_RECORD_SIZE, RxRecord, lora_payload_crc
 from tests.vectors import VALID_CATEGORIES, rows, rx_fifo_cases
 
 VALID = [c for c in rx_fifo_cases() if c["category"] in VALID_CATEGORIES]
@@ -135,3 +135,35 @@ def test_any_well_framed_bytes_parse_and_re_encode_to_themselves(
     assert (record.timing_set, record.header_error, record.sync_error, record.crc_error) == (
         bool(flags & 0x10), bool(flags & 0x08), bool(flags & 0x04), bool(flags & 0x01)
     )  # fmt: skip
+
+
+@given(st.binary(min_size=6, max_size=6), st.binary(max_size=40), st.binary(min_size=12,
+       max_size=12), st.integers(0, 8), st.data())  # fmt: skip
+def test_struct_parser_equals_the_construct_schema(
+    head: bytes, payload: bytes, tail: bytes, pairs: int, data: st.DataObject
+) -> None:
+    """The struct fast path of ``from_bytes`` and the construct schema's parse give the same
+    record for any well-framed bytes, with trailing bytes after the record ignored by both."""
+    metrics = data.draw(st.binary(min_size=2 * pairs, max_size=2 * pairs))
+    body = b"\xa5\xc0" + bytes([len(payload)]) + head + payload + tail + bytes([pairs]) + metrics
+    raw = body + bytes([sum(body) & 0xFF]) + data.draw(st.binary(max_size=8))
+    assert RxRecord.from_bytes(raw) == RxRecord._from_bytes_with_construct(raw)
+
+
+@pytest.mark.parametrize("case", rx_fifo_cases(), ids=[c["name"] for c in rx_fifo_cases()])
+def test_struct_parser_refuses_what_the_schema_refuses(case: dict) -> None:
+    """Every held-out buffer, the malformed ones included, and every prefix of it: the two
+    parsers agree on the record or both refuse it."""
+    buf = bytes.fromhex(case["buffer_hex"])
+    for start in range(len(buf)):
+        for end in sorted({start + 1, start + MIN_RECORD_SIZE, len(buf) - 1, len(buf)}):
+            chunk = buf[start:end]
+            try:
+                expected: RxRecord | str = RxRecord._from_bytes_with_construct(chunk)
+            except RxDataError as exc:
+                expected = type(exc).__name__
+            try:
+                got: RxRecord | str = RxRecord.from_bytes(chunk)
+            except RxDataError as exc:
+                got = type(exc).__name__
+            assert got == expected, (start, end)
