@@ -41,6 +41,11 @@ class SpyTransport(Transport):
         return self.inner.url
 
     @property
+    def batched_reads(self) -> bool:  # type: ignore[override]
+        """Whether the inner transport sends several reads in one round trip."""
+        return self.inner.batched_reads
+
+    @property
     def exhausted(self) -> bool:  # type: ignore[override]
         """Whether the inner (simulated) source has played everything."""
         return self.inner.exhausted

@@ -50,6 +50,9 @@ class Transport(ABC):
     #: True once a simulated source has played its whole scenario and its RX FIFO is empty;
     #: real hardware never sets it
     exhausted: bool = False
+    #: True where ``read_many`` costs what one ``read`` costs (USB: one round trip for all), so a
+    #: paired read is sent whole; on SPI every read is a transaction of its own
+    batched_reads: bool = False
 
     @abstractmethod
     def read(self, target: int, address: int, length: int) -> bytes:

@@ -133,6 +133,7 @@ class UsbTransport(Transport):
     """``usb:///dev/ttyACM0``: register access through the Corecell USB bridge MCU."""
 
     max_burst = MAX_BURST
+    batched_reads = True  # every read_many is one MULTIPLE_SPI round trip
 
     def __init__(
         self,

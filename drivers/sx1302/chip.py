@@ -592,9 +592,24 @@ class SX1302:
     # --- RX path --------------------------------------------------------------------------------
 
     def rx_byte_count(self) -> int:
-        """Bytes waiting in the RX FIFO: read twice, the larger kept (HAL chip workaround)."""
-        reads = self.transport.read_many([(Target.SX1302, RX_BYTE_COUNT_ADDR, 2)] * 2)
-        return max((msb & 0x1F) << 8 | lsb for msb, lsb in reads)
+        """Bytes waiting in the RX FIFO: read twice, the larger kept (HAL chip workaround).
+
+        The two bytes of one read may come from two moments while a record lands (MSB before,
+        LSB after), so a read can fall short of the count, never exceed it. On SPI a first
+        read of zero is therefore kept without the second: it fetches nothing, and what it
+        missed is read whole at the next poll. That makes the empty poll, the radio thread's
+        most frequent step, one SPI transaction. On USB both reads travel in one request.
+        """
+        transport = self.transport
+        if transport.batched_reads:
+            reads = transport.read_many([(Target.SX1302, RX_BYTE_COUNT_ADDR, 2)] * 2)
+            return max((msb & 0x1F) << 8 | lsb for msb, lsb in reads)
+        msb, lsb = transport.read(Target.SX1302, RX_BYTE_COUNT_ADDR, 2)
+        first = (msb & 0x1F) << 8 | lsb
+        if first == 0:
+            return 0
+        msb, lsb = transport.read(Target.SX1302, RX_BYTE_COUNT_ADDR, 2)
+        return max(first, (msb & 0x1F) << 8 | lsb)
 
     def fetch_rx(self) -> FifoParse:
         """Drain the RX FIFO and parse it; bad records are counted in ``rx_errors``.

@@ -288,7 +288,41 @@ def test_fetch_rx_drains_the_fifo_in_1024_byte_bursts_at_0x4000(started, fake) -
 
 
 def test_fetch_rx_on_an_empty_fifo_reads_only_the_count(started, fake) -> None:
+    frames: list[list[int]] = []
+    original = fake.xfer2
+    fake.xfer2 = lambda frame: frames.append(list(frame)) or original(frame)
     assert started.fetch_rx().records == ()
+    assert frames == [[0x00, 0x58, 0xC8, 0, 0, 0]]  # one SPI transaction: the count, once
+
+
+def test_rx_byte_count_keeps_the_larger_of_two_reads(started, fake) -> None:
+    """A read that straddles a record landing falls short (HAL workaround: read twice)."""
+    answers = [b"\x00\x10", b"\x01\x10"]
+    original = fake._read
+    fake._read = lambda addr, n: answers.pop(0) if addr == 0x58C8 else original(addr, n)
+    assert started.rx_byte_count() == 0x110
+    answers[:] = [b"\x01\x10", b"\x00\x10"]
+    assert started.rx_byte_count() == 0x110
+    answers[:] = [b"\x00\x00", b"\x01\x10"]  # a zero is not read again: the next poll will
+    assert started.rx_byte_count() == 0
+    assert answers == [b"\x01\x10"]
+
+
+def test_rx_byte_count_on_a_batching_transport_sends_both_reads_in_one_request() -> None:
+    class Batching:
+        batched_reads = True
+
+        def __init__(self) -> None:
+            self.requests: list[list[tuple[int, int, int]]] = []
+
+        def read_many(self, requests: list[tuple[int, int, int]]) -> list[bytes]:
+            self.requests.append(list(requests))
+            return [b"\x00\x00", b"\x00\x17"]
+
+    transport = Batching()
+    chip = SX1302(transport, sleep=lambda s: None, firmware=stand_in_images())  # type: ignore[arg-type]
+    assert chip.rx_byte_count() == 0x17
+    assert transport.requests == [[(0, 0x58C8, 2), (0, 0x58C8, 2)]]
 
 
 def test_fetch_rx_keeps_good_records_around_a_bad_one_and_counts_it(started, fake) -> None:
