@@ -250,6 +250,9 @@ class SimChip:
         self._pending: deque[ScenarioPacket | ScenarioFifoBytes] = deque(
             scenario.items if scenario else ()
         )
+        #: the head of _pending whose due time (µs after started_at_us) is _head_due_us
+        self._head: ScenarioPacket | ScenarioFifoBytes | None = None
+        self._head_due_us = 0
         self.population = (
             None
             if scenario is not None
@@ -565,10 +568,12 @@ class SimChip:
         if not self._pending:
             return None
         item = self._pending[0]
-        due_us = item.at_ms * 1000
-        if isinstance(item, ScenarioPacket):
-            due_us += latch_delay_us(item)  # the chip writes the record at the end of the packet
-        if due_us > now_us:
+        if item is not self._head:  # a new head: its due time once (this runs at every transfer)
+            self._head = item
+            self._head_due_us = item.at_ms * 1000
+            if isinstance(item, ScenarioPacket):  # the record is written at the end of the packet
+                self._head_due_us += latch_delay_us(item)
+        if self._head_due_us > now_us:
             return None
         return self._pending.popleft()
 
