@@ -393,10 +393,12 @@ and what it means on a Raspberry Pi: [performance.md](performance.md).
 - Machine: {machine}. Load average at the end: {load} (1, 5, 15 min).
 - Python {python}, paho-mqtt {paho}, {mosquitto}.
 
-**Noise.** This is a shared development VM: about eight other jobs use the same two cores, so
-wall-clock figures move by tens of percent between runs, and CPU figures by less (CPU time is
-charged per thread by the kernel, in 10 ms ticks over windows of 8–60 s). Each figure is given
-as min / median of its runs; compare ratios within one run, not absolute numbers across runs.
+**Noise.** The development machine is a VM whose host is shared with other tenants, and its
+own load varies (the load average above is this run's). The same code has measured two to
+three times slower on a busy day than on a quiet one, so absolute figures move between runs;
+each figure is given as min / median of its runs, and ratios within one run are what to
+compare. CPU is the kernel's account: the process's user + system time, and per thread the
+time on CPU from `schedstat` (ns).
 
 ## Against the limits of issue 15
 
