@@ -3,6 +3,7 @@
     PATH="$PATH:/usr/sbin" PYTHONPATH=. .venv/bin/python bench/agent_load.py rate --rate 400
     ... agent_load.py idle --seconds 60
     ... agent_load.py soak --seconds 150 [--rate 2000]
+    ... agent_load.py million [--uplinks 1000000] [--warmup-uplinks 100000] [--seconds 300]
 
 Each run starts one mosquitto on a free loopback port and runs ``AgentService.run()`` (the
 daemon's own main loop: supervisor, status socket, radio, downlink, stats and sender threads,
@@ -19,6 +20,10 @@ daemon's alone, simulator included (it does what the chip does on a gateway).
 - ``idle``: no traffic (the simulator's built-in population is replaced by an empty scenario).
 - ``soak``: the built-in population at ``--rate`` uplinks/s nominal (50 devices), RSS sampled
   every second: steady RSS after the warm-up and its growth to the end.
+- ``million``: no simulator; a stand-in concentrator (``CyclingSource``) hands the daemon
+  prepared uplinks as fast as it takes them (at most 2,000 unacknowledged) until ``--uplinks``
+  are acknowledged by the broker; RSS sampled every 0.5 s, growth from ``--warmup-uplinks`` to
+  the end. ``--seconds`` is the time limit (the run fails if it is reached first).
 
 Clock alignment (``rate``): the simulator's counter runs on this process's CLOCK_MONOTONIC
 (``SimClock``); its origin is read as ``monotonic_ns() - elapsed_us * 1000`` (error < 1 µs
@@ -369,19 +374,137 @@ def run_soak(args: argparse.Namespace, tmp: str, broker: Broker) -> dict[str, An
     }  # fmt: skip
 
 
+class CyclingSource:
+    """A concentrator stand-in for the million-uplink soak: prepared uplinks, reused in turn.
+
+    ``poll_once`` hands out up to ``per_poll`` at a time while fewer than ``window`` are
+    unacknowledged (so the daemon runs at full speed without piling a backlog up in memory),
+    and nothing once ``total`` were handed out. A pool of 256 distinct frames keeps the source's
+    own memory constant, whatever ``total``.
+    """
+
+    session_id = 1
+    eui = int(GW_ID, 16)
+    exhausted = False
+
+    def __init__(self, total: int, acked: Any, window: int = 2000, per_poll: int = 64) -> None:
+        from packet_forwarder.model import CrcStatus, Modulation, Uplink
+
+        now = time.time()
+        self.pool = [
+            Uplink(
+                phy_payload=bytes([0x40, 4, 3, 2, 1, 0x80, n, 0, 1]) + bytes(14),
+                freq_hz=CHANNELS_HZ[n % 8], modulation=Modulation.LORA, bandwidth_hz=125_000,
+                sf=7, code_rate="4/5", rssi_dbm=-60.0, snr_db=8.5, channel=n % 8, rf_chain=0,
+                crc_status=CrcStatus.OK, count_us=n * 1000, session_id=1, gw_time=now,
+            )
+            for n in range(256)
+        ]  # fmt: skip
+        self.total, self.acked, self.window, self.per_poll = total, acked, window, per_poll
+        self.handed = 0
+
+    def start(self) -> None:
+        return None
+
+    def poll_once(self) -> list[Any]:
+        room = min(
+            self.per_poll, self.total - self.handed, self.window - self.handed + self.acked()
+        )
+        if room <= 0:
+            return []
+        start = self.handed % len(self.pool)
+        out = (self.pool + self.pool)[start : start + room]
+        self.handed += len(out)
+        return out
+
+    def stop(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def stats(self) -> dict[str, int]:
+        return {}
+
+
+def run_million(args: argparse.Namespace, tmp: str, broker: Broker) -> dict[str, Any]:
+    """RSS while the daemon forwards ``args.uplinks`` at full speed (no simulator)."""
+    cfg = config(tmp, broker.url, "")
+    holder: dict[str, Any] = {}
+
+    def acked() -> int:
+        return sum(getattr(b.counters, "uplinks_acked", 0) for b in holder["svc"].backends)
+
+    def factory(_cfg: Any) -> CyclingSource:
+        holder["source"] = CyclingSource(args.uplinks, acked)
+        return holder["source"]
+
+    svc = AgentService(cfg, concentrator_factory=factory)
+    holder["svc"] = svc
+    result: dict[str, Any] = {}
+    errors: list[BaseException] = []
+
+    def measuring() -> None:
+        try:
+            while "source" not in holder:
+                time.sleep(0.01)
+            t0, c0 = time.monotonic(), cpu_s()
+            samples: list[tuple[float, int, int]] = []
+            deadline = t0 + args.seconds
+            while True:
+                now, done = time.monotonic(), acked()
+                samples.append((now - t0, rss_kib(), done))
+                if done >= args.uplinks or now > deadline:
+                    break
+                time.sleep(0.5)
+            elapsed, cpu = samples[-1][0], cpu_s() - c0
+            warm = next((s for s in samples if s[2] >= args.warmup_uplinks), samples[-1])
+            tail = [s[1] for s in samples[-5:]]
+            acked_n = samples[-1][2]
+            result.update({
+                "bench": "agent_load", "mode": "million", "uplinks": args.uplinks,
+                "acked": acked_n, "seconds": round(elapsed, 1),
+                "acked_per_s": round(acked_n / max(elapsed, 1e-9), 1),
+                "warmup_uplinks": warm[2], "rss_after_warmup_mib": round(warm[1] / 1024, 2),
+                "rss_end_mib": round(statistics.median(tail) / 1024, 2),
+                "rss_max_mib": round(max(s[1] for s in samples) / 1024, 2),
+                "rss_growth_mib": round((statistics.median(tail) - warm[1]) / 1024, 2),
+                "cpu_pct": round(100 * cpu / max(elapsed, 1e-9), 1),
+            })  # fmt: skip
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=measuring, name="bench", daemon=True)
+    thread.start()
+    svc.run()
+    thread.join(30)
+    if errors:
+        raise errors[0]
+    if result.get("acked", 0) < args.uplinks:
+        raise RuntimeError(f"only {result.get('acked')} of {args.uplinks} uplinks acked in time")
+    return result
+
+
 def main() -> int:
     """Run one measurement and print its JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("rate", "idle", "soak"))
+    parser.add_argument("mode", choices=("rate", "idle", "soak", "million"))
     parser.add_argument("--rate", type=float, default=50.0, help="uplinks/s (rate, soak)")
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="rate, idle, soak: the window; million: give up after")  # fmt: skip
     parser.add_argument("--warmup", type=float, default=15.0, help="soak: seconds before RSS")
+    parser.add_argument("--uplinks", type=int, default=1_000_000, help="million: how many")
+    parser.add_argument("--warmup-uplinks", type=int, default=100_000,
+                        help="million: acked uplinks before the RSS reference")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         broker = Broker(Path(tmp), extra_config="user root" if os.geteuid() == 0 else "")
         broker.start()
         try:
-            runner = {"rate": run_rate, "idle": run_idle, "soak": run_soak}[args.mode]
+            runners = {"rate": run_rate, "idle": run_idle, "soak": run_soak, "million": run_million}
+            runner = runners[args.mode]
             result = runner(args, tmp, broker)
         finally:
             broker.stop()

@@ -28,6 +28,7 @@ def test_run_all_smoke_runs_every_benchmark_and_writes_the_report(tmp_path: Path
     report = out.read_text()
     assert "Smoke run" in report
     for figure in ("idle CPU", "CPU at 50 uplinks/s", "latency p99 at 50/s", "RSS growth",
+                   "one-million-uplink soak",
                    "start to READY", "edge-agent --version", "daemon alone / raw paho",
                    "bytes written per uplink", "downlink handling p99", "FIFO parse per record",
                    "USB round trips", "Duty-cycle check", "Status socket under load",
@@ -39,6 +40,7 @@ def test_run_all_smoke_runs_every_benchmark_and_writes_the_report(tmp_path: Path
         "idle",
         "rate50",
         "soak",
+        "million",
         "throughput_fake",
         "throughput_sim",
         "spool",
@@ -53,3 +55,6 @@ def test_run_all_smoke_runs_every_benchmark_and_writes_the_report(tmp_path: Path
     rate = results["rate50"][0]
     assert rate["received"] == rate["sent"] > 0
     assert rate["latency_ms"]["p50"] > 0
+    million = results["million"][0]
+    assert million["acked"] == million["uplinks"] == 3000
+    assert million["rss_after_warmup_mib"] > 0
