@@ -388,18 +388,9 @@ class CyclingSource:
     exhausted = False
 
     def __init__(self, total: int, acked: Any, window: int = 2000, per_poll: int = 64) -> None:
-        from packet_forwarder.model import CrcStatus, Modulation, Uplink
+        from bench.uplink_throughput import make_uplinks
 
-        now = time.time()
-        self.pool = [
-            Uplink(
-                phy_payload=bytes([0x40, 4, 3, 2, 1, 0x80, n, 0, 1]) + bytes(14),
-                freq_hz=CHANNELS_HZ[n % 8], modulation=Modulation.LORA, bandwidth_hz=125_000,
-                sf=7, code_rate="4/5", rssi_dbm=-60.0, snr_db=8.5, channel=n % 8, rf_chain=0,
-                crc_status=CrcStatus.OK, count_us=n * 1000, session_id=1, gw_time=now,
-            )
-            for n in range(256)
-        ]  # fmt: skip
+        self.pool = make_uplinks(256)
         self.total, self.acked, self.window, self.per_poll = total, acked, window, per_poll
         self.handed = 0
 
@@ -412,9 +403,9 @@ class CyclingSource:
         )
         if room <= 0:
             return []
-        start = self.handed % len(self.pool)
-        out = (self.pool + self.pool)[start : start + room]
-        self.handed += len(out)
+        pool, start = self.pool, self.handed
+        out = [pool[(start + i) % len(pool)] for i in range(room)]
+        self.handed += room
         return out
 
     def stop(self) -> None:

@@ -600,16 +600,13 @@ class SX1302:
         missed is read whole at the next poll. That makes the empty poll, the radio thread's
         most frequent step, one SPI transaction. On USB both reads travel in one request.
         """
-        transport = self.transport
-        if transport.batched_reads:
-            reads = transport.read_many([(Target.SX1302, RX_BYTE_COUNT_ADDR, 2)] * 2)
-            return max((msb & 0x1F) << 8 | lsb for msb, lsb in reads)
-        msb, lsb = transport.read(Target.SX1302, RX_BYTE_COUNT_ADDR, 2)
-        first = (msb & 0x1F) << 8 | lsb
+        request = (Target.SX1302, RX_BYTE_COUNT_ADDR, 2)
+        if self.transport.batched_reads:
+            return max(map(_rx_count, self.transport.read_many([request] * 2)))
+        first = _rx_count(self.transport.read(*request))
         if first == 0:
             return 0
-        msb, lsb = transport.read(Target.SX1302, RX_BYTE_COUNT_ADDR, 2)
-        return max(first, (msb & 0x1F) << 8 | lsb)
+        return max(first, _rx_count(self.transport.read(*request)))
 
     def fetch_rx(self) -> FifoParse:
         """Drain the RX FIFO and parse it; bad records are counted in ``rx_errors``.
@@ -647,6 +644,11 @@ class SX1302:
     def expand_timestamp(self, ticks: int) -> int:
         """A packet timestamp (32 MHz ticks) as 32-bit µs, from the last counter read."""
         return self.counter.expand(ticks)
+
+
+def _rx_count(reg: bytes) -> int:
+    """The RX FIFO byte count from its two registers (13 bits, MSB first)."""
+    return (reg[0] & 0x1F) << 8 | reg[1]
 
 
 #: sx1302_lora_modem_configure: fixed multi-SF demodulator settings, in the HAL's order
